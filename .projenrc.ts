@@ -1,0 +1,108 @@
+import { cdktf, javascript } from 'projen';
+
+/**
+ * cdktf-iptables: typed firewall constructs for CDK for Terraform.
+ *
+ * Sources live in lib/ and are compiled in place (srcdir = libdir = 'lib'),
+ * as aws-cdk does; see ../shared/DESIGN.md.
+ */
+const project = new cdktf.ConstructLibraryCdktf({
+  name: 'cdktf-iptables',
+  description: 'Typed cdktf constructs that render, install and persist stateful iptables/ip6tables firewalls',
+  author: 'cdktf-iptables maintainers',
+  authorAddress: 'maintainers@cdktf-iptables.invalid',
+  repositoryUrl: 'https://example.invalid/cdktf-iptables.git',
+  license: 'Apache-2.0',
+  keywords: ['cdktf', 'iptables', 'ip6tables', 'firewall', 'netfilter', 'terraform'],
+  defaultReleaseBranch: 'main',
+  projenrcTs: true,
+  packageManager: javascript.NodePackageManager.NPM,
+  minNodeVersion: '20.0.0',
+  jsiiVersion: '~5.9.0',
+  typescriptVersion: '~5.9.0',
+
+  cdktfVersion: '^0.21.0',
+  constructsVersion: '^10.4.2',
+  peerDeps: ['@cdktf/provider-null@^11.0.1'],
+  devDeps: ['cdktf@0.21.0', 'constructs@10.4.2', '@cdktf/provider-null@11.0.1', 'ts-node'],
+  deps: ['ipaddr.js@^2.2.0'],
+  bundledDeps: ['ipaddr.js'],
+
+  srcdir: 'lib',
+  libdir: 'lib',
+  testdir: 'test',
+  sampleCode: false,
+  docgen: true,
+
+  github: false,
+  buildWorkflow: false,
+  release: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+
+  jestOptions: {
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      collectCoverage: false,
+      // in-place compilation leaves lib/*.js beside lib/*.ts: ts must win.
+      moduleFileExtensions: ['ts', 'js', 'json', 'node'],
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/'],
+      coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+      testTimeout: 120_000,
+      maxWorkers: 1,
+    },
+  },
+  tsconfigDevFile: 'tsconfig.dev.json',
+  tsconfigDev: {
+    include: ['lib/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts', 'projenrc/**/*.ts', '.projenrc.ts'],
+    compilerOptions: {},
+  },
+  eslintOptions: {
+    dirs: ['lib'],
+    devdirs: ['test', 'examples', 'bench', '.projenrc.ts', 'projenrc'],
+    ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', 'cdktf.out/', '*.generated.ts', 'coverage'],
+  },
+  gitignore: ['cdktf.out/', '.gen/', '.terraform/', '*.tfstate*', '/.bench/', '/.cache/'],
+});
+
+// lib/ holds sources: keep them in git, ignore only the compiler's output there.
+project.gitignore.removePatterns('/lib');
+project.gitignore.exclude('/lib/**/*.js', '/lib/**/*.d.ts', '/lib/**/*.js.map', '/lib/**/*.d.ts.map', '/lib/**/*.tsbuildinfo');
+project.gitignore.include('/lib/provision/scripts/*.sh');
+// npm package: compiled js + d.ts, no ts sources, no examples/tests/bench.
+project.npmignore?.exclude('*.ts', 'examples/', 'bench/', 'test/', '.ci/', 'cdktf.out/', '*.tsbuildinfo');
+project.npmignore?.include('*.d.ts', 'lib/**/*.js', 'lib/**/*.d.ts', 'lib/provision/scripts/*.sh');
+
+// ts-jest transpile-only: the type check of tests/examples/bench is a separate step.
+project.addTask('typecheck', {
+  description: 'Type-check tests, examples and benchmarks (ts-jest only transpiles)',
+  exec: 'tsc --noEmit -p tsconfig.dev.json',
+});
+
+project.addTask('system-deps', {
+  description: 'Install the Debian packages the kernel tests need (iptables, iproute2, nmap, hping3, ...)',
+  exec: 'bash test/kernel/system-deps.sh',
+});
+
+project.addTask('synth:example', {
+  description: 'Synthesize examples/single-host and print the rendered rule files',
+  exec: 'bash examples/synth-and-show.sh single-host',
+});
+
+project.addTask('bench', {
+  description: 'Run the synth benchmark (prints seconds per N and the ratio to a bare cdktf stack)',
+  exec: 'ts-node --transpile-only bench/synth.ts',
+});
+
+const ci = project.addTask('ci', {
+  description: 'What CI runs: system packages, compile (jsii), type-check, all tests incl. kernel tests',
+  env: { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20', CHECKPOINT_DISABLE: '1' },
+});
+ci.spawn(project.tasks.tryFind('system-deps')!);
+ci.spawn(project.compileTask);
+ci.spawn(project.tasks.tryFind('typecheck')!);
+ci.spawn(project.testTask);
+ci.spawn(project.tasks.tryFind('docgen')!);
+
+project.synth();
