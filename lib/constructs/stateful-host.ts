@@ -1,0 +1,369 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Construct, IConstruct } from 'constructs';
+import { hasBrand, STATEFUL_HOST_BRAND } from '../private/brand';
+import { addCustomSynthesis, Annotations, ISynthesisSession, TerraformStack } from '../private/cdktf';
+import { firewallError, showValue, ValueProblem } from '../private/errors';
+import { IpFamily, ALL_FAMILIES, ruleFileName } from '../model/family';
+import { Block, hostFirewall, Opening } from '../model/host-firewall';
+import { interfaceNameProblem } from '../model/interface-name';
+import { ClosedPortResponse, OutboundOptions, OutboundPolicy } from '../model/options';
+import { Peer } from '../model/peer';
+import { Port } from '../model/port';
+import { Ruleset } from '../model/ruleset';
+import { renderIptablesSave } from '../render/iptables-save';
+
+/**
+ * Properties of a {@link StatefulHost}.
+ *
+ * @example
+ * { allow: [Port.SSH, Port.HTTPS], ipv6: true, ping: true }
+ */
+export interface StatefulHostProps {
+  /**
+   * Ports opened for new connections from anywhere (the TCP / UDP chains).
+   * @default - none: every new inbound connection is refused
+   */
+  readonly allow?: Port[];
+
+  /**
+   * Also render `ip6tables.rules`, the IPv6 twin of the IPv4 rules.
+   * @default true
+   */
+  readonly ipv6?: boolean;
+
+  /**
+   * Accept new ICMP / ICMPv6 echo requests (ping).
+   * @default true
+   */
+  readonly ping?: boolean;
+
+  /**
+   * Interfaces whose traffic is accepted unfiltered, as `lo` is. Beware: any
+   * traffic routed to such an interface gets through.
+   * @default - none besides `lo`
+   */
+  readonly trustedInterfaces?: string[];
+
+  /**
+   * How a new connection to a closed port is answered.
+   * @default ClosedPortResponse.REJECT
+   */
+  readonly closedPortResponse?: ClosedPortResponse;
+
+  /**
+   * Outbound filtering.
+   * @default - OUTPUT policy ACCEPT
+   */
+  readonly outbound?: OutboundOptions;
+
+  /**
+   * IPv6 reverse-path filter in the raw table (`-m rpfilter`), dropping
+   * packets whose source would not be routed back out of the interface they
+   * came in on. Turn off on hosts with asymmetric routing. IPv4 relies on the
+   * kernel's `rp_filter` sysctl instead.
+   * @default true
+   */
+  readonly reversePathFilter?: boolean;
+}
+
+/** A rule file of a host, as written at synth. */
+export interface RuleFile {
+  /** The family. */
+  readonly family: IpFamily;
+  /** `iptables.rules` or `ip6tables.rules`. */
+  readonly fileName: string;
+  /** Path relative to the stack's synth folder, e.g. `firewall/web/iptables.rules`. */
+  readonly relativePath: string;
+  /** The file's content. */
+  readonly content: string;
+}
+
+/**
+ * One machine's stateful firewall: INPUT policy DROP, conntrack first, TCP and
+ * UDP chains for opened ports, polite REJECTs, and the IPv6 twin.
+ *
+ * At synth the host writes `iptables.rules` (and `ip6tables.rules`) into
+ * `<outdir>/stacks/<stack>/firewall/<host path>/`.
+ *
+ * @example
+ * const host = new StatefulHost(stack, 'web', { allow: [Port.SSH, Port.HTTPS] });
+ * host.allowFrom(Peer.ipv4('15.15.15.0/24'), Port.tcp(3306));
+ * host.block(Peer.ipv4('15.15.15.51'));
+ */
+export class StatefulHost extends Construct {
+  /** True when `x` is a StatefulHost (from any copy of this library). */
+  public static isStatefulHost(x: any): x is StatefulHost {
+    return hasBrand(x, STATEFUL_HOST_BRAND);
+  }
+
+  /**
+   * The host that `construct` sits under (or is).
+   * @throws when there is none, naming the construct's path
+   */
+  public static of(construct: IConstruct): StatefulHost {
+    for (let c: IConstruct | undefined = construct; c; c = c.node.scope) {
+      if (StatefulHost.isStatefulHost(c)) return c;
+    }
+    throw firewallError(construct.node.path, {
+      message: 'is not inside a StatefulHost',
+      fix: 'Create it with a StatefulHost as its scope: new Part(host, id, props).',
+    });
+  }
+
+  /** The families this host renders: IPv4, and IPv6 unless `ipv6: false`. */
+  public readonly families: IpFamily[];
+
+  private readonly ping: boolean;
+  private readonly trustedInterfaces: string[];
+  private readonly closedPortResponse: ClosedPortResponse;
+  private readonly outbound: Required<Pick<OutboundOptions, 'policy' | 'ping'>> & { allow: Port[]; allowTo: Peer[] };
+  private readonly reversePathFilter: boolean;
+  private readonly openings: Opening[] = [];
+  private readonly blocks: Block[] = [];
+
+  public constructor(scope: Construct, id: string, props: StatefulHostProps = {}) {
+    if (typeof id !== 'string' || id.trim() === '') {
+      throw firewallError(scope.node.path || '<root>', {
+        message: `a StatefulHost needs a non-empty id, got ${showValue(id)}`,
+        fix: "Name the host, e.g. new StatefulHost(stack, 'web', ...).",
+      });
+    }
+    super(scope, id);
+    Object.defineProperty(this, STATEFUL_HOST_BRAND, { value: true });
+
+    this.families = props.ipv6 === false ? [IpFamily.V4] : [IpFamily.V4, IpFamily.V6];
+    this.ping = props.ping ?? true;
+    this.reversePathFilter = props.reversePathFilter ?? true;
+    this.closedPortResponse = this.checkEnum('closedPortResponse', props.closedPortResponse ?? ClosedPortResponse.REJECT, ClosedPortResponse);
+
+    this.trustedInterfaces = [];
+    (props.trustedInterfaces ?? []).forEach((name, i) => {
+      this.check(`trustedInterfaces[${i}]`, interfaceNameProblem(name));
+      if (name === 'lo') {
+        throw firewallError(this.node.path, { message: `trustedInterfaces[${i}] is "lo", which is always trusted`, fix: 'Leave "lo" out.' });
+      }
+      if (this.trustedInterfaces.includes(name)) {
+        throw firewallError(this.node.path, { message: `trustedInterfaces lists ${showValue(name)} twice`, fix: 'List each interface once.' });
+      }
+      this.trustedInterfaces.push(name);
+    });
+
+    const out = props.outbound ?? {};
+    const policy = this.checkEnum('outbound.policy', out.policy ?? OutboundPolicy.ACCEPT, OutboundPolicy);
+    const allowOut = (out.allow ?? []).map((p, i) => this.checkPort(`outbound.allow[${i}]`, p));
+    const allowTo = (out.allowTo ?? []).map((p, i) => this.checkPeer(`outbound.allowTo[${i}]`, p));
+    if (policy === OutboundPolicy.ACCEPT && (allowOut.length > 0 || allowTo.length > 0)) {
+      throw firewallError(this.node.path, {
+        message: 'outbound.allow / outbound.allowTo only mean something with outbound.policy DROP (everything leaves under ACCEPT)',
+        fix: 'Set outbound.policy to OutboundPolicy.DROP, or drop the lists.',
+      });
+    }
+    this.outbound = { policy, ping: out.ping ?? true, allow: allowOut, allowTo };
+
+    (props.allow ?? []).forEach((p, i) => this.open(`allow[${i}]`, p));
+
+    this.node.addValidation({ validate: () => this.validateTree() });
+    addCustomSynthesis(this, { onSynthesize: (session: ISynthesisSession) => this.writeRuleFiles(session) });
+  }
+
+  /**
+   * Opens `port` for new connections from anywhere.
+   * @example host.allow(Port.HTTPS)
+   */
+  public allow(port: Port): void {
+    this.open('allow()', port);
+  }
+
+  /**
+   * Opens `port` for new connections from `peer` only (an IPv4 peer opens it
+   * in the IPv4 file only, an IPv6 peer in the IPv6 file only).
+   * @example host.allowFrom(Peer.ipv4('15.15.15.0/24'), Port.tcp(3306))
+   */
+  public allowFrom(peer: Peer, port: Port): void {
+    this.open('allowFrom()', port, this.checkPeer('allowFrom() peer', peer));
+  }
+
+  /**
+   * Opens `port` for new connections arriving on interface `iface`.
+   * @example host.allowOn('eth1', Port.tcp(5432))
+   */
+  public allowOn(iface: string, port: Port): void {
+    this.check('allowOn() interface', interfaceNameProblem(iface));
+    this.open('allowOn()', port, undefined, iface);
+  }
+
+  /**
+   * Drops every new packet from `peer` (a host or subnet), before anything
+   * could admit it. Connections that were established before the rules were
+   * loaded are not cut.
+   * @example host.block(Peer.ipv4('15.15.15.51'))
+   */
+  public block(peer: Peer): void {
+    const p = this.checkPeer('block()', peer);
+    if (p.isAny) {
+      throw firewallError(this.node.path, {
+        message: `block(${p}) would drop every source, SSH included, and lock you out`,
+        fix: 'Block specific hosts or subnets; closed ports are refused already.',
+      });
+    }
+    const same = this.blocks.find((b) => b.peer.cidr === p.cidr);
+    if (same) {
+      throw firewallError(this.node.path, { message: `block(${p}) is given twice`, fix: 'Block each peer once.' });
+    }
+    for (const o of this.openings) {
+      if (o.peer && !o.peer.isAny && p._covers(o.peer)) {
+        throw firewallError(this.node.path, {
+          message: `block(${p}) conflicts with allowFrom(${o.peer}, ${o.port}): the blocked range covers the whole admitted peer, so the allow can never match`,
+          fix: 'Remove one of the two, or block a narrower range.',
+        });
+      }
+    }
+    this.blocks.push({ peer: p, owner: this.node.path });
+  }
+
+  /**
+   * The exact text of this host's rule file for `family`.
+   * @throws when `family` is IPv6 and the host has `ipv6: false`
+   */
+  public renderRules(family: IpFamily): string {
+    if (!this.families.includes(family)) {
+      throw firewallError(this.node.path, { message: `renders no ${ruleFileName(family)}: the host has ipv6: false`, fix: 'Set ipv6: true to get the IPv6 twin.' });
+    }
+    const header = `cdktf-iptables: ${ruleFileName(family)} of ${printablePath(this.node.path)}. Generated; edit the cdktf program, not this file.`;
+    return renderIptablesSave(family, this.ruleset().ordered(family), { header });
+  }
+
+  /** The rule files this host writes, with paths relative to the stack's synth folder. */
+  public ruleFiles(): RuleFile[] {
+    return this.families.map((family) => ({
+      family,
+      fileName: ruleFileName(family),
+      relativePath: path.posix.join(this.outputFolder, ruleFileName(family)),
+      content: this.renderRules(family),
+    }));
+  }
+
+  /** Folder of this host's files, relative to the stack's synth folder: `firewall/<path under the stack>`. */
+  public get outputFolder(): string {
+    const stack = TerraformStack.of(this);
+    const segments = this.node.scopes.slice(stack.node.scopes.length).map((c) => c.node.id);
+    return path.posix.join('firewall', ...segments.map(safeSegment));
+  }
+
+  /** The whole ruleset of this host: its own rules and its parts'. */
+  private ruleset(): Ruleset {
+    return hostFirewall({
+      path: this.node.path,
+      families: this.families,
+      ping: this.ping,
+      trustedInterfaces: this.trustedInterfaces,
+      closedPortResponse: this.closedPortResponse,
+      outboundPolicy: this.outbound.policy,
+      outboundPorts: this.outbound.allow,
+      outboundPeers: this.outbound.allowTo,
+      outboundPing: this.outbound.ping,
+      reversePathFilter: this.reversePathFilter,
+      openings: this.openings,
+      blocks: this.blocks,
+    });
+  }
+
+  private open(where: string, port: Port, peer?: Peer, iface?: string): void {
+    const p = this.checkPort(where, port);
+    const dup = this.openings.find((o) => o.port.toString() === p.toString() && (o.peer?.cidr ?? 'any') === (peer?.cidr ?? 'any') && o.iface === iface);
+    if (dup) {
+      throw firewallError(this.node.path, {
+        message: `${where} opens ${p}${peer ? ` from ${peer}` : ''}${iface ? ` on ${iface}` : ''}, which is already open`,
+        fix: 'Open each port once.',
+      });
+    }
+    const blocked = peer && !peer.isAny ? this.blocks.find((b) => b.peer._covers(peer)) : undefined;
+    if (blocked) {
+      throw firewallError(this.node.path, {
+        message: `${where} admits ${peer} to ${p}, but block(${blocked.peer}) drops all of it first`,
+        fix: 'Remove one of the two, or block a narrower range.',
+      });
+    }
+    this.openings.push({ port: p, peer, iface, owner: this.node.path });
+  }
+
+  private checkPort(where: string, port: Port): Port {
+    if (!(port instanceof Port)) {
+      throw firewallError(this.node.path, { message: `${where} is ${showValue(port)}, not a Port`, fix: 'Use Port.tcp(n), Port.udp(n) or a range.' });
+    }
+    this.check(where, port._problem());
+    return port;
+  }
+
+  private checkPeer(where: string, peer: Peer): Peer {
+    if (!(peer instanceof Peer)) {
+      throw firewallError(this.node.path, { message: `${where} is ${showValue(peer)}, not a Peer`, fix: 'Use Peer.ipv4(cidr), Peer.ipv6(cidr) or Peer.any().' });
+    }
+    this.check(where, peer._problem());
+    if (!peer.families.some((f) => this.families.includes(f))) {
+      throw firewallError(this.node.path, {
+        message: `${where}: ${peer} is an IPv6 peer, but the host has ipv6: false and renders IPv4 rules only`,
+        fix: 'Set ipv6: true, or use an IPv4 peer.',
+      });
+    }
+    return peer;
+  }
+
+  private check(where: string, problem: ValueProblem | undefined): void {
+    if (problem) throw firewallError(this.node.path, { message: `${where}: ${problem.message}`, fix: problem.fix });
+  }
+
+  private checkEnum<T extends string>(where: string, value: T, e: Record<string, string>): T {
+    if (!Object.values(e).includes(value)) {
+      throw firewallError(this.node.path, { message: `${where} is ${showValue(value)}`, fix: `Use one of ${Object.values(e).join(', ')}.` });
+    }
+    return value;
+  }
+
+  /** Tree-wide checks at synth: everything renders, and remote access stays possible. */
+  private validateTree(): string[] {
+    const errors: string[] = [];
+    try {
+      for (const family of this.families) this.renderRules(family);
+      void this.outputFolder;
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+    const sshOpen = this.openings.some((o) => o.port._covers(Port.SSH));
+    if (!sshOpen && this.trustedInterfaces.length === 0) {
+      Annotations.of(this).addWarning(`${this.node.path}: no rule admits SSH (tcp/22); once loaded, this host is reachable over SSH only through an already open session.`);
+    }
+    if (!this.families.includes(IpFamily.V6)) {
+      Annotations.of(this).addWarning(`${this.node.path}: ipv6 is false, so no ip6tables.rules is written and IPv6 traffic is not filtered by this host's rules.`);
+    }
+    return errors;
+  }
+
+  private writeRuleFiles(session: ISynthesisSession): void {
+    const stack = TerraformStack.of(this);
+    const stackDir = path.join(session.manifest.outdir, session.manifest.forStack(stack).synthesizedStackPath, '..');
+    const files = this.ruleFiles(); // render everything before writing anything
+    for (const f of files) {
+      const target = path.join(stackDir, f.relativePath);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.writeFileSync(target, f.content);
+    }
+  }
+}
+
+/** A construct id as a folder name: unsafe characters become `_`, with a short hash to keep names apart. */
+function safeSegment(id: string): string {
+  if (/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) return id;
+  let h = 0;
+  for (const ch of id) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
+  return `${id.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[._-]/, '_')}-${h.toString(16).padStart(8, '0')}`;
+}
+
+/** A construct path for a comment line: no control characters. */
+function printablePath(p: string): string {
+  return p.replace(/[^\x20-\x7e]/g, '?');
+}
+
+// keep ALL_FAMILIES referenced for readers: the host renders a subset of it
+void ALL_FAMILIES;

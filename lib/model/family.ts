@@ -1,0 +1,22 @@
+/**
+ * An IP protocol family: which rule file a rule lands in.
+ */
+export enum IpFamily {
+  /** IPv4: `iptables.rules`, loaded with `iptables-restore`. */
+  V4 = 'V4',
+  /** IPv6: `ip6tables.rules`, loaded with `ip6tables-restore`. */
+  V6 = 'V6',
+}
+
+/** Both families, in render order. */
+export const ALL_FAMILIES: readonly IpFamily[] = [IpFamily.V4, IpFamily.V6];
+
+/** The rule file name of a family. */
+export function ruleFileName(family: IpFamily): string {
+  return family === IpFamily.V4 ? 'iptables.rules' : 'ip6tables.rules';
+}
+
+/** The restore command of a family. */
+export function restoreCommand(family: IpFamily): string {
+  return family === IpFamily.V4 ? 'iptables-restore' : 'ip6tables-restore';
+}

@@ -1,0 +1,163 @@
+import { IpFamily, ALL_FAMILIES } from './family';
+import { ClosedPortResponse, OutboundPolicy } from './options';
+import { Peer } from './peer';
+import { Port, Protocol } from './port';
+import { both, RuleSpec } from './rule';
+import { Ruleset } from './ruleset';
+import { InputSlot, OutputSlot, RawSlot, ServiceSlot } from './slots';
+
+/** A port opened for new connections, maybe only from a peer or on an interface. */
+export interface Opening {
+  readonly port: Port;
+  /** Sources admitted. @default Peer.any() */
+  readonly peer?: Peer;
+  /** Interface the connection must arrive on. @default any */
+  readonly iface?: string;
+  /** Construct path that asked for it. */
+  readonly owner: string;
+}
+
+/** A peer whose traffic is dropped. */
+export interface Block {
+  readonly peer: Peer;
+  readonly owner: string;
+}
+
+/** Everything a stateful host's rules are made of, already validated. */
+export interface HostFirewallSpec {
+  /** Construct path of the host. */
+  readonly path: string;
+  readonly families: readonly IpFamily[];
+  readonly ping: boolean;
+  readonly trustedInterfaces: readonly string[];
+  readonly closedPortResponse: ClosedPortResponse;
+  readonly outboundPolicy: OutboundPolicy;
+  readonly outboundPorts: readonly Port[];
+  readonly outboundPeers: readonly Peer[];
+  readonly outboundPing: boolean;
+  readonly reversePathFilter: boolean;
+  readonly openings: readonly Opening[];
+  readonly blocks: readonly Block[];
+}
+
+/** Chain names of the service chains, as in the seed. */
+export const TCP_CHAIN = 'TCP';
+export const UDP_CHAIN = 'UDP';
+
+const NEW = ['-m', 'conntrack', '--ctstate', 'NEW'];
+const SYN = ['-p', 'tcp', '-m', 'tcp', '--tcp-flags', 'FIN,SYN,RST,ACK', 'SYN'];
+const ICMP_ECHO_REQUEST: Record<IpFamily, string[]> = {
+  [IpFamily.V4]: ['-p', 'icmp', '-m', 'icmp', '--icmp-type', '8'],
+  [IpFamily.V6]: ['-p', 'ipv6-icmp', '-m', 'icmp6', '--icmpv6-type', '128'],
+};
+
+/**
+ * Reject arguments per family. IPv6 has no "protocol unreachable" reject:
+ * RFC 4443's administratively-prohibited (as the seed recommends) stands in.
+ */
+export const REJECT_WITH = {
+  udp: { [IpFamily.V4]: ['-j', 'REJECT', '--reject-with', 'icmp-port-unreachable'], [IpFamily.V6]: ['-j', 'REJECT', '--reject-with', 'icmp6-port-unreachable'] },
+  tcp: { [IpFamily.V4]: ['-j', 'REJECT', '--reject-with', 'tcp-reset'], [IpFamily.V6]: ['-j', 'REJECT', '--reject-with', 'tcp-reset'] },
+  other: { [IpFamily.V4]: ['-j', 'REJECT', '--reject-with', 'icmp-proto-unreachable'], [IpFamily.V6]: ['-j', 'REJECT', '--reject-with', 'icmp6-adm-prohibited'] },
+} as const;
+
+/** Builds per-family args with a function of the family, for the given families. */
+export function perFamily(families: readonly IpFamily[], f: (family: IpFamily) => readonly string[] | undefined): Partial<Record<IpFamily, readonly string[]>> {
+  const out: Partial<Record<IpFamily, readonly string[]>> = {};
+  for (const fam of families) {
+    const args = f(fam);
+    if (args) out[fam] = args;
+  }
+  return out;
+}
+
+/**
+ * The reference single-host stateful firewall (seed: "Firewall for a single
+ * machine" + its IPv6 adaptation), as a ruleset that parts can add to.
+ */
+export function hostFirewall(spec: HostFirewallSpec): Ruleset {
+  const rs = new Ruleset();
+  const fams = spec.families;
+  const owner = spec.path;
+  const rule = (chain: string, slot: number, args: Partial<Record<IpFamily, readonly string[]>>, order = 0, table: RuleSpec['table'] = 'filter'): RuleSpec =>
+    ({ table, chain, slot, order, owner, args: restrict(args, fams) });
+
+  rs.declareChain({ table: 'filter', name: 'INPUT', policy: 'DROP', families: fams, owner });
+  rs.declareChain({ table: 'filter', name: 'FORWARD', policy: 'DROP', families: fams, owner });
+  rs.declareChain({ table: 'filter', name: 'OUTPUT', policy: spec.outboundPolicy === OutboundPolicy.DROP ? 'DROP' : 'ACCEPT', families: fams, owner });
+  rs.declareChain({ table: 'filter', name: TCP_CHAIN, families: fams, owner });
+  rs.declareChain({ table: 'filter', name: UDP_CHAIN, families: fams, owner });
+
+  // INPUT, in the seed's order.
+  rs.addRules([
+    rule('INPUT', InputSlot.CONNTRACK, both(['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'])),
+    rule('INPUT', InputSlot.LOOPBACK, both(['-i', 'lo', '-j', 'ACCEPT'])),
+    ...spec.trustedInterfaces.map((iface) => rule('INPUT', InputSlot.TRUSTED, both(['-i', iface, '-j', 'ACCEPT']))),
+    ...spec.blocks.map((b) => ({ ...rule('INPUT', InputSlot.BLOCK, peerArgs(b.peer, fams, (src) => [...src, '-j', 'DROP'])), owner: b.owner })),
+    // IPv6: ICMPv6 from link-local sources (seed), and neighbour discovery from any
+    // on-link source (hop limit 255 cannot be forged from off-link), before any DROP.
+    rule('INPUT', InputSlot.ICMPV6_LINK, { [IpFamily.V6]: ['-s', 'fe80::/10', '-p', 'ipv6-icmp', '-j', 'ACCEPT'] }),
+    rule('INPUT', InputSlot.ICMPV6_LINK, { [IpFamily.V6]: ['-p', 'ipv6-icmp', '-m', 'icmp6', '--icmpv6-type', '135', '-m', 'hl', '--hl-eq', '255', '-j', 'ACCEPT'] }, 1),
+    rule('INPUT', InputSlot.ICMPV6_LINK, { [IpFamily.V6]: ['-p', 'ipv6-icmp', '-m', 'icmp6', '--icmpv6-type', '136', '-m', 'hl', '--hl-eq', '255', '-j', 'ACCEPT'] }, 2),
+    rule('INPUT', InputSlot.INVALID, both(['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'])),
+    rule('INPUT', InputSlot.DISPATCH, both(['-p', 'udp', ...NEW, '-j', UDP_CHAIN]), 1),
+    rule('INPUT', InputSlot.DISPATCH, both([...SYN, ...NEW, '-j', TCP_CHAIN]), 2),
+  ]);
+  if (spec.ping) {
+    rs.addRule(rule('INPUT', InputSlot.ICMP, perFamily(fams, (f) => [...ICMP_ECHO_REQUEST[f], ...NEW, '-j', 'ACCEPT'])));
+  }
+  if (spec.closedPortResponse === ClosedPortResponse.REJECT) {
+    rs.addRules([
+      rule('INPUT', InputSlot.FINAL, perFamily(fams, (f) => ['-p', 'udp', ...REJECT_WITH.udp[f]]), 1),
+      rule('INPUT', InputSlot.FINAL, perFamily(fams, (f) => ['-p', 'tcp', ...REJECT_WITH.tcp[f]]), 2),
+      rule('INPUT', InputSlot.FINAL, perFamily(fams, (f) => [...REJECT_WITH.other[f]]), 3),
+    ]);
+  }
+
+  // The TCP / UDP chains: opened ports.
+  for (const o of spec.openings) {
+    const chain = o.port.protocol === Protocol.TCP ? TCP_CHAIN : UDP_CHAIN;
+    const iface = o.iface ? ['-i', o.iface] : [];
+    const peer = o.peer ?? Peer.any();
+    rs.addRule({ ...rule(chain, ServiceSlot.OPEN, peerArgs(peer, fams, (src) => [...src, ...iface, ...o.port._matchArgs(), '-j', 'ACCEPT'])), owner: o.owner });
+  }
+
+  // OUTPUT, when restricted (iptables-useful-rules: OUTPUT policy DROP).
+  if (spec.outboundPolicy === OutboundPolicy.DROP) {
+    rs.addRules([
+      rule('OUTPUT', OutputSlot.LOOPBACK, both(['-o', 'lo', '-j', 'ACCEPT'])),
+      rule('OUTPUT', OutputSlot.CONNTRACK, both(['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'])),
+      // neighbour discovery and MLD reports must leave, or IPv6 stops working on the link
+      ...['133', '135', '136', '143'].map((t, i) => rule('OUTPUT', OutputSlot.ICMP, { [IpFamily.V6]: ['-p', 'ipv6-icmp', '-m', 'icmp6', '--icmpv6-type', t, '-j', 'ACCEPT'] }, i)),
+    ]);
+    if (spec.outboundPing) {
+      rs.addRule(rule('OUTPUT', OutputSlot.ICMP, perFamily(fams, (f) => [...ICMP_ECHO_REQUEST[f], '-j', 'ACCEPT']), 10));
+    }
+    for (const p of spec.outboundPorts) rs.addRule(rule('OUTPUT', OutputSlot.OPEN, both([...p._matchArgs(), '-j', 'ACCEPT'])));
+    for (const p of spec.outboundPeers) {
+      rs.addRule(rule('OUTPUT', OutputSlot.OPEN, perFamily(fams, (f) => (p.hasFamily(f) ? [...(p.isAny ? [] : ['-d', p.cidr]), '-j', 'ACCEPT'] : undefined))));
+    }
+  }
+
+  // IPv6 reverse-path filter in raw PREROUTING (seed: no kernel rp_filter for IPv6).
+  if (spec.reversePathFilter) {
+    rs.declareChain({ table: 'raw', name: 'PREROUTING', families: fams.filter((f) => f === IpFamily.V6), owner });
+    rs.declareChain({ table: 'raw', name: 'OUTPUT', families: fams.filter((f) => f === IpFamily.V6), owner });
+    rs.addRules([
+      rule('PREROUTING', RawSlot.RPFILTER, { [IpFamily.V6]: ['-m', 'rpfilter', '-j', 'ACCEPT'] }, 0, 'raw'),
+      rule('PREROUTING', RawSlot.RPFILTER_DROP, { [IpFamily.V6]: ['-j', 'DROP'] }, 0, 'raw'),
+    ]);
+  }
+  return rs;
+}
+
+/** Args for a rule about `peer`: only in the peer's families, with `-s` when it is not everyone. */
+export function peerArgs(peer: Peer, families: readonly IpFamily[], f: (source: string[]) => string[]): Partial<Record<IpFamily, readonly string[]>> {
+  return perFamily(families, (fam) => (peer.hasFamily(fam) ? f(peer._sourceArgs()) : undefined));
+}
+
+function restrict(args: Partial<Record<IpFamily, readonly string[]>>, families: readonly IpFamily[]): Partial<Record<IpFamily, readonly string[]>> {
+  const out: Partial<Record<IpFamily, readonly string[]>> = {};
+  for (const f of ALL_FAMILIES) if (families.includes(f) && args[f]) out[f] = args[f];
+  return out;
+}

@@ -1,0 +1,28 @@
+import { looksLikeToken, showValue, ValueProblem } from '../private/errors';
+
+/** Linux IFNAMSIZ is 16 bytes including the terminating NUL. */
+const MAX_INTERFACE_NAME = 15;
+
+/**
+ * Checks a network interface name as iptables `-i`/`-o` takes it: 1..15
+ * characters of letters, digits, `_ . - @`, optionally ending in the `+`
+ * wildcard (`eth+`). No `/`, spaces, quotes or anything a shell would read.
+ */
+export function interfaceNameProblem(name: string): ValueProblem | undefined {
+  if (typeof name !== 'string' || name.length === 0) {
+    return { message: `interface name ${showValue(name)} is empty`, fix: 'Name a Linux interface such as eth0.' };
+  }
+  if (looksLikeToken(name)) {
+    return { message: `interface name ${showValue(name)} is an unresolved token`, fix: 'Rule files are written at synth time: pass a literal name.' };
+  }
+  if (name.length > MAX_INTERFACE_NAME) {
+    return { message: `interface name ${showValue(name)} is ${name.length} characters long; Linux allows at most ${MAX_INTERFACE_NAME}` };
+  }
+  if (name === '.' || name === '..' || !/^[A-Za-z0-9_.@-]*[A-Za-z0-9_.@+-]$/.test(name) || name === '+') {
+    return {
+      message: `interface name ${showValue(name)} is not a valid Linux interface name`,
+      fix: 'Use letters, digits and _ . - @ only (a trailing + matches a prefix, e.g. eth+); no /, spaces or quotes.',
+    };
+  }
+  return undefined;
+}

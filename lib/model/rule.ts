@@ -1,0 +1,57 @@
+import { IpFamily } from './family';
+
+/** The iptables tables this library writes, in the order they are rendered. */
+export const TABLES = ['raw', 'mangle', 'nat', 'filter'] as const;
+/** One of {@link TABLES}. */
+export type TableName = typeof TABLES[number];
+
+/** Built-in chains of each table, in iptables-save order. */
+export const BUILTIN_CHAINS: Record<TableName, readonly string[]> = {
+  raw: ['PREROUTING', 'OUTPUT'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+};
+
+/** A chain's default verdict (built-in chains only). */
+export type ChainPolicy = 'ACCEPT' | 'DROP';
+
+/**
+ * One rule, before ordering: where it goes, what it says per family, and
+ * where it comes from. `args` holds everything after `-A CHAIN`, as argv.
+ */
+export interface RuleSpec {
+  readonly table: TableName;
+  readonly chain: string;
+  /** The named slot of the chain (see slots.ts): lower runs first. */
+  readonly slot: number;
+  /** Position inside the slot for rules whose relative order matters. @default 0 */
+  readonly order?: number;
+  /** Construct path of the part that asked for the rule; breaks ties. */
+  readonly owner: string;
+  /** The rule per family; a family without an entry does not get the rule. */
+  readonly args: Partial<Record<IpFamily, readonly string[]>>;
+}
+
+/** A chain to declare in a table, per family. */
+export interface ChainSpec {
+  readonly table: TableName;
+  readonly name: string;
+  readonly families: readonly IpFamily[];
+  /** Policy of a built-in chain. @default ACCEPT */
+  readonly policy?: ChainPolicy;
+  /** Construct path of the part that asked for the chain. */
+  readonly owner: string;
+}
+
+/** Helper: the same argv in both families. */
+export function both(args: readonly string[]): Partial<Record<IpFamily, readonly string[]>> {
+  return { [IpFamily.V4]: args, [IpFamily.V6]: args };
+}
+
+/** Helper: argv for the given families only. */
+export function only(families: readonly IpFamily[], args: readonly string[]): Partial<Record<IpFamily, readonly string[]>> {
+  const out: Partial<Record<IpFamily, readonly string[]>> = {};
+  for (const f of families) out[f] = args;
+  return out;
+}

@@ -1,0 +1,125 @@
+import { IpFamily } from './family';
+import { BUILTIN_CHAINS, ChainPolicy, ChainSpec, RuleSpec, TableName, TABLES } from './rule';
+
+/** One rendered chain: its declaration and its rules in final order. */
+export interface OrderedChain {
+  readonly name: string;
+  /** Policy for a built-in chain, `-` for a user chain. */
+  readonly policy: ChainPolicy | '-';
+  readonly rules: readonly (readonly string[])[];
+}
+
+/** One rendered table. */
+export interface OrderedTable {
+  readonly name: TableName;
+  readonly chains: readonly OrderedChain[];
+}
+
+/**
+ * A whole firewall for both families: chains and rules, unordered as parts add
+ * them. `ordered(family)` gives the final, deterministic layout.
+ */
+export class Ruleset {
+  private readonly chains: ChainSpec[] = [];
+  private readonly rules: RuleSpec[] = [];
+
+  /** Declares a chain (a built-in chain's policy, or a user chain). */
+  public declareChain(chain: ChainSpec): void {
+    this.chains.push(chain);
+  }
+
+  /** Adds a rule. */
+  public addRule(rule: RuleSpec): void {
+    this.rules.push(rule);
+  }
+
+  /** Adds rules. */
+  public addRules(rules: readonly RuleSpec[]): void {
+    for (const r of rules) this.addRule(r);
+  }
+
+  /** All declared chains (for checks). */
+  public get declaredChains(): readonly ChainSpec[] {
+    return this.chains;
+  }
+
+  /** All rules (for checks and analysis). */
+  public get allRules(): readonly RuleSpec[] {
+    return this.rules;
+  }
+
+  /**
+   * The tables of `family` in render order; a table appears when it has a
+   * declared chain or a rule. Built-in chains are always declared in full;
+   * user chains follow in name order (as iptables-save prints them).
+   */
+  public ordered(family: IpFamily): OrderedTable[] {
+    const out: OrderedTable[] = [];
+    for (const table of TABLES) {
+      const chainsHere = this.chains.filter((c) => c.table === table && c.families.includes(family));
+      const rulesHere = this.rules.filter((r) => r.table === table && r.args[family] !== undefined);
+      if (chainsHere.length === 0 && rulesHere.length === 0) continue;
+
+      const builtins = BUILTIN_CHAINS[table];
+      const userNames = [...new Set(chainsHere.map((c) => c.name).filter((n) => !builtins.includes(n)))].sort(byCodePoint);
+      const policyOf = (name: string): ChainPolicy => {
+        const policies = new Set(chainsHere.filter((c) => c.name === name && c.policy).map((c) => c.policy!));
+        if (policies.size > 1) {
+          const owners = chainsHere.filter((c) => c.name === name).map((c) => c.owner).join(', ');
+          throw new Error(`[${owners}] conflicting policies for ${table} ${name}: ${[...policies].join(' vs ')}`);
+        }
+        return [...policies][0] ?? 'ACCEPT';
+      };
+      const chains: OrderedChain[] = [
+        ...builtins.map((name) => ({ name, policy: policyOf(name), rules: orderRules(rulesHere, name, family) })),
+        ...userNames.map((name) => ({ name, policy: '-' as const, rules: orderRules(rulesHere, name, family) })),
+      ];
+      out.push({ name: table, chains });
+    }
+    return out;
+  }
+}
+
+function orderRules(rules: readonly RuleSpec[], chain: string, family: IpFamily): string[][] {
+  const mine = rules
+    .filter((r) => r.chain === chain)
+    .map((r) => ({ r, args: r.args[family]!, text: r.args[family]!.join(' ') }));
+  mine.sort((a, b) =>
+    a.r.slot - b.r.slot
+    || (a.r.order ?? 0) - (b.r.order ?? 0)
+    || byCodePoint(a.r.owner, b.r.owner)
+    || naturalCompare(a.text, b.text));
+  const seen = new Set<string>();
+  const out: string[][] = [];
+  for (const m of mine) {
+    if (seen.has(m.text)) continue; // identical rules are emitted once
+    seen.add(m.text);
+    out.push([...m.args]);
+  }
+  return out;
+}
+
+/** Locale-free string order. */
+export function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Order that reads numbers as numbers ("--dport 22" before "--dport 443"), locale-free. */
+export function naturalCompare(a: string, b: string): number {
+  const ca = a.match(/\d+|\D+/g) ?? [];
+  const cb = b.match(/\d+|\D+/g) ?? [];
+  for (let i = 0; i < Math.min(ca.length, cb.length); i++) {
+    const x = ca[i];
+    const y = cb[i];
+    if (x === y) continue;
+    const nx = /^\d/.test(x);
+    const ny = /^\d/.test(y);
+    if (nx && ny) {
+      const d = Number(x) - Number(y);
+      if (d !== 0) return d;
+      return byCodePoint(x, y);
+    }
+    return byCodePoint(x, y);
+  }
+  return ca.length - cb.length;
+}

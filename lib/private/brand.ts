@@ -1,0 +1,7 @@
+/** Brand symbols: how parts recognise each other across copies of the library. */
+export const STATEFUL_HOST_BRAND = Symbol.for('cdktf-iptables.StatefulHost');
+
+/** True when `x` carries `brand`. */
+export function hasBrand(x: unknown, brand: symbol): boolean {
+  return typeof x === 'object' && x !== null && (x as any)[brand] === true;
+}
