@@ -8,12 +8,16 @@ export const InputSlot = {
   CONNTRACK: 100,
   /** `-i lo` accept. */
   LOOPBACK: 200,
+  /**
+   * IPv6: ICMPv6 from link-local sources and neighbour discovery, before any
+   * DROP: link plumbing, needed even towards a blocked neighbour (a blocked
+   * on-link router must still be resolvable for our own replies to leave).
+   */
+  ICMPV6_LINK: 250,
   /** Blocked peers: dropped before anything can admit them. */
   BLOCK: 300,
   /** Trusted interfaces, accepted unfiltered. */
   TRUSTED: 400,
-  /** IPv6: ICMPv6 from link-local and neighbour discovery, before any DROP. */
-  ICMPV6_LINK: 450,
   /** conntrack INVALID drop. */
   INVALID: 500,
   /** New echo requests (ping). */

@@ -1,0 +1,130 @@
+/**
+ * A throw-away network lab for kernel tests: network namespaces joined by veth
+ * pairs, with addresses we assign ourselves (documentation ranges
+ * 198.51.100.0/24, 203.0.113.0/24, 192.0.2.0/24 and 2001:db8::/32). Nothing
+ * leaves the namespaces: they have no route to the host's network.
+ *
+ * Everything the lab creates (namespaces, processes) is recorded and removed
+ * by `destroy()`, by name and PID only.
+ */
+import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from 'child_process';
+
+let labCounter = 0;
+
+/** Result of a command. */
+export interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+export class Lab {
+  public readonly prefix: string;
+  private readonly namespaces: string[] = [];
+  private readonly processes: ChildProcess[] = [];
+  private vethCounter = 0;
+
+  public constructor() {
+    labCounter += 1;
+    this.prefix = `cfw${process.pid}x${labCounter}`;
+  }
+
+  /** Creates a namespace `<prefix>-<name>` with loopback up; returns its full name. */
+  public netns(name: string): string {
+    const ns = `${this.prefix}-${name}`;
+    sh('ip', ['netns', 'add', ns]);
+    this.namespaces.push(ns);
+    this.exec(ns, 'ip', ['link', 'set', 'lo', 'up']);
+    return ns;
+  }
+
+  /**
+   * Joins two namespaces with a veth pair named `aIf` / `bIf` inside them and
+   * assigns the addresses (CIDR form, IPv6 with nodad so they are usable at once).
+   */
+  public link(a: string, aIf: string, aAddrs: string[], b: string, bIf: string, bAddrs: string[]): void {
+    this.vethCounter += 1;
+    const tmpA = `cfa${process.pid % 100000}${this.vethCounter}`.slice(0, 15);
+    const tmpB = `cfb${process.pid % 100000}${this.vethCounter}`.slice(0, 15);
+    sh('ip', ['link', 'add', tmpA, 'netns', a, 'type', 'veth', 'peer', 'name', tmpB, 'netns', b]);
+    for (const [ns, tmp, name, addrs] of [[a, tmpA, aIf, aAddrs], [b, tmpB, bIf, bAddrs]] as const) {
+      this.exec(ns, 'ip', ['link', 'set', tmp, 'name', name]);
+      for (const addr of addrs) {
+        this.exec(ns, 'ip', ['addr', 'add', addr, 'dev', name, ...(addr.includes(':') ? ['nodad'] : [])]);
+      }
+      this.exec(ns, 'ip', ['link', 'set', name, 'up']);
+    }
+  }
+
+  /** Runs a command inside `ns`; throws on a non-zero exit unless `check` is false. */
+  public exec(ns: string, cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; check?: boolean } = {}): Run {
+    return sh('ip', ['netns', 'exec', ns, cmd, ...args], opts);
+  }
+
+  /** Like exec, but never throws: for probes whose failure is the answer. */
+  public probe(ns: string, cmd: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Run {
+    return this.exec(ns, cmd, args, { ...opts, check: false });
+  }
+
+  /** Starts a long-running process inside `ns`; it is killed by destroy(). */
+  public start(ns: string, cmd: string, args: string[]): ChildProcess {
+    const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.processes.push(child);
+    return child;
+  }
+
+  /** Waits (bounded) until `ready()` is true. */
+  public async waitFor(what: string, ready: () => boolean, timeoutMs = 5000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (let i = 0; i < 500 && Date.now() < until; i++) {
+      if (ready()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  }
+
+  /** Loads a rule file with iptables-restore / ip6tables-restore in `ns`. */
+  public loadRules(ns: string, family: 'v4' | 'v6', content: string): void {
+    this.exec(ns, family === 'v4' ? 'iptables-restore' : 'ip6tables-restore', [], { input: content });
+  }
+
+  /** Removes every process and namespace this lab made. Safe to call twice. */
+  public destroy(): void {
+    for (const p of this.processes.splice(0)) {
+      if (p.pid && p.exitCode === null) {
+        try { process.kill(-p.pid, 'SIGKILL'); } catch { /* already gone */ }
+      }
+    }
+    for (const ns of this.namespaces.splice(0).reverse()) {
+      // any process still inside one of *our* namespaces (listed by the kernel) is ours
+      const pids = sh('ip', ['netns', 'pids', ns], { check: false }).stdout.split(/\s+/).filter(Boolean);
+      for (const pid of pids) {
+        try { process.kill(Number(pid), 'SIGKILL'); } catch { /* gone */ }
+      }
+      sh('ip', ['netns', 'del', ns], { check: false });
+    }
+  }
+}
+
+/** Runs a command synchronously with a timeout. */
+export function sh(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; check?: boolean } = {}): Run {
+  const t0 = Date.now();
+  const r: SpawnSyncReturns<string> = spawnSync(cmd, args, {
+    input: opts.input,
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 20_000,
+    killSignal: 'SIGKILL',
+  });
+  const run = { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ms: Date.now() - t0 };
+  if ((opts.check ?? true) && r.status !== 0) {
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${run.stderr || run.stdout}${r.error ? ` ${r.error.message}` : ''}`);
+  }
+  return run;
+}
+
+/** True when this process may create network namespaces (root with CAP_NET_ADMIN). */
+export function canUseNetns(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  return sh('ip', ['netns', 'list'], { check: false }).status === 0;
+}
