@@ -125,7 +125,7 @@ function canonicalCidr(family: IpFamily, input: string): [string | undefined, Va
       fix: 'Rule files are written at synth time: pass a literal address.',
     }];
   }
-  if (input !== input.trim() || /\s/.test(input)) {
+  if (input !== input.trim() && !/\s/.test(input.trim())) {
     return [undefined, { message: `${factory}(${showValue(input)}) contains white space`, fix: `Did you mean ${showValue(input.trim())}?` }];
   }
   const slash = input.indexOf('/');
