@@ -41,6 +41,7 @@ const project = new cdktf.ConstructLibraryCdktf({
   pullRequestTemplate: false,
 
   jestOptions: {
+    passWithNoTests: false,
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       collectCoverage: false,
@@ -59,6 +60,8 @@ const project = new cdktf.ConstructLibraryCdktf({
     compilerOptions: {},
   },
   eslintOptions: {
+    tsconfigPath: './tsconfig.dev.json',
+    projectService: false,
     dirs: ['lib'],
     devdirs: ['test', 'examples', 'bench', '.projenrc.ts', 'projenrc'],
     ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', 'cdktf.out/', '*.generated.ts', 'coverage'],
@@ -92,7 +95,7 @@ project.addTask('synth:example', {
 
 project.addTask('bench', {
   description: 'Run the synth benchmark (prints seconds per N and the ratio to a bare cdktf stack)',
-  exec: 'ts-node --transpile-only bench/synth.ts',
+  exec: 'ts-node --transpile-only --project tsconfig.dev.json bench/synth.ts',
 });
 
 const ci = project.addTask('ci', {

@@ -1,5 +1,5 @@
 export { IpFamily } from './model/family';
 export { Port, Protocol } from './model/port';
 export { Peer } from './model/peer';
-export { ClosedPortResponse, OutboundPolicy, OutboundOptions } from './model/options';
-export { StatefulHost, StatefulHostProps, RuleFile } from './constructs/stateful-host';
+export * from './model/options';
+export * from './constructs/stateful-host';

@@ -1,9 +1,7 @@
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
-import { hasBrand, STATEFUL_HOST_BRAND } from '../private/brand';
-import { addCustomSynthesis, Annotations, ISynthesisSession, TerraformStack } from '../private/cdktf';
-import { firewallError, showValue, ValueProblem } from '../private/errors';
 import { IpFamily, ALL_FAMILIES, ruleFileName } from '../model/family';
 import { Block, hostFirewall, Opening } from '../model/host-firewall';
 import { interfaceNameProblem } from '../model/interface-name';
@@ -11,6 +9,9 @@ import { ClosedPortResponse, OutboundOptions, OutboundPolicy } from '../model/op
 import { Peer } from '../model/peer';
 import { Port } from '../model/port';
 import { Ruleset } from '../model/ruleset';
+import { hasBrand, STATEFUL_HOST_BRAND } from '../private/brand';
+import { addCustomSynthesis, Annotations, ISynthesisSession, TerraformStack } from '../private/cdktf';
+import { firewallError, showValue, ValueProblem } from '../private/errors';
 import { renderIptablesSave } from '../render/iptables-save';
 
 /**
@@ -355,9 +356,8 @@ export class StatefulHost extends Construct {
 /** A construct id as a folder name: unsafe characters become `_`, with a short hash to keep names apart. */
 function safeSegment(id: string): string {
   if (/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) return id;
-  let h = 0;
-  for (const ch of id) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
-  return `${id.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[._-]/, '_')}-${h.toString(16).padStart(8, '0')}`;
+  const hash = crypto.createHash('sha256').update(id).digest('hex').slice(0, 8);
+  return `${id.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[._-]/, '_')}-${hash}`;
 }
 
 /** A construct path for a comment line: no control characters. */

@@ -62,7 +62,10 @@ export const REJECT_WITH = {
 } as const;
 
 /** Builds per-family args with a function of the family, for the given families. */
-export function perFamily(families: readonly IpFamily[], f: (family: IpFamily) => readonly string[] | undefined): Partial<Record<IpFamily, readonly string[]>> {
+export function perFamily(
+  families: readonly IpFamily[],
+  f: (family: IpFamily) => readonly string[] | undefined,
+): Partial<Record<IpFamily, readonly string[]>> {
   const out: Partial<Record<IpFamily, readonly string[]>> = {};
   for (const fam of families) {
     const args = f(fam);

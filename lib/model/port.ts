@@ -18,6 +18,13 @@ export enum Protocol {
  * Port.tcp(22); Port.udp(53); Port.tcpRange(6000, 6010); Port.HTTPS
  */
 export class Port {
+  /** SSH, TCP 22. */
+  public static readonly SSH = Port.tcp(22);
+  /** HTTP, TCP 80. */
+  public static readonly HTTP = Port.tcp(80);
+  /** HTTPS, TCP 443. */
+  public static readonly HTTPS = Port.tcp(443);
+
   /** A single TCP port (1..65535). */
   public static tcp(port: number): Port {
     return new Port(Protocol.TCP, port, port);
@@ -37,13 +44,6 @@ export class Port {
   public static udpRange(from: number, to: number): Port {
     return new Port(Protocol.UDP, from, to);
   }
-
-  /** SSH, TCP 22. */
-  public static readonly SSH = Port.tcp(22);
-  /** HTTP, TCP 80. */
-  public static readonly HTTP = Port.tcp(80);
-  /** HTTPS, TCP 443. */
-  public static readonly HTTPS = Port.tcp(443);
 
   /**
    * @param protocol the transport protocol

@@ -8,10 +8,10 @@
  *   cl3 (192.0.2.2,    2001:db8:3::2) ──eth2─┘
  */
 import { App, TerraformStack } from 'cdktf';
-import { ClosedPortResponse, IpFamily, OutboundPolicy, Peer, Port, StatefulHost, StatefulHostProps } from '../../lib';
 import { canUseNetns, Lab } from './lab';
 import { otherProtocol, ping, startEchoServer, talk, tcpAck, tcpSyn, udp } from './probes';
 import { normalizeRules, savedRules } from './rules-io';
+import { ClosedPortResponse, IpFamily, OutboundPolicy, Peer, Port, StatefulHost, StatefulHostProps } from '../../lib';
 
 const SRV = { v4: ['198.51.100.1', '203.0.113.1', '192.0.2.1'], v6: ['2001:db8:1::1', '2001:db8:2::1', '2001:db8:3::1'] };
 const CL = { v4: ['198.51.100.2', '203.0.113.2', '192.0.2.2'], v6: ['2001:db8:1::2', '2001:db8:2::2', '2001:db8:3::2'] };
@@ -45,9 +45,9 @@ class Topology {
   }
 
   /** Loads a host's files into srv (and flushes neighbour caches so IPv6 ND must pass the new rules). */
-  public load(host: StatefulHost): void {
+  public load(firewall: StatefulHost): void {
     for (const [fam, family] of FAMILIES) {
-      if (host.families.includes(family)) this.lab.loadRules(this.srv, fam, host.renderRules(family));
+      if (firewall.families.includes(family)) this.lab.loadRules(this.srv, fam, firewall.renderRules(family));
     }
     for (const ns of [this.srv, ...this.cl]) {
       this.lab.exec(ns, 'ip', ['neigh', 'flush', 'all'], { check: false });
