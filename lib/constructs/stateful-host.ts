@@ -3,13 +3,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
 import { IpFamily, ALL_FAMILIES, ruleFileName } from '../model/family';
-import { Block, hostFirewall, Opening } from '../model/host-firewall';
+import { Block, FirewallContribution, hostFirewall, Opening } from '../model/host-firewall';
 import { interfaceNameProblem } from '../model/interface-name';
 import { ClosedPortResponse, OutboundOptions, OutboundPolicy } from '../model/options';
 import { Peer } from '../model/peer';
 import { Port } from '../model/port';
 import { Ruleset } from '../model/ruleset';
-import { hasBrand, STATEFUL_HOST_BRAND } from '../private/brand';
+import { FIREWALL_PART_BRAND, hasBrand, STATEFUL_HOST_BRAND } from '../private/brand';
 import { addCustomSynthesis, Annotations, ISynthesisSession, TerraformStack } from '../private/cdktf';
 import { firewallError, showValue, ValueProblem } from '../private/errors';
 import { renderIptablesSave } from '../render/iptables-save';
@@ -132,6 +132,11 @@ export class StatefulHost extends Construct {
     }
     super(scope, id);
     Object.defineProperty(this, STATEFUL_HOST_BRAND, { value: true });
+    for (let c = scope as IConstruct | undefined; c; c = c.node.scope) {
+      if (StatefulHost.isStatefulHost(c)) {
+        throw firewallError(this.node.path, { message: `is a StatefulHost inside the StatefulHost ${c.node.path}`, fix: 'Give each machine its own host, side by side.' });
+      }
+    }
 
     this.families = props.ipv6 === false ? [IpFamily.V4] : [IpFamily.V4, IpFamily.V6];
     this.ping = props.ping ?? true;
@@ -267,7 +272,22 @@ export class StatefulHost extends Construct {
       reversePathFilter: this.reversePathFilter,
       openings: this.openings,
       blocks: this.blocks,
+      parts: this.parts().map((p) => p._contribution()),
     });
+  }
+
+  /** The firewall parts whose nearest host is this one. */
+  private parts(): Array<IConstruct & { _contribution(): FirewallContribution }> {
+    return this.node.findAll()
+      .filter((c) => c !== this && hasBrand(c, FIREWALL_PART_BRAND) && StatefulHost.of(c) === this) as any;
+  }
+
+  /**
+   * What the host's machine must provide for these rules, e.g.
+   * `ipv4-forwarding` for a NAT gateway (provisioning writes the sysctl).
+   */
+  public get requirements(): string[] {
+    return this.ruleset().requirements;
   }
 
   private open(where: string, port: Port, peer?: Peer, iface?: string): void {
@@ -331,7 +351,8 @@ export class StatefulHost extends Construct {
     } catch (e) {
       errors.push((e as Error).message);
     }
-    const sshOpen = this.openings.some((o) => o.port._covers(Port.SSH));
+    const guarded = this.parts().some((p) => (p as any).port instanceof Port && (p as any).port._covers(Port.SSH));
+    const sshOpen = guarded || this.openings.some((o) => o.port._covers(Port.SSH));
     if (!sshOpen && this.trustedInterfaces.length === 0) {
       Annotations.of(this).addWarning(`${this.node.path}: no rule admits SSH (tcp/22); once loaded, this host is reachable over SSH only through an already open session.`);
     }

@@ -23,10 +23,20 @@ export interface Block {
   readonly owner: string;
 }
 
+/** A part of a host's firewall: adds chains and rules to the host's ruleset. */
+export interface FirewallContribution {
+  /** Construct path of the part (owner of its rules, tie-breaker in ordering). */
+  readonly path: string;
+  /** Adds the part's chains and rules; throws on a conflict with the host or another part. */
+  contribute(rs: Ruleset, host: HostFirewallSpec): void;
+}
+
 /** Everything a stateful host's rules are made of, already validated. */
 export interface HostFirewallSpec {
   /** Construct path of the host. */
   readonly path: string;
+  /** Parts that add to the host's rules (guards, traps, NAT, ...), in any order. */
+  readonly parts?: readonly FirewallContribution[];
   readonly families: readonly IpFamily[];
   readonly ping: boolean;
   readonly trustedInterfaces: readonly string[];
@@ -39,6 +49,16 @@ export interface HostFirewallSpec {
   readonly openings: readonly Opening[];
   readonly blocks: readonly Block[];
 }
+
+/** Ids of base rules that parts may replace. */
+export const RuleId = {
+  PING: 'ping',
+  FINAL_UDP: 'final-udp',
+  FINAL_TCP: 'final-tcp',
+} as const;
+
+/** Order of the final rules inside the FINAL slot: UDP, TCP, then everything else. */
+export const FinalOrder = { UDP: 10, TCP: 20, OTHER: 30 } as const;
 
 /** Chain names of the service chains, as in the seed. */
 export const TCP_CHAIN = 'TCP';
@@ -82,8 +102,8 @@ export function hostFirewall(spec: HostFirewallSpec): Ruleset {
   const rs = new Ruleset();
   const fams = spec.families;
   const owner = spec.path;
-  const rule = (chain: string, slot: number, args: Partial<Record<IpFamily, readonly string[]>>, order = 0, table: RuleSpec['table'] = 'filter'): RuleSpec =>
-    ({ table, chain, slot, order, owner, args: restrict(args, fams) });
+  const rule = (chain: string, slot: number, args: Partial<Record<IpFamily, readonly string[]>>, order = 0, table: RuleSpec['table'] = 'filter', id?: string): RuleSpec =>
+    ({ table, chain, slot, order, owner, args: restrict(args, fams), id });
 
   rs.declareChain({ table: 'filter', name: 'INPUT', policy: 'DROP', families: fams, owner });
   rs.declareChain({ table: 'filter', name: 'FORWARD', policy: 'DROP', families: fams, owner });
@@ -107,13 +127,13 @@ export function hostFirewall(spec: HostFirewallSpec): Ruleset {
     rule('INPUT', InputSlot.DISPATCH, both([...SYN, ...NEW, '-j', TCP_CHAIN]), 2),
   ]);
   if (spec.ping) {
-    rs.addRule(rule('INPUT', InputSlot.ICMP, perFamily(fams, (f) => [...ICMP_ECHO_REQUEST[f], ...NEW, '-j', 'ACCEPT'])));
+    rs.addRule(rule('INPUT', InputSlot.ICMP, perFamily(fams, (f) => [...ICMP_ECHO_REQUEST[f], ...NEW, '-j', 'ACCEPT']), 0, 'filter', RuleId.PING));
   }
   if (spec.closedPortResponse === ClosedPortResponse.REJECT) {
     rs.addRules([
-      rule('INPUT', InputSlot.FINAL, perFamily(fams, (f) => ['-p', 'udp', ...REJECT_WITH.udp[f]]), 1),
-      rule('INPUT', InputSlot.FINAL, perFamily(fams, (f) => ['-p', 'tcp', ...REJECT_WITH.tcp[f]]), 2),
-      rule('INPUT', InputSlot.FINAL, perFamily(fams, (f) => [...REJECT_WITH.other[f]]), 3),
+      rule('INPUT', InputSlot.FINAL, perFamily(fams, (f) => ['-p', 'udp', ...REJECT_WITH.udp[f]]), FinalOrder.UDP, 'filter', RuleId.FINAL_UDP),
+      rule('INPUT', InputSlot.FINAL, perFamily(fams, (f) => ['-p', 'tcp', ...REJECT_WITH.tcp[f]]), FinalOrder.TCP, 'filter', RuleId.FINAL_TCP),
+      rule('INPUT', InputSlot.FINAL, perFamily(fams, (f) => [...REJECT_WITH.other[f]]), FinalOrder.OTHER),
     ]);
   }
 
@@ -151,12 +171,19 @@ export function hostFirewall(spec: HostFirewallSpec): Ruleset {
       rule('PREROUTING', RawSlot.RPFILTER_DROP, { [IpFamily.V6]: ['-j', 'DROP'] }, 0, 'raw'),
     ]);
   }
+  for (const part of [...(spec.parts ?? [])].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    part.contribute(rs, spec);
+  }
   return rs;
 }
 
 /** Args for a rule about `peer`: only in the peer's families, with `-s` when it is not everyone. */
-export function peerArgs(peer: Peer, families: readonly IpFamily[], f: (source: string[]) => string[]): Partial<Record<IpFamily, readonly string[]>> {
-  return perFamily(families, (fam) => (peer.hasFamily(fam) ? f(peer._sourceArgs()) : undefined));
+export function peerArgs(
+  peer: Peer,
+  families: readonly IpFamily[],
+  f: (source: string[], family: IpFamily) => string[],
+): Partial<Record<IpFamily, readonly string[]>> {
+  return perFamily(families, (fam) => (peer.hasFamily(fam) ? f(peer._sourceArgs(), fam) : undefined));
 }
 
 function restrict(args: Partial<Record<IpFamily, readonly string[]>>, families: readonly IpFamily[]): Partial<Record<IpFamily, readonly string[]>> {

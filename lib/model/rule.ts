@@ -31,6 +31,10 @@ export interface RuleSpec {
   readonly owner: string;
   /** The rule per family; a family without an entry does not get the rule. */
   readonly args: Partial<Record<IpFamily, readonly string[]>>;
+  /** A name other rules can replace this rule by (e.g. `final-tcp`). */
+  readonly id?: string;
+  /** The id of a rule this one stands in for; at most one part may replace a rule. */
+  readonly replaces?: string;
 }
 
 /** A chain to declare in a table, per family. */

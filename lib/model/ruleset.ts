@@ -22,6 +22,31 @@ export interface OrderedTable {
 export class Ruleset {
   private readonly chains: ChainSpec[] = [];
   private readonly rules: RuleSpec[] = [];
+  private readonly claims = new Map<string, string>();
+  private readonly flags = new Set<string>();
+
+  /**
+   * Claims a kernel-wide name (a chain, a recent list, a hashlimit table) for
+   * `owner`; a second owner claiming it is an error naming both.
+   */
+  public claim(kind: string, name: string, owner: string): void {
+    const key = `${kind}\u0000${name}`;
+    const prev = this.claims.get(key);
+    if (prev !== undefined && prev !== owner) {
+      throw new Error(`[${owner}] ${kind} "${name}" is already used by ${prev}. Give one of them another name.`);
+    }
+    this.claims.set(key, owner);
+  }
+
+  /** Records a fact about the firewall that provisioning needs (e.g. `ipv4-forwarding`). */
+  public require(flag: string): void {
+    this.flags.add(flag);
+  }
+
+  /** The recorded requirements, sorted. */
+  public get requirements(): string[] {
+    return [...this.flags].sort();
+  }
 
   /** Declares a chain (a built-in chain's policy, or a user chain). */
   public declareChain(chain: ChainSpec): void {
@@ -81,8 +106,17 @@ export class Ruleset {
 }
 
 function orderRules(rules: readonly RuleSpec[], chain: string, family: IpFamily): string[][] {
+  const replaced = new Map<string, string>();
+  for (const r of rules) {
+    if (!r.replaces) continue;
+    const prev = replaced.get(r.replaces);
+    if (prev !== undefined && prev !== r.owner) {
+      throw new Error(`[${r.owner}] replaces rule "${r.replaces}", which ${prev} replaces already. Keep one of them.`);
+    }
+    replaced.set(r.replaces, r.owner);
+  }
   const mine = rules
-    .filter((r) => r.chain === chain)
+    .filter((r) => r.chain === chain && !(r.id && replaced.has(r.id)))
     .map((r) => ({ r, args: r.args[family]!, text: r.args[family]!.join(' ') }));
   mine.sort((a, b) =>
     a.r.slot - b.r.slot

@@ -36,6 +36,8 @@ export const InputSlot = {
 export const ServiceSlot = {
   /** Port-scan trap updates: before any accept. */
   TRAP: 100,
+  /** Jumps to per-port guards (brute force): after the trap, before plain accepts. */
+  GUARD: 300,
   /** Opened ports. */
   OPEN: 500,
 } as const;
@@ -50,6 +52,8 @@ export const OutputSlot = {
 
 /** Slots of the raw PREROUTING chain. */
 export const RawSlot = {
+  /** Bogon source filters on WAN interfaces: before anything accepts. */
+  BOGONS: 50,
   RPFILTER: 100,
   RPFILTER_DROP: 900,
 } as const;

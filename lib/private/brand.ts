@@ -5,3 +5,6 @@ export const STATEFUL_HOST_BRAND = Symbol.for('cdktf-iptables.StatefulHost');
 export function hasBrand(x: unknown, brand: symbol): boolean {
   return typeof x === 'object' && x !== null && (x as any)[brand] === true;
 }
+
+/** Brand of firewall parts (guards, traps, NAT, ...) that a host collects at synth. */
+export const FIREWALL_PART_BRAND = Symbol.for('cdktf-iptables.FirewallPart');

@@ -1,0 +1,41 @@
+import { Construct } from 'constructs';
+import { FirewallPart } from './firewall-part';
+import { FirewallContribution } from '../model/host-firewall';
+import { BogonFilterContribution, bogonFilterProblem, BogonFilterSpec } from '../model/parts/bogon-filter';
+import { Peer } from '../model/peer';
+
+/**
+ * Properties of a {@link BogonFilter}.
+ * @example { iface: 'ppp0', allow: [Peer.ipv4('100.64.0.0/10')] }
+ */
+export interface BogonFilterProps {
+  /** The WAN interface whose spoofed sources are dropped. */
+  readonly iface: string;
+  /**
+   * Special ranges that are legitimate on this WAN (e.g. a carrier-grade NAT's
+   * 100.64.0.0/10): checked first and let through.
+   * @default - none
+   */
+  readonly allow?: Peer[];
+}
+
+/**
+ * Drops packets arriving on a WAN interface from bogon sources (private,
+ * loopback, documentation, multicast, reserved, ... for IPv4 and IPv6), in the
+ * raw table so it covers the host and anything it forwards.
+ * @example new BogonFilter(host, 'bogons', { iface: 'eth0' });
+ */
+export class BogonFilter extends FirewallPart {
+  private readonly spec: BogonFilterSpec;
+
+  public constructor(scope: Construct, id: string, props: BogonFilterProps) {
+    super(scope, id);
+    this.spec = { path: this.node.path, iface: props.iface, allow: this._checkPeers('allow', props.allow ?? []) };
+    this._check(bogonFilterProblem(this.spec));
+  }
+
+  /** @internal */
+  public _contribution(): FirewallContribution {
+    return new BogonFilterContribution(this.spec);
+  }
+}

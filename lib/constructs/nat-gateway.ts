@@ -1,0 +1,98 @@
+import { Construct } from 'constructs';
+import { FirewallPart } from './firewall-part';
+import { FirewallContribution } from '../model/host-firewall';
+import { Lan, NatGatewayContribution, natGatewayProblem, NatGatewaySpec } from '../model/parts/nat-gateway';
+import { Peer } from '../model/peer';
+import { Port } from '../model/port';
+
+/**
+ * A LAN behind a {@link NatGateway}.
+ * @example { iface: 'eth0', cidr: '192.168.0.0/24', ipv6Cidr: '2001:db8:1::/64' }
+ */
+export interface LanNetwork {
+  /** The gateway's interface on this LAN. */
+  readonly iface: string;
+  /** The LAN's IPv4 subnet (masqueraded out of the WAN). */
+  readonly cidr: string;
+  /**
+   * The LAN's IPv6 subnet: forwarded without NAT, and only from this subnet.
+   * @default - IPv6 from the LAN interface is forwarded whatever its source
+   */
+  readonly ipv6Cidr?: string;
+}
+
+/**
+ * A port forward from the gateway's WAN side to a LAN host.
+ * @example { port: Port.tcp(8000), to: '192.168.0.5', toPort: 80 }
+ */
+export interface PortForward {
+  /** The port (or range) on the WAN side, TCP or UDP. */
+  readonly port: Port;
+  /** The LAN host's IPv4 address; must be inside one of the LANs. */
+  readonly to: string;
+  /**
+   * The port on the LAN host.
+   * @default - the same port
+   */
+  readonly toPort?: number;
+}
+
+/**
+ * Properties of a {@link NatGateway}.
+ * @example { wan: 'ppp0', lans: [{ iface: 'eth0', cidr: '192.168.0.0/24' }], portForwards: [{ port: Port.tcp(8000), to: '192.168.0.5', toPort: 80 }] }
+ */
+export interface NatGatewayProps {
+  /** The WAN (Internet-facing) interface. */
+  readonly wan: string;
+  /** The LANs behind the gateway. */
+  readonly lans: LanNetwork[];
+  /** @default - none */
+  readonly portForwards?: PortForward[];
+  /**
+   * A static WAN address to SNAT to, instead of MASQUERADE.
+   * @default - MASQUERADE
+   */
+  readonly snat?: string;
+}
+
+/**
+ * The seed's NAT gateway: stateful FORWARD (`fw-interfaces`, `fw-open`),
+ * MASQUERADE (or SNAT) of each LAN out of the WAN, DNAT port forwards, and
+ * stateful IPv6 forwarding without NAT. The host is marked as needing IP
+ * forwarding.
+ *
+ * @example
+ * new NatGateway(host, 'nat', {
+ *   wan: 'ppp0',
+ *   lans: [{ iface: 'eth0', cidr: '192.168.0.0/24' }],
+ *   portForwards: [{ port: Port.tcp(8000), to: '192.168.0.5', toPort: 80 }],
+ * });
+ */
+export class NatGateway extends FirewallPart {
+  private readonly spec: NatGatewaySpec;
+
+  public constructor(scope: Construct, id: string, props: NatGatewayProps) {
+    super(scope, id);
+    const lans: Lan[] = (props.lans ?? []).map((l) => ({
+      iface: l.iface,
+      cidr: Peer.ipv4(l.cidr),
+      ipv6Cidr: l.ipv6Cidr !== undefined ? Peer.ipv6(l.ipv6Cidr) : undefined,
+    }));
+    for (const [i, f] of (props.portForwards ?? []).entries()) {
+      if (!(f.port instanceof Port)) this._check({ message: `port is ${JSON.stringify(f.port)}, not a Port` }, `portForwards[${i}]`);
+    }
+    this.spec = {
+      path: this.node.path,
+      wan: props.wan,
+      lans,
+      forwards: (props.portForwards ?? []).map((f) => ({ port: f.port, to: f.to, toPort: f.toPort })),
+      snat: props.snat,
+    };
+    this._check(natGatewayProblem(this.spec));
+  }
+
+  /** @internal */
+  public _contribution(): FirewallContribution {
+    return new NatGatewayContribution(this.spec);
+  }
+}

@@ -1,0 +1,57 @@
+import { Construct } from 'constructs';
+import { FirewallPart } from './firewall-part';
+import { FirewallContribution } from '../model/host-firewall';
+import { PortScanTrapContribution, portScanTrapProblem, PortScanTrapSpec } from '../model/parts/port-scan-trap';
+import { Peer } from '../model/peer';
+
+/**
+ * Properties of a {@link PortScanTrap}.
+ * @example { seconds: 60, exempt: [Peer.ipv4('198.51.100.0/24')] }
+ */
+export interface PortScanTrapProps {
+  /**
+   * How long a source that touched a closed port sees every port closed
+   * (renewed while it keeps trying).
+   * @default 60
+   */
+  readonly seconds?: number;
+  /** Trap TCP (SYN scans). @default true */
+  readonly tcp?: boolean;
+  /** Trap UDP scans. @default true */
+  readonly udp?: boolean;
+  /**
+   * Peers never put on the lists: spoofed probes could otherwise lock out
+   * your real clients (the seed's warning). Give your management networks.
+   * @default - none
+   */
+  readonly exempt?: Peer[];
+}
+
+/**
+ * The seed's port-scan trap (TCP-PORTSCAN / UDP-PORTSCAN): a source refused at
+ * a closed port is refused at every port for `seconds`, so a scan finds at
+ * most the open port it happened to probe first.
+ *
+ * @example
+ * new PortScanTrap(host, 'trap', { seconds: 60 });
+ */
+export class PortScanTrap extends FirewallPart {
+  private readonly spec: PortScanTrapSpec;
+
+  public constructor(scope: Construct, id: string, props: PortScanTrapProps = {}) {
+    super(scope, id);
+    this.spec = {
+      path: this.node.path,
+      seconds: props.seconds ?? 60,
+      tcp: props.tcp ?? true,
+      udp: props.udp ?? true,
+      exempt: this._checkPeers('exempt', props.exempt ?? []),
+    };
+    this._check(portScanTrapProblem(this.spec));
+  }
+
+  /** @internal */
+  public _contribution(): FirewallContribution {
+    return new PortScanTrapContribution(this.spec);
+  }
+}

@@ -1,0 +1,108 @@
+import { Construct } from 'constructs';
+import { FirewallPart } from './firewall-part';
+import { FirewallContribution } from '../model/host-firewall';
+import {
+  DropLoggerContribution, dropLoggerProblem, DropLoggerSpec, EchoLimitContribution, echoLimitProblem, EchoLimitSpec,
+  SynFloodContribution, synFloodProblem, SynFloodSpec,
+} from '../model/parts/rate-guards';
+
+/**
+ * Properties of a {@link SynFloodGuard}.
+ * @example { perSecond: 5, burst: 10 }
+ */
+export interface SynFloodGuardProps {
+  /** New TCP connections (SYNs) admitted per second. @default 5 */
+  readonly perSecond?: number;
+  /** Burst above the rate. @default 10 */
+  readonly burst?: number;
+  /**
+   * Limit each source separately (hashlimit). With false, one global limit
+   * as in secure-server-iptables.txt: one flooder then spends everyone's budget.
+   * @default true
+   */
+  readonly perSource?: boolean;
+}
+
+/**
+ * Limits the rate of new TCP connections; SYNs above the limit are dropped,
+ * those under it go on to the normal port checks.
+ * @example new SynFloodGuard(host, 'syn-flood', { perSecond: 5 });
+ */
+export class SynFloodGuard extends FirewallPart {
+  private readonly spec: SynFloodSpec;
+
+  public constructor(scope: Construct, id: string, props: SynFloodGuardProps = {}) {
+    super(scope, id);
+    this.spec = { path: this.node.path, perSecond: props.perSecond ?? 5, burst: props.burst ?? 10, perSource: props.perSource ?? true, chain: 'SYN_FLOOD' };
+    this._check(synFloodProblem(this.spec));
+  }
+
+  /** @internal */
+  public _contribution(): FirewallContribution {
+    return new SynFloodContribution(this.spec);
+  }
+}
+
+/**
+ * Properties of an {@link IcmpEchoLimit}.
+ * @example { perSecond: 1, burst: 5 }
+ */
+export interface IcmpEchoLimitProps {
+  /** Echo requests answered per second (all sources together). @default 1 */
+  readonly perSecond?: number;
+  /** Burst above the rate. @default 5 */
+  readonly burst?: number;
+}
+
+/**
+ * Rate-limits ping (ICMP / ICMPv6 echo requests); the excess is dropped.
+ * @example new IcmpEchoLimit(host, 'ping-limit', { perSecond: 1 });
+ */
+export class IcmpEchoLimit extends FirewallPart {
+  private readonly spec: EchoLimitSpec;
+
+  public constructor(scope: Construct, id: string, props: IcmpEchoLimitProps = {}) {
+    super(scope, id);
+    this.spec = { path: this.node.path, perSecond: props.perSecond ?? 1, burst: props.burst ?? 5 };
+    this._check(echoLimitProblem(this.spec));
+  }
+
+  /** @internal */
+  public _contribution(): FirewallContribution {
+    return new EchoLimitContribution(this.spec);
+  }
+}
+
+/**
+ * Properties of a {@link DropLogger}.
+ * @example { prefix: 'fw-drop: ', perMinute: 5 }
+ */
+export interface DropLoggerProps {
+  /** Log prefix (at most 29 characters). @default "iptables denied: " */
+  readonly prefix?: string;
+  /** Log lines per minute at most. @default 5 */
+  readonly perMinute?: number;
+  /** Burst above the rate. @default 5 */
+  readonly burst?: number;
+  /** Syslog level, 0 (emerg) to 7 (debug). @default 4 */
+  readonly level?: number;
+}
+
+/**
+ * Logs, rate-limited, what INPUT is about to refuse (before the final rules).
+ * @example new DropLogger(host, 'log', { prefix: 'fw-drop: ' });
+ */
+export class DropLogger extends FirewallPart {
+  private readonly spec: DropLoggerSpec;
+
+  public constructor(scope: Construct, id: string, props: DropLoggerProps = {}) {
+    super(scope, id);
+    this.spec = { path: this.node.path, prefix: props.prefix ?? 'iptables denied: ', perMinute: props.perMinute ?? 5, burst: props.burst ?? 5, level: props.level ?? 4 };
+    this._check(dropLoggerProblem(this.spec));
+  }
+
+  /** @internal */
+  public _contribution(): FirewallContribution {
+    return new DropLoggerContribution(this.spec);
+  }
+}

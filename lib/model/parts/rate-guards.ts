@@ -1,0 +1,146 @@
+import { IpFamily } from '../family';
+import { FirewallContribution, HostFirewallSpec, perFamily, RuleId } from '../host-firewall';
+import { firstProblem, hashlimit, kernelNameProblem, limit, wholeNumberProblem } from '../matches';
+import { Ruleset } from '../ruleset';
+import { InputSlot } from '../slots';
+import { ValueProblem } from '../../private/errors';
+
+/** A validated SYN-flood guard. */
+export interface SynFloodSpec {
+  readonly path: string;
+  readonly perSecond: number;
+  readonly burst: number;
+  readonly perSource: boolean;
+  readonly chain: string;
+}
+
+/** What is wrong with a SYN-flood guard's settings. */
+export function synFloodProblem(s: SynFloodSpec): ValueProblem | undefined {
+  return firstProblem(
+    wholeNumberProblem('perSecond', s.perSecond, 1, 100_000),
+    wholeNumberProblem('burst', s.burst, 1, 100_000),
+    kernelNameProblem('chain name', s.chain, 15),
+  );
+}
+
+/**
+ * secure-server-iptables.txt's `--syn -m limit` rule, made safe: the seed's
+ * rule ACCEPTs SYNs to any port under the limit (opening every port); here new
+ * SYNs jump to a chain that RETURNs under the limit (on to the normal port
+ * checks) and DROPs above it. Per source by default (hashlimit), so one
+ * flooder cannot use up everyone's budget.
+ */
+export class SynFloodContribution implements FirewallContribution {
+  public constructor(private readonly spec: SynFloodSpec) {}
+
+  public get path(): string {
+    return this.spec.path;
+  }
+
+  public contribute(rs: Ruleset, host: HostFirewallSpec): void {
+    const s = this.spec;
+    const fams = host.families;
+    rs.claim('chain', s.chain, s.path);
+    if (s.perSource) rs.claim('hashlimit table', s.chain.toLowerCase(), s.path);
+    rs.declareChain({ table: 'filter', name: s.chain, families: fams, owner: s.path });
+    rs.addRule({
+      table: 'filter', chain: 'INPUT', slot: InputSlot.GUARD, order: -10, owner: s.path,
+      args: perFamily(fams, () => ['-p', 'tcp', '-m', 'tcp', '--tcp-flags', 'FIN,SYN,RST,ACK', 'SYN', '-m', 'conntrack', '--ctstate', 'NEW', '-j', s.chain]),
+    });
+    const under = s.perSource ? hashlimit('upto', s.perSecond * 60, s.burst, s.chain.toLowerCase()) : limit(s.perSecond * 60, s.burst);
+    rs.addRule({ table: 'filter', chain: s.chain, slot: 100, owner: s.path, args: perFamily(fams, () => [...under, '-j', 'RETURN']) });
+    rs.addRule({ table: 'filter', chain: s.chain, slot: 900, owner: s.path, args: perFamily(fams, () => ['-j', 'DROP']) });
+  }
+}
+
+/** A validated echo-request limit. */
+export interface EchoLimitSpec {
+  readonly path: string;
+  readonly perSecond: number;
+  readonly burst: number;
+}
+
+/** What is wrong with an echo limit's settings. */
+export function echoLimitProblem(s: EchoLimitSpec): ValueProblem | undefined {
+  return firstProblem(wholeNumberProblem('perSecond', s.perSecond, 1, 100_000), wholeNumberProblem('burst', s.burst, 1, 100_000));
+}
+
+const ECHO: Record<IpFamily, string[]> = {
+  [IpFamily.V4]: ['-p', 'icmp', '-m', 'icmp', '--icmp-type', '8'],
+  [IpFamily.V6]: ['-p', 'ipv6-icmp', '-m', 'icmp6', '--icmpv6-type', '128'],
+};
+
+/**
+ * Rate-limits new echo requests (stateful-firewall-iptables-howto.txt's
+ * "icmp ... limit"): the host's ping rule gets a limit, and requests above it
+ * are dropped (not answered with an ICMP error).
+ */
+export class EchoLimitContribution implements FirewallContribution {
+  public constructor(private readonly spec: EchoLimitSpec) {}
+
+  public get path(): string {
+    return this.spec.path;
+  }
+
+  public contribute(rs: Ruleset, host: HostFirewallSpec): void {
+    const s = this.spec;
+    if (!host.ping) {
+      throw new Error(`[${s.path}] limits ping, but the host has ping: false, so no echo request is accepted to begin with. Remove the limit or set ping: true.`);
+    }
+    const fams = host.families;
+    rs.addRule({
+      table: 'filter', chain: 'INPUT', slot: InputSlot.ICMP, order: 0, owner: s.path, replaces: RuleId.PING,
+      args: perFamily(fams, (f) => [...ECHO[f], '-m', 'conntrack', '--ctstate', 'NEW', ...limit(s.perSecond * 60, s.burst), '-j', 'ACCEPT']),
+    });
+    rs.addRule({ table: 'filter', chain: 'INPUT', slot: InputSlot.ICMP, order: 1, owner: s.path, args: perFamily(fams, (f) => [...ECHO[f], '-j', 'DROP']) });
+  }
+}
+
+/** A validated drop logger. */
+export interface DropLoggerSpec {
+  readonly path: string;
+  readonly prefix: string;
+  readonly perMinute: number;
+  readonly burst: number;
+  readonly level: number;
+}
+
+/** iptables' LOG target takes at most 29 characters of prefix. */
+export const MAX_LOG_PREFIX = 29;
+
+/** What is wrong with a drop logger's settings. */
+export function dropLoggerProblem(s: DropLoggerSpec): ValueProblem | undefined {
+  if (typeof s.prefix !== 'string' || s.prefix.length === 0 || s.prefix.length > MAX_LOG_PREFIX || !/^[A-Za-z0-9 _.:=()[\]#/-]+$/.test(s.prefix)) {
+    return {
+      message: `prefix ${JSON.stringify(s.prefix)} must be 1 to ${MAX_LOG_PREFIX} characters of letters, digits, spaces and _ . : = ( ) [ ] # / -`,
+      fix: 'For example "fw-drop: ".',
+    };
+  }
+  return firstProblem(
+    wholeNumberProblem('perMinute', s.perMinute, 1, 60_000),
+    wholeNumberProblem('burst', s.burst, 1, 10_000),
+    wholeNumberProblem('level', s.level, 0, 7, 'Syslog levels run from 0 (emerg) to 7 (debug).'),
+  );
+}
+
+/**
+ * Logs (rate-limited) what is about to be refused, just before the final
+ * REJECT/DROP rules of INPUT (secure-server-iptables.txt, "Checking Firewall
+ * Logs"). LOG does not end the packet's way: the final rules still decide.
+ */
+export class DropLoggerContribution implements FirewallContribution {
+  public constructor(private readonly spec: DropLoggerSpec) {}
+
+  public get path(): string {
+    return this.spec.path;
+  }
+
+  public contribute(rs: Ruleset, host: HostFirewallSpec): void {
+    const s = this.spec;
+    rs.claim('drop logger', 'INPUT', s.path);
+    rs.addRule({
+      table: 'filter', chain: 'INPUT', slot: InputSlot.LOG, owner: s.path,
+      args: perFamily(host.families, () => [...limit(s.perMinute, s.burst), '-j', 'LOG', '--log-prefix', s.prefix, ...(s.level !== 4 ? ['--log-level', String(s.level)] : [])]),
+    });
+  }
+}
