@@ -58,6 +58,14 @@ export interface SshBruteforceGuardProps {
    */
   readonly burst?: number;
   /**
+   * Count only attempts that carry the TTL of the previous one (the seed's
+   * `--rttl`). Off by default: with it, an attacker who varies the TTL of each
+   * attempt is never counted (xt_recent looks the entry up by TTL), which the
+   * kernel tests demonstrate.
+   * @default false
+   */
+  readonly matchTtl?: boolean;
+  /**
    * Guard chain name.
    * @default "IN_SSH" for port 22, else "IN_SSH_<port>"
    */
@@ -71,7 +79,7 @@ export interface SshBruteforceGuardProps {
 
 /**
  * Drops sources that open new connections to a port too often (the seed's
- * IN_SSH recipe, `recent --rttl`), and accepts the rest.
+ * IN_SSH recipe with xt_recent, or a hashlimit), and accepts the rest.
  *
  * @example
  * new SshBruteforceGuard(host, 'ssh-guard', { port: Port.SSH });
@@ -99,6 +107,7 @@ export class SshBruteforceGuard extends FirewallPart {
       windows: [props.shortWindow ?? { hits: 3, seconds: 10 }, props.longWindow ?? { hits: 4, seconds: 1800 }],
       perMinute: props.perMinute ?? 3,
       burst: props.burst ?? 3,
+      matchTtl: props.matchTtl ?? false,
     };
     this._check(sshGuardProblem(this.spec));
   }

@@ -14,9 +14,19 @@ const FULL_MASK: Record<IpFamily, string> = {
 /** xt_recent keeps this many hits per address unless the module is loaded with another ip_pkt_list_tot. */
 export const RECENT_MAX_HITS = 20;
 
+/**
+ * The xt_recent list a family uses. IPv6 lists get a `6` suffix: when an IPv4
+ * and an IPv6 rule share one list name, the kernel applies the IPv4 mask to
+ * IPv6 sources, so every address of a /32 shares one entry (one scanner would
+ * trap its whole /32). The kernel tests found this; separate lists avoid it.
+ */
+export function recentList(family: IpFamily, list: string): string {
+  return family === IpFamily.V6 ? `${list}6` : list;
+}
+
 /** `-m recent --set`: remember the source. */
 export function recentSet(family: IpFamily, list: string): string[] {
-  return ['-m', 'recent', '--set', '--name', list, '--mask', FULL_MASK[family], '--rsource'];
+  return ['-m', 'recent', '--set', '--name', recentList(family, list), '--mask', FULL_MASK[family], '--rsource'];
 }
 
 /** `-m recent --rcheck/--update` within `seconds`, optionally with a hit count and TTL check. */
@@ -25,7 +35,7 @@ export function recentCheck(family: IpFamily, op: 'rcheck' | 'update', list: str
     '-m', 'recent', `--${op}`, '--seconds', String(seconds),
     ...(hitcount !== undefined ? ['--hitcount', String(hitcount)] : []),
     ...(rttl ? ['--rttl'] : []),
-    '--name', list, '--mask', FULL_MASK[family], '--rsource',
+    '--name', recentList(family, list), '--mask', FULL_MASK[family], '--rsource',
   ];
 }
 

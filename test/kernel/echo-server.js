@@ -12,7 +12,14 @@ for (const arg of process.argv.slice(2)) {
 let pending = ports.tcp.length + ports.udp.length;
 const done = () => { if (--pending === 0) console.log('ready'); };
 for (const port of ports.tcp) {
-  net.createServer((s) => { s.on('error', () => {}); s.pipe(s); }).listen({ port, host: '::', ipv6Only: false }, done);
+  net.createServer((s) => {
+    s.on('error', () => {});
+    // "WHO\n" asks who is calling: the server answers with the peer address it sees (to check NAT)
+    s.once('data', (first) => {
+      if (first.toString() === 'WHO\n') s.end(`${s.remoteAddress.replace(/^::ffff:/, '')}\n`);
+      else { s.write(first); s.pipe(s); }
+    });
+  }).listen({ port, host: '::', ipv6Only: false }, done);
 }
 for (const port of ports.udp) {
   const sock = dgram.createSocket({ type: 'udp6', ipv6Only: false });

@@ -22,3 +22,14 @@ export function normalizeRules(text: string): string {
 export function savedRules(lab: Lab, ns: string, family: 'v4' | 'v6'): string {
   return lab.exec(ns, family === 'v4' ? 'iptables-save' : 'ip6tables-save', []).stdout;
 }
+
+/**
+ * Packet counter of the first rule in `ns` whose iptables-save text contains
+ * every one of `parts` (read with `iptables-save -c`).
+ */
+export function packets(lab: Lab, ns: string, family: 'v4' | 'v6', ...parts: string[]): number {
+  const out = lab.exec(ns, family === 'v4' ? 'iptables-save' : 'ip6tables-save', ['-c']).stdout;
+  const line = out.split('\n').find((l) => l.startsWith('[') && parts.every((p) => l.includes(p)));
+  if (!line) throw new Error(`no rule with ${parts.join(' & ')} in ${family} rules:\n${out}`);
+  return Number(line.match(/^\[(\d+):/)![1]);
+}

@@ -1,6 +1,6 @@
 import { IpFamily } from '../family';
 import { FinalOrder, FirewallContribution, HostFirewallSpec, peerArgs, perFamily, REJECT_WITH, RuleId, TCP_CHAIN, UDP_CHAIN } from '../host-firewall';
-import { recentCheck, recentSet, wholeNumberProblem, firstProblem } from '../matches';
+import { firstProblem, recentCheck, recentList, recentSet, wholeNumberProblem } from '../matches';
 import { ClosedPortResponse } from '../options';
 import { Peer } from '../peer';
 import { Ruleset } from '../ruleset';
@@ -52,7 +52,7 @@ export class PortScanTrapContribution implements FirewallContribution {
       ...(s.udp ? [{ proto: 'udp' as const, chain: UDP_CHAIN, list: UDP_TRAP_LIST, order: FinalOrder.UDP, id: RuleId.FINAL_UDP }] : []),
     ];
     for (const p of protocols) {
-      rs.claim('recent list', p.list, s.path);
+      for (const f of fams) rs.claim('recent list', recentList(f, p.list), s.path);
       const verdict = (f: IpFamily) => (reject ? [...REJECT_WITH[p.proto][f]] : ['-j', 'DROP']);
       // top of the service chain: a listed source is refused (and stays listed while it keeps trying)
       rs.addRule({

@@ -1,5 +1,5 @@
 import { IpFamily } from '../family';
-import { FirewallContribution, HostFirewallSpec, perFamily, RuleId } from '../host-firewall';
+import { FirewallContribution, HostFirewallSpec, perFamily } from '../host-firewall';
 import { firstProblem, hashlimit, kernelNameProblem, limit, wholeNumberProblem } from '../matches';
 import { Ruleset } from '../ruleset';
 import { InputSlot } from '../slots';
@@ -70,10 +70,16 @@ const ECHO: Record<IpFamily, string[]> = {
   [IpFamily.V6]: ['-p', 'ipv6-icmp', '-m', 'icmp6', '--icmpv6-type', '128'],
 };
 
+/** Chain in mangle INPUT that rate-limits echo requests. */
+export const ECHO_LIMIT_CHAIN = 'ECHO_LIMIT';
+
 /**
- * Rate-limits new echo requests (stateful-firewall-iptables-howto.txt's
- * "icmp ... limit"): the host's ping rule gets a limit, and requests above it
- * are dropped (not answered with an ICMP error).
+ * Rate-limits echo requests to the host (stateful-firewall-iptables-howto.txt's
+ * "icmp ... limit"). Only the first request of a ping session is NEW: the rest
+ * are ESTABLISHED and pass the conntrack rule, so a limit on the NEW ping rule
+ * (as the seeds suggest) never limits a flood. The limit therefore sits in the
+ * mangle table's INPUT chain, which every packet for the host crosses, before
+ * filter INPUT; requests above it are dropped (not answered with an error).
  */
 export class EchoLimitContribution implements FirewallContribution {
   public constructor(private readonly spec: EchoLimitSpec) {}
@@ -88,11 +94,11 @@ export class EchoLimitContribution implements FirewallContribution {
       throw new Error(`[${s.path}] limits ping, but the host has ping: false, so no echo request is accepted to begin with. Remove the limit or set ping: true.`);
     }
     const fams = host.families;
-    rs.addRule({
-      table: 'filter', chain: 'INPUT', slot: InputSlot.ICMP, order: 0, owner: s.path, replaces: RuleId.PING,
-      args: perFamily(fams, (f) => [...ECHO[f], '-m', 'conntrack', '--ctstate', 'NEW', ...limit(s.perSecond * 60, s.burst), '-j', 'ACCEPT']),
-    });
-    rs.addRule({ table: 'filter', chain: 'INPUT', slot: InputSlot.ICMP, order: 1, owner: s.path, args: perFamily(fams, (f) => [...ECHO[f], '-j', 'DROP']) });
+    rs.claim('chain', ECHO_LIMIT_CHAIN, s.path);
+    for (const name of ['INPUT', ECHO_LIMIT_CHAIN]) rs.declareChain({ table: 'mangle', name, families: fams, owner: s.path });
+    rs.addRule({ table: 'mangle', chain: 'INPUT', slot: 100, owner: s.path, args: perFamily(fams, (f) => [...ECHO[f], '-j', ECHO_LIMIT_CHAIN]) });
+    rs.addRule({ table: 'mangle', chain: ECHO_LIMIT_CHAIN, slot: 100, owner: s.path, args: perFamily(fams, () => [...limit(s.perSecond * 60, s.burst), '-j', 'RETURN']) });
+    rs.addRule({ table: 'mangle', chain: ECHO_LIMIT_CHAIN, slot: 900, owner: s.path, args: perFamily(fams, () => ['-j', 'DROP']) });
   }
 }
 

@@ -1,6 +1,6 @@
 import { IpFamily } from '../family';
 import { FirewallContribution, HostFirewallSpec, perFamily, TCP_CHAIN, UDP_CHAIN } from '../host-firewall';
-import { firstProblem, hashlimit, kernelNameProblem, recentCheck, recentSet, RECENT_MAX_HITS, wholeNumberProblem } from '../matches';
+import { firstProblem, hashlimit, kernelNameProblem, recentCheck, recentList, recentSet, RECENT_MAX_HITS, wholeNumberProblem } from '../matches';
 import { Port, Protocol } from '../port';
 import { Ruleset } from '../ruleset';
 import { ServiceSlot } from '../slots';
@@ -22,6 +22,8 @@ export interface SshGuardSpec {
   readonly windows: readonly Window[];
   readonly perMinute: number;
   readonly burst: number;
+  /** Count only attempts with the TTL of the last one (`--rttl`). */
+  readonly matchTtl: boolean;
 }
 
 /** Longest time window: a year, well inside what xt_recent can count. */
@@ -33,7 +35,7 @@ export function sshGuardProblem(spec: SshGuardSpec): ValueProblem | undefined {
     spec.port._problem(),
     spec.port.isRange ? { message: `port ${spec.port} is a range; a guard protects one port`, fix: 'Use a single port, e.g. Port.tcp(2222).' } : undefined,
     kernelNameProblem('chain name', spec.chain, 28),
-    kernelNameProblem('list name', spec.list, 200),
+    kernelNameProblem('list name', spec.list, 199),
     ...spec.windows.flatMap((w, i) => [
       wholeNumberProblem(`window ${i + 1} hits`, w.hits, 1, RECENT_MAX_HITS,
         `xt_recent remembers ${RECENT_MAX_HITS} hits per address (module parameter ip_pkt_list_tot): a larger count can never match.`),
@@ -61,7 +63,8 @@ export class SshGuardContribution implements FirewallContribution {
   public contribute(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;
     rs.claim('chain', s.chain, s.path);
-    rs.claim(s.mode === 'recent' ? 'recent list' : 'hashlimit table', s.list, s.path);
+    if (s.mode === 'recent') for (const f of host.families) rs.claim('recent list', recentList(f, s.list), s.path);
+    else rs.claim('hashlimit table', s.list, s.path);
     rs.declareChain({ table: 'filter', name: s.chain, families: host.families, owner: s.path });
     const fams = host.families;
     const service = s.port.protocol === Protocol.TCP ? TCP_CHAIN : UDP_CHAIN;
@@ -69,7 +72,7 @@ export class SshGuardContribution implements FirewallContribution {
     if (s.mode === 'recent') {
       s.windows.forEach((w, i) => rs.addRule({
         table: 'filter', chain: s.chain, slot: 100, order: i, owner: s.path,
-        args: perFamily(fams, (f: IpFamily) => [...recentCheck(f, 'rcheck', s.list, w.seconds, w.hits, true), '-j', 'DROP']),
+        args: perFamily(fams, (f: IpFamily) => [...recentCheck(f, 'rcheck', s.list, w.seconds, w.hits, s.matchTtl), '-j', 'DROP']),
       }));
       rs.addRule({ table: 'filter', chain: s.chain, slot: 900, owner: s.path, args: perFamily(fams, (f) => [...recentSet(f, s.list), '-j', 'ACCEPT']) });
     } else {
