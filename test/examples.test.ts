@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { canUseNetns, Lab } from './kernel/lab';
+import { normalizeRules, savedRules } from './kernel/rules-io';
 
 const ROOT = path.join(__dirname, '..');
 const EXAMPLES = fs.readdirSync(path.join(ROOT, 'examples')).filter((d) => fs.existsSync(path.join(ROOT, 'examples', d, 'main.ts'))).sort();
@@ -57,6 +58,20 @@ describe.each(EXAMPLES)('examples/%s', (example) => {
         const cmd = name.endsWith('ip6tables.rules') ? 'ip6tables-restore' : 'iptables-restore';
         const r = lab.probe(ns, cmd, ['--test'], { input: content });
         expect({ name, status: r.status, stderr: r.stderr }).toEqual({ name, status: 0, stderr: '' });
+      }
+    } finally {
+      lab.destroy();
+    }
+  });
+
+  test('every file loads into a fresh namespace and the kernel then holds exactly its rules', () => {
+    const lab = new Lab();
+    try {
+      const ns = lab.netns('load');
+      for (const [name, content] of files) {
+        const fam = name.endsWith('ip6tables.rules') ? 'v6' : 'v4';
+        lab.loadRules(ns, fam, content);
+        expect(normalizeRules(savedRules(lab, ns, fam))).toEqual(normalizeRules(content));
       }
     } finally {
       lab.destroy();

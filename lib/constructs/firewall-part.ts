@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
+import { StatefulHost } from './stateful-host';
 import { FirewallContribution } from '../model/host-firewall';
 import { Peer } from '../model/peer';
 import { FIREWALL_PART_BRAND, hasBrand } from '../private/brand';
 import { firewallError, showValue, ValueProblem } from '../private/errors';
-import { StatefulHost } from './stateful-host';
 
 /**
  * Base of the parts that compose a host's firewall (guards, traps, NAT, ...).

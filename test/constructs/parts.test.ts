@@ -1,3 +1,6 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import {
@@ -38,7 +41,7 @@ describe('SshBruteforceGuard', () => {
   });
 
   test('a guard counts as an SSH opening (no lock-out warning)', () => {
-    const app = new App({ outdir: require('fs').mkdtempSync(require('path').join(require('os').tmpdir(), 'cfw-')) });
+    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-')) });
     const h = new StatefulHost(new TerraformStack(app, 's'), 'h');
     new SshBruteforceGuard(h, 'g');
     app.synth();
@@ -182,7 +185,7 @@ describe('order is the library\'s job', () => {
 
 describe('bad input names the part\'s path', () => {
   const cases: Array<[string, (h: StatefulHost) => unknown, RegExp]> = [
-    ['a part outside a host', (h) => new PortScanTrap(new TerraformStack(new App(), 'other'), 'trap'), /\[other\/trap\] is not inside a StatefulHost/],
+    ['a part outside a host', () => new PortScanTrap(new TerraformStack(new App(), 'other'), 'trap'), /\[other\/trap\] is not inside a StatefulHost/],
     ['a part under a plain construct under a host is fine', (h) => { new PortScanTrap(new Construct(h, 'group'), 'trap'); throw new Error('ok'); }, /^ok$/],
     ['hit counts above xt_recent\'s 20', (h) => new SshBruteforceGuard(h, 'g', { shortWindow: { hits: 21, seconds: 10 } }), /\[stack\/web\/g\] window 1 hits is 21; it must be a whole number from 1 to 20\. xt_recent remembers 20 hits/],
     ['a zero-second window', (h) => new SshBruteforceGuard(h, 'g', { longWindow: { hits: 4, seconds: 0 } }), /\[stack\/web\/g\] window 2 seconds is 0/],

@@ -5,11 +5,11 @@
  * LAN / gateway / WAN topology. Both families wherever the part applies.
  */
 import * as path from 'path';
-import { BogonFilter, DropLogger, GuardMode, IcmpEchoLimit, IpFamily, NatGateway, Peer, Port, PortScanTrap, SshBruteforceGuard, StatefulHost, SynFloodGuard } from '../../lib';
 import { Lab } from './lab';
 import { ping, startEchoServer, talk, tcpSyn, udp } from './probes';
 import { normalizeRules, packets, savedRules } from './rules-io';
 import { CL, FAMILIES, host, requireNetns, SRV, Topology } from './topology';
+import { BogonFilter, DropLogger, GuardMode, IcmpEchoLimit, IpFamily, NatGateway, Peer, Port, PortScanTrap, SshBruteforceGuard, StatefulHost, SynFloodGuard } from '../../lib';
 
 requireNetns();
 
@@ -30,9 +30,9 @@ describe('SshBruteforceGuard: 3 new connections in 10 s, then drop', () => {
     const session = lab.start(topo.cl[0], process.execPath, [path.join(__dirname, 'session-client.js'), SRV[fam][0], '22']);
     let out = '';
     session.stdout!.on('data', (d) => { out += String(d); });
-    await lab.waitFor('session echo 1', () => out.includes('echo:1:ok'));   // hit 1
-    expect(talk(lab, topo.cl[0], SRV[fam][0], 22)).not.toBe('');           // hit 2
-    expect(talk(lab, topo.cl[0], SRV[fam][0], 22)).not.toBe('');           // hit 3
+    await lab.waitFor('session echo 1', () => out.includes('echo:1:ok')); // hit 1
+    expect(talk(lab, topo.cl[0], SRV[fam][0], 22)).not.toBe(''); // hit 2
+    expect(talk(lab, topo.cl[0], SRV[fam][0], 22)).not.toBe(''); // hit 3
     expect(tcpSyn(lab, topo.cl[0], SRV[fam][0], 22)).toMatchObject({ state: 'filtered', reason: 'no-response' }); // 4th: dropped
     expect(talk(lab, topo.cl[0], SRV[fam][0], 22)).toBe('');
     expect(talk(lab, topo.cl[1], SRV[fam][1], 22, 'other client\n')).toBe('other client\n');

@@ -6,9 +6,9 @@
  *   cl3 (192.0.2.2,    2001:db8:3::2) ──eth2─┘
  */
 import { App, TerraformStack } from 'cdktf';
-import { IpFamily, StatefulHost, StatefulHostProps } from '../../lib';
 import { canUseNetns, Lab } from './lab';
 import { startEchoServer } from './probes';
+import { IpFamily, StatefulHost, StatefulHostProps } from '../../lib';
 
 export const SRV = { v4: ['198.51.100.1', '203.0.113.1', '192.0.2.1'], v6: ['2001:db8:1::1', '2001:db8:2::1', '2001:db8:3::1'] };
 export const CL = { v4: ['198.51.100.2', '203.0.113.2', '192.0.2.2'], v6: ['2001:db8:1::2', '2001:db8:2::2', '2001:db8:3::2'] };

@@ -1,3 +1,4 @@
+import { ValueProblem } from '../../private/errors';
 import { IpFamily } from '../family';
 import { FirewallContribution, HostFirewallSpec, peerArgs } from '../host-firewall';
 import { interfaceNameProblem } from '../interface-name';
@@ -5,7 +6,6 @@ import { firstProblem } from '../matches';
 import { Peer } from '../peer';
 import { Ruleset } from '../ruleset';
 import { RawSlot } from '../slots';
-import { ValueProblem } from '../../private/errors';
 
 /**
  * Sources that never arrive legitimately from the Internet
@@ -22,7 +22,7 @@ export const BOGONS_V4 = [
   '192.88.99.0/24', '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/4', '240.0.0.0/4',
 ];
 export const BOGONS_V6 = [
-  '::1/128', '::ffff:0:0/96', '100::/64', '2001:db8::/32', '3ffe::/16', 'fc00::/7', 'fec0::/10', 'ff00::/8',
+  '::1/128', '::ffff:0.0.0.0/96', '100::/64', '2001:db8::/32', '3ffe::/16', 'fc00::/7', 'fec0::/10', 'ff00::/8',
 ];
 
 /** A validated bogon filter. */
@@ -67,11 +67,10 @@ export class BogonFilterContribution implements FirewallContribution {
       rs.addRule({ table: 'raw', chain, slot: 100, owner: s.path, args: peerArgs(a, fams, (src) => [...src, '-j', 'RETURN']) });
     }
     const lists: Array<[IpFamily, string[]]> = [[IpFamily.V4, BOGONS_V4], [IpFamily.V6, BOGONS_V6]];
+    // constants, spelled as iptables-save prints them (IPv4-mapped in dotted form)
     for (const [f, list] of lists) {
-      for (const cidr of list) {
-        const peer = f === IpFamily.V4 ? Peer.ipv4(cidr) : Peer.ipv6(cidr);
-        rs.addRule({ table: 'raw', chain, slot: 500, owner: s.path, args: peerArgs(peer, fams, (src) => [...src, '-j', 'DROP']) });
-      }
+      if (!fams.includes(f)) continue;
+      for (const cidr of list) rs.addRule({ table: 'raw', chain, slot: 500, owner: s.path, args: { [f]: ['-s', cidr, '-j', 'DROP'] } });
     }
   }
 }

@@ -1,4 +1,5 @@
 import * as ipaddr from 'ipaddr.js';
+import { ValueProblem } from '../../private/errors';
 import { IpFamily } from '../family';
 import { FirewallContribution, HostFirewallSpec, perFamily } from '../host-firewall';
 import { interfaceNameProblem } from '../interface-name';
@@ -6,7 +7,6 @@ import { firstProblem, wholeNumberProblem } from '../matches';
 import { Peer } from '../peer';
 import { Port, Protocol } from '../port';
 import { Ruleset } from '../ruleset';
-import { ValueProblem } from '../../private/errors';
 
 /** A validated LAN behind the gateway. */
 export interface Lan {
@@ -148,7 +148,10 @@ export class NatGatewayContribution implements FirewallContribution {
         fwd(0, 0, { [f]: [...(net ? ['-s', net.cidr] : []), '-i', lan.iface, '-j', 'ACCEPT'] }, FW_INTERFACES);
       }
       rs.addRule({
-        table: 'nat', chain: 'POSTROUTING', slot: 500, owner,
+        table: 'nat',
+        chain: 'POSTROUTING',
+        slot: 500,
+        owner,
         args: { [IpFamily.V4]: ['-s', lan.cidr.cidr, '-o', s.wan, ...(s.snat ? ['-j', 'SNAT', '--to-source', s.snat] : ['-j', 'MASQUERADE'])] },
       });
     }
@@ -157,7 +160,10 @@ export class NatGatewayContribution implements FirewallContribution {
       const proto = f.port.protocol === Protocol.TCP ? 'tcp' : 'udp';
       const dest = f.toPort !== undefined ? `${f.to}:${f.toPort}` : f.to;
       rs.addRule({
-        table: 'nat', chain: 'PREROUTING', slot: 500, owner,
+        table: 'nat',
+        chain: 'PREROUTING',
+        slot: 500,
+        owner,
         args: { [IpFamily.V4]: ['-i', s.wan, ...f.port._matchArgs(), '-j', 'DNAT', '--to-destination', dest] },
       });
       const innerPort = f.toPort !== undefined ? (proto === 'tcp' ? Port.tcp(f.toPort) : Port.udp(f.toPort)) : f.port;

@@ -56,19 +56,31 @@ export class PortScanTrapContribution implements FirewallContribution {
       const verdict = (f: IpFamily) => (reject ? [...REJECT_WITH[p.proto][f]] : ['-j', 'DROP']);
       // top of the service chain: a listed source is refused (and stays listed while it keeps trying)
       rs.addRule({
-        table: 'filter', chain: p.chain, slot: ServiceSlot.TRAP, owner: s.path,
+        table: 'filter',
+        chain: p.chain,
+        slot: ServiceSlot.TRAP,
+        owner: s.path,
         args: perFamily(fams, (f) => ['-p', p.proto, ...recentCheck(f, 'update', p.list, s.seconds), ...verdict(f)]),
       });
       // exempt peers are refused without being listed
       for (const peer of s.exempt) {
         rs.addRule({
-          table: 'filter', chain: 'INPUT', slot: InputSlot.FINAL, order: p.order - 1, owner: s.path,
+          table: 'filter',
+          chain: 'INPUT',
+          slot: InputSlot.FINAL,
+          order: p.order - 1,
+          owner: s.path,
           args: peerArgs(peer, fams, (src, f) => [...src, '-p', p.proto, ...verdict(f)]),
         });
       }
       // the final refusal lists the source
       rs.addRule({
-        table: 'filter', chain: 'INPUT', slot: InputSlot.FINAL, order: p.order, owner: s.path, replaces: reject ? p.id : undefined,
+        table: 'filter',
+        chain: 'INPUT',
+        slot: InputSlot.FINAL,
+        order: p.order,
+        owner: s.path,
+        replaces: reject ? p.id : undefined,
         args: perFamily(fams, (f) => ['-p', p.proto, ...recentSet(f, p.list), ...verdict(f)]),
       });
     }

@@ -1,9 +1,9 @@
+import { ValueProblem } from '../../private/errors';
 import { IpFamily } from '../family';
 import { FirewallContribution, HostFirewallSpec, perFamily } from '../host-firewall';
 import { firstProblem, hashlimit, kernelNameProblem, limit, wholeNumberProblem } from '../matches';
 import { Ruleset } from '../ruleset';
 import { InputSlot } from '../slots';
-import { ValueProblem } from '../../private/errors';
 
 /** A validated SYN-flood guard. */
 export interface SynFloodSpec {
@@ -44,7 +44,11 @@ export class SynFloodContribution implements FirewallContribution {
     if (s.perSource) rs.claim('hashlimit table', s.chain.toLowerCase(), s.path);
     rs.declareChain({ table: 'filter', name: s.chain, families: fams, owner: s.path });
     rs.addRule({
-      table: 'filter', chain: 'INPUT', slot: InputSlot.GUARD, order: -10, owner: s.path,
+      table: 'filter',
+      chain: 'INPUT',
+      slot: InputSlot.GUARD,
+      order: -10,
+      owner: s.path,
       args: perFamily(fams, () => ['-p', 'tcp', '-m', 'tcp', '--tcp-flags', 'FIN,SYN,RST,ACK', 'SYN', '-m', 'conntrack', '--ctstate', 'NEW', '-j', s.chain]),
     });
     const under = s.perSource ? hashlimit('upto', s.perSecond * 60, s.burst, s.chain.toLowerCase()) : limit(s.perSecond * 60, s.burst);
@@ -145,7 +149,10 @@ export class DropLoggerContribution implements FirewallContribution {
     const s = this.spec;
     rs.claim('drop logger', 'INPUT', s.path);
     rs.addRule({
-      table: 'filter', chain: 'INPUT', slot: InputSlot.LOG, owner: s.path,
+      table: 'filter',
+      chain: 'INPUT',
+      slot: InputSlot.LOG,
+      owner: s.path,
       args: perFamily(host.families, () => [...limit(s.perMinute, s.burst), '-j', 'LOG', '--log-prefix', s.prefix, ...(s.level !== 4 ? ['--log-level', String(s.level)] : [])]),
     });
   }

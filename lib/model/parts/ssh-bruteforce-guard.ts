@@ -1,10 +1,10 @@
+import { ValueProblem } from '../../private/errors';
 import { IpFamily } from '../family';
 import { FirewallContribution, HostFirewallSpec, perFamily, TCP_CHAIN, UDP_CHAIN } from '../host-firewall';
 import { firstProblem, hashlimit, kernelNameProblem, recentCheck, recentList, recentSet, RECENT_MAX_HITS, wholeNumberProblem } from '../matches';
 import { Port, Protocol } from '../port';
 import { Ruleset } from '../ruleset';
 import { ServiceSlot } from '../slots';
-import { ValueProblem } from '../../private/errors';
 
 /** Hits allowed inside a time window. */
 export interface Window {
@@ -71,7 +71,11 @@ export class SshGuardContribution implements FirewallContribution {
     rs.addRule({ table: 'filter', chain: service, slot: ServiceSlot.GUARD, owner: s.path, args: perFamily(fams, () => [...s.port._matchArgs(), '-j', s.chain]) });
     if (s.mode === 'recent') {
       s.windows.forEach((w, i) => rs.addRule({
-        table: 'filter', chain: s.chain, slot: 100, order: i, owner: s.path,
+        table: 'filter',
+        chain: s.chain,
+        slot: 100,
+        order: i,
+        owner: s.path,
         args: perFamily(fams, (f: IpFamily) => [...recentCheck(f, 'rcheck', s.list, w.seconds, w.hits, s.matchTtl), '-j', 'DROP']),
       }));
       rs.addRule({ table: 'filter', chain: s.chain, slot: 900, owner: s.path, args: perFamily(fams, (f) => [...recentSet(f, s.list), '-j', 'ACCEPT']) });
