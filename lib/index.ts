@@ -9,3 +9,6 @@ export * from './constructs/port-scan-trap';
 export * from './constructs/nat-gateway';
 export * from './constructs/rate-guards';
 export * from './constructs/bogon-filter';
+export { Distro } from './provision/distro';
+export * from './provision/connection';
+export { Installer } from './provision/installer';

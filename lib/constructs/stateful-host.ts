@@ -12,6 +12,10 @@ import { Ruleset } from '../model/ruleset';
 import { FIREWALL_PART_BRAND, hasBrand, STATEFUL_HOST_BRAND } from '../private/brand';
 import { addCustomSynthesis, Annotations, ISynthesisSession, TerraformStack } from '../private/cdktf';
 import { firewallError, showValue, ValueProblem } from '../private/errors';
+import { cloudInitDocument, sysctlFor } from '../provision/cloud-init';
+import { connectionProblem, SshConnection } from '../provision/connection';
+import { Distro, distroProfile, restoreUnit } from '../provision/distro';
+import { HostInstaller, Installer, PROBE_FILE, SCRIPT_FILE } from '../provision/installer';
 import { renderIptablesSave } from '../render/iptables-save';
 
 /**
@@ -66,6 +70,40 @@ export interface StatefulHostProps {
    * @default true
    */
   readonly reversePathFilter?: boolean;
+
+  /**
+   * Deploy the rules to the host over SSH with Terraform provisioners: upload,
+   * test on the host, load with an armed rollback, confirm over a new
+   * connection, persist and enable the units.
+   * @default - files only: nothing is deployed
+   */
+  readonly connection?: SshConnection;
+
+  /**
+   * The target's distro: rule file paths and units.
+   * @default Distro.DEBIAN
+   */
+  readonly distro?: Distro;
+
+  /**
+   * The resource type that carries the provisioners.
+   * @default Installer.NULL_RESOURCE
+   */
+  readonly installer?: Installer;
+
+  /**
+   * Seconds after loading before the host restores its previous rules unless
+   * a new connection confirmed the new ones (5 to 3600).
+   * @default 30
+   */
+  readonly rollbackSeconds?: number;
+
+  /**
+   * Stop (and on confirm, mask) an active firewalld, ufw or nftables service
+   * instead of failing.
+   * @default false
+   */
+  readonly takeOver?: boolean;
 }
 
 /** A rule file of a host, as written at synth. */
@@ -120,6 +158,10 @@ export class StatefulHost extends Construct {
   private readonly closedPortResponse: ClosedPortResponse;
   private readonly outbound: Required<Pick<OutboundOptions, 'policy' | 'ping'>> & { allow: Port[]; allowTo: Peer[] };
   private readonly reversePathFilter: boolean;
+  /** The distro profile used for deploys and cloud-init. */
+  public readonly distro: Distro;
+  /** @internal */
+  public readonly _installer?: HostInstaller;
   private readonly openings: Opening[] = [];
   private readonly blocks: Block[] = [];
 
@@ -168,6 +210,34 @@ export class StatefulHost extends Construct {
     this.outbound = { policy, ping: out.ping ?? true, allow: allowOut, allowTo };
 
     (props.allow ?? []).forEach((p, i) => this.open(`allow[${i}]`, p));
+
+    this.distro = this.checkEnum('distro', props.distro ?? Distro.DEBIAN, Distro);
+    if (props.connection !== undefined) {
+      this.check('', connectionProblem(props.connection));
+      const installer = this.checkEnum('installer', props.installer ?? Installer.NULL_RESOURCE, Installer);
+      const rollbackSeconds = props.rollbackSeconds ?? 30;
+      if (!Number.isInteger(rollbackSeconds) || rollbackSeconds < 5 || rollbackSeconds > 3600) {
+        throw firewallError(this.node.path, { message: `rollbackSeconds is ${String(rollbackSeconds)}; it must be a whole number from 5 to 3600` });
+      }
+      const folderHash = crypto.createHash('sha256').update(this.node.path).digest('hex').slice(0, 12);
+      this._installer = new HostInstaller(this, 'deploy', {
+        installer,
+        connection: props.connection,
+        profile: distroProfile(this.distro),
+        families: this.families,
+        folder: this.outputFolder,
+        staging: `/tmp/cdktf-iptables-${folderHash}`,
+        rollbackSeconds,
+        takeOver: props.takeOver ?? false,
+        sysctl: () => sysctlFor(this.requirements),
+        hashes: () => this.fileHashes(),
+      });
+    } else if (props.installer !== undefined || props.rollbackSeconds !== undefined || props.takeOver !== undefined) {
+      throw firewallError(this.node.path, {
+        message: 'installer, rollbackSeconds and takeOver only apply to a deploy, and connection is not set',
+        fix: 'Add connection: { host, privateKey, ... }, or drop those settings.',
+      });
+    }
 
     this.node.addValidation({ validate: () => this.validateTree() });
     addCustomSynthesis(this, { onSynthesize: (session: ISynthesisSession) => this.writeRuleFiles(session) });
@@ -248,6 +318,54 @@ export class StatefulHost extends Construct {
       relativePath: path.posix.join(this.outputFolder, ruleFileName(family)),
       content: this.renderRules(family),
     }));
+  }
+
+  /**
+   * Every file written for this host at synth: the rule files and, with a
+   * connection, what the deploy uploads (units, script) and runs locally (probe).
+   */
+  private outputFiles(): Array<{ relativePath: string; content: string; mode: number }> {
+    const files = this.ruleFiles().map((f) => ({ relativePath: f.relativePath, content: f.content, mode: 0o644 }));
+    if (this._installer) {
+      const profile = distroProfile(this.distro);
+      for (const f of this.families) {
+        files.push({ relativePath: path.posix.join(this.outputFolder, profile.unit[f]), content: restoreUnit(f, profile.rulesPath[f]), mode: 0o644 });
+      }
+      for (const [name, mode] of [[SCRIPT_FILE, 0o755], [PROBE_FILE, 0o644]] as const) {
+        files.push({ relativePath: path.posix.join(this.outputFolder, name), content: fs.readFileSync(path.join(__dirname, '..', 'provision', 'scripts', name), 'utf8'), mode });
+      }
+    }
+    return files;
+  }
+
+  /** sha256 of every file, keyed by file name: the deploy's triggers. */
+  private fileHashes(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const f of this.outputFiles()) {
+      out[path.posix.basename(f.relativePath).replace(/[^A-Za-z0-9]/g, '_')] = crypto.createHash('sha256').update(f.content).digest('hex');
+    }
+    return out;
+  }
+
+  /**
+   * The construct holding the deploy resources (`install` then `confirm`), when
+   * `connection` is set: depend on it to run after the firewall is in place.
+   */
+  public get deployment(): Construct | undefined {
+    return this._installer;
+  }
+
+  /**
+   * The same install as a cloud-init user-data document (`#cloud-config`):
+   * writes the rule files (and units and sysctl settings where needed) and
+   * enables iptables.service / ip6tables.service at first boot. For instances
+   * created in the same stack when SSH is not wanted.
+   * @example new Instance(stack, 'vm', { userData: host.cloudInit(), ... })
+   */
+  public cloudInit(): string {
+    const rules: Partial<Record<IpFamily, string>> = {};
+    for (const f of this.families) rules[f] = this.renderRules(f);
+    return cloudInitDocument({ profile: distroProfile(this.distro), rules, sysctl: sysctlFor(this.requirements) });
   }
 
   /** Folder of this host's files, relative to the stack's synth folder: `firewall/<path under the stack>`. */
@@ -365,11 +483,11 @@ export class StatefulHost extends Construct {
   private writeRuleFiles(session: ISynthesisSession): void {
     const stack = TerraformStack.of(this);
     const stackDir = path.join(session.manifest.outdir, session.manifest.forStack(stack).synthesizedStackPath, '..');
-    const files = this.ruleFiles(); // render everything before writing anything
+    const files = this.outputFiles(); // render everything before writing anything
     for (const f of files) {
       const target = path.join(stackDir, f.relativePath);
       fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.writeFileSync(target, f.content);
+      fs.writeFileSync(target, f.content, { mode: f.mode });
     }
   }
 }

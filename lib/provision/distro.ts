@@ -1,0 +1,96 @@
+import { IpFamily } from '../model/family';
+
+/** Which Linux family the target runs: where rule files live and which units load them. */
+export enum Distro {
+  /**
+   * Arch Linux: `/etc/iptables/iptables.rules` and `ip6tables.rules`, loaded by
+   * the `iptables.service` / `ip6tables.service` units of the iptables package.
+   */
+  ARCH = 'ARCH',
+  /**
+   * RHEL, CentOS, Rocky, Alma, Fedora: `/etc/sysconfig/iptables` and
+   * `ip6tables`, units from `iptables-services`; firewalld is stopped and masked.
+   */
+  RHEL = 'RHEL',
+  /**
+   * Debian and Ubuntu: `/etc/iptables/iptables.rules` and `ip6tables.rules`,
+   * with `iptables.service` / `ip6tables.service` units shipped by this library
+   * (Debian has none of that name).
+   */
+  DEBIAN = 'DEBIAN',
+}
+
+/** Where a distro keeps things. */
+export interface DistroProfile {
+  readonly distro: Distro;
+  /** Persistent rule file per family. */
+  readonly rulesPath: Record<IpFamily, string>;
+  /** Unit per family. */
+  readonly unit: Record<IpFamily, string>;
+  /** Install our own units even if a unit of that name exists. */
+  readonly shipUnits: boolean;
+  /** Services stopped and masked on confirm (they would overwrite the rules). */
+  readonly mask: readonly string[];
+}
+
+const UNITS: Record<IpFamily, string> = { [IpFamily.V4]: 'iptables.service', [IpFamily.V6]: 'ip6tables.service' };
+
+const PROFILES: Record<Distro, DistroProfile> = {
+  [Distro.ARCH]: {
+    distro: Distro.ARCH,
+    rulesPath: { [IpFamily.V4]: '/etc/iptables/iptables.rules', [IpFamily.V6]: '/etc/iptables/ip6tables.rules' },
+    unit: UNITS,
+    shipUnits: false,
+    mask: [],
+  },
+  [Distro.RHEL]: {
+    distro: Distro.RHEL,
+    rulesPath: { [IpFamily.V4]: '/etc/sysconfig/iptables', [IpFamily.V6]: '/etc/sysconfig/ip6tables' },
+    unit: UNITS,
+    shipUnits: false,
+    mask: ['firewalld'],
+  },
+  [Distro.DEBIAN]: {
+    distro: Distro.DEBIAN,
+    rulesPath: { [IpFamily.V4]: '/etc/iptables/iptables.rules', [IpFamily.V6]: '/etc/iptables/ip6tables.rules' },
+    unit: UNITS,
+    shipUnits: true,
+    mask: [],
+  },
+};
+
+/** The profile of a distro. */
+export function distroProfile(distro: Distro): DistroProfile {
+  const p = PROFILES[distro];
+  if (!p) throw new Error(`unknown distro ${JSON.stringify(distro)}; use one of ${Object.keys(PROFILES).join(', ')}`);
+  return p;
+}
+
+/**
+ * A systemd unit that restores a rule file at boot, before the network comes
+ * up. Stopping it does not flush the rules (a stopped unit must not open the
+ * host).
+ */
+export function restoreUnit(family: IpFamily, rulesPath: string): string {
+  const v = family === IpFamily.V4 ? 'IPv4' : 'IPv6';
+  const cmd = family === IpFamily.V4 ? 'iptables-restore' : 'ip6tables-restore';
+  return [
+    '[Unit]',
+    `Description=${v} packet filtering rules (cdktf-iptables)`,
+    'DefaultDependencies=no',
+    'Wants=network-pre.target',
+    'Before=network-pre.target shutdown.target',
+    'After=systemd-modules-load.service local-fs.target',
+    'Conflicts=shutdown.target',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    `ExecStart=/bin/sh -c 'exec ${cmd} -w 5 < ${rulesPath}'`,
+    `ExecReload=/bin/sh -c 'exec ${cmd} -w 5 < ${rulesPath}'`,
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
