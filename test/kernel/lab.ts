@@ -58,7 +58,7 @@ export class Lab {
   }
 
   /** Runs a command inside `ns`; throws on a non-zero exit unless `check` is false. */
-  public exec(ns: string, cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; check?: boolean } = {}): Run {
+  public exec(ns: string, cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; check?: boolean; env?: NodeJS.ProcessEnv } = {}): Run {
     return sh('ip', ['netns', 'exec', ns, cmd, ...args], opts);
   }
 
@@ -108,13 +108,14 @@ export class Lab {
 }
 
 /** Runs a command synchronously with a timeout. */
-export function sh(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; check?: boolean } = {}): Run {
+export function sh(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; check?: boolean; env?: NodeJS.ProcessEnv } = {}): Run {
   const t0 = Date.now();
   const r: SpawnSyncReturns<string> = spawnSync(cmd, args, {
     input: opts.input,
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? 20_000,
     killSignal: 'SIGKILL',
+    env: opts.env ?? process.env,
   });
   const run = { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ms: Date.now() - t0 };
   if ((opts.check ?? true) && r.status !== 0) {

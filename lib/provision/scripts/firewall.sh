@@ -31,13 +31,23 @@ unit_of() { if [ "$1" = v4 ]; then echo "$CFW_UNIT_V4"; else echo "$CFW_UNIT_V6"
 
 have_systemd() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; }
 
+# The armed rollback is a transient service that sleeps, then restores: it runs
+# outside the SSH session, so it survives the session's end. (A transient
+# OnActiveSec timer was tried first: after a reboot of the container systemd
+# sometimes never fired it, which the end-to-end test caught.)
 rollback_pending() {
-  if have_systemd; then systemctl is-active --quiet "$TIMER.timer" 2>/dev/null && return 0; fi
+  if [ -f "$STATE/rollback.unit" ] && have_systemd; then
+    systemctl is-active --quiet "$(cat "$STATE/rollback.unit").service" 2>/dev/null && return 0
+  fi
   [ -f "$STATE/rollback.pid" ] && kill -0 "$(cat "$STATE/rollback.pid")" 2>/dev/null
 }
 
 cancel_rollback() {
-  if have_systemd; then systemctl stop "$TIMER.timer" "$TIMER.service" >/dev/null 2>&1 || true; fi
+  if [ -f "$STATE/rollback.unit" ] && have_systemd; then
+    unit=$(cat "$STATE/rollback.unit")
+    systemctl stop "$unit.service" >/dev/null 2>&1 || true
+  fi
+  rm -f "$STATE/rollback.unit"
   if [ -f "$STATE/rollback.pid" ]; then kill "$(cat "$STATE/rollback.pid")" 2>/dev/null || true; rm -f "$STATE/rollback.pid"; fi
 }
 
@@ -75,9 +85,10 @@ stage() {
   fi
   rm -f "$STATE/rolled-back"
   if have_systemd && command -v systemd-run >/dev/null 2>&1; then
-    systemctl reset-failed "$TIMER.timer" "$TIMER.service" >/dev/null 2>&1 || true
-    systemd-run --quiet --unit="$TIMER" --on-active="${CFW_ROLLBACK_SECS}s" \
-      --setenv=CFW_FAMILIES="$CFW_FAMILIES" /bin/sh "$STATE/firewall.sh" rollback
+    unit="$TIMER-$(date +%s)-$$"
+    systemd-run --quiet --collect --unit="$unit" --setenv=CFW_FAMILIES="$CFW_FAMILIES" \
+      /bin/sh -c "sleep $CFW_ROLLBACK_SECS && exec /bin/sh $STATE/firewall.sh rollback"
+    echo "$unit" > "$STATE/rollback.unit"
   else
     setsid sh -c "sleep $CFW_ROLLBACK_SECS; CFW_FAMILIES='$CFW_FAMILIES' sh '$STATE/firewall.sh' rollback" </dev/null >/dev/null 2>&1 &
     echo $! > "$STATE/rollback.pid"
@@ -94,7 +105,7 @@ rollback() {
     [ -f "$snap" ] && "$(restore_cmd "$f")" < "$snap"
   done
   date -u +%Y-%m-%dT%H:%M:%SZ > "$STATE/rolled-back"
-  rm -f "$STATE/rollback.pid"
+  rm -f "$STATE/rollback.pid" "$STATE/rollback.unit"
   say "rules rolled back to the ones live before the last load"
 }
 
