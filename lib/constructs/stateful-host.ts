@@ -450,7 +450,7 @@ export class StatefulHost extends Construct {
   }
 
   private check(where: string, problem: ValueProblem | undefined): void {
-    if (problem) throw firewallError(this.node.path, { message: `${where}: ${problem.message}`, fix: problem.fix });
+    if (problem) throw firewallError(this.node.path, { message: where ? `${where}: ${problem.message}` : problem.message, fix: problem.fix });
   }
 
   private checkEnum<T extends string>(where: string, value: T, e: Record<string, string>): T {
