@@ -14,4 +14,5 @@ rm -rf "$cold"
 echo "image build cold: $(awk "BEGIN{printf \"%.1f\", $t1 - $t0}") s"
 echo "image build cached: $(awk "BEGIN{printf \"%.2f\", $t2 - $t1}") s"
 npx jest test/e2e >/dev/null 2>&1 || { echo "e2e test failed: run npx jest test/e2e" >&2; exit 1; }
+# shellcheck disable=SC2016 # JavaScript, not shell
 node -e 'const t=require("./test-reports/e2e-timings.json"); for (const [k,v] of Object.entries(t)) console.log(`${k.replace(/ s$/, "")}: ${v} s`)'

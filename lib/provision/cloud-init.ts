@@ -1,5 +1,5 @@
-import { IpFamily } from '../model/family';
 import { DistroProfile, restoreUnit } from './distro';
+import { IpFamily } from '../model/family';
 
 /** Everything cloud-init needs to install a host's rules at first boot. */
 export interface CloudInitInput {

@@ -1,8 +1,8 @@
 import * as path from 'path';
 import { Construct } from 'constructs';
-import { IpFamily, ruleFileName } from '../model/family';
-import { DistroProfile } from './distro';
 import { durationSeconds, SshConnection } from './connection';
+import { DistroProfile } from './distro';
+import { IpFamily, ruleFileName } from '../model/family';
 import { Aspects, DataResource, IAspect, IConstruct, Lazy, NullProvider, NullResource, TerraformProvider, TerraformStack } from '../private/cdktf';
 
 /** Which Terraform resource carries the provisioners. */
@@ -54,7 +54,7 @@ export function scriptEnvironment(spec: InstallSpec): Record<string, string> {
 
 /** A POSIX shell word for one of our values (single-quoted). */
 export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
+  return `'${value.replace(/'/g, '\'\\\'\'')}'`;
 }
 
 /** The remote command that runs firewall.sh as root (sudo -n for another user). */

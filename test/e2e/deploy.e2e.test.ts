@@ -10,10 +10,10 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { Target, TARGET_V4, TARGET_V6 } from './target';
 import { canUseNetns, sh } from '../kernel/lab';
 import { tcpSyn } from '../kernel/probes';
 import { normalizeRules } from '../kernel/rules-io';
-import { Target, TARGET_V4, TARGET_V6 } from './target';
 
 const ROOT = path.join(__dirname, '..', '..');
 const TERRAFORM = process.env.TERRAFORM ?? '/usr/local/bin/terraform';

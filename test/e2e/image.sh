@@ -14,9 +14,13 @@ if [ -f "$stamp" ]; then echo "$root"; exit 0; fi
 mirror="http://deb.debian.org/debian"
 rm -rf "$root.tmp"
 echo "image.sh: debootstrap bookworm into $root (one time, about a minute)" >&2
-debootstrap --variant=minbase \
+if ! debootstrap --variant=minbase \
   --include=systemd,systemd-sysv,dbus,openssh-server,iptables,iproute2,netbase \
-  bookworm "$root.tmp" "$mirror" >&2
+  bookworm "$root.tmp" "$mirror" > "$cache/debootstrap.log" 2>&1; then
+  tail -40 "$cache/debootstrap.log" >&2
+  echo "image.sh: debootstrap failed (log: $cache/debootstrap.log)" >&2
+  exit 1
+fi
 chroot "$root.tmp" apt-get clean
 echo cfw-target > "$root.tmp/etc/hostname"
 # a container has no consoles to serve

@@ -62,7 +62,7 @@ describe('scripts', () => {
   });
 
   test('shellQuote keeps any value one word', () => {
-    expect(shellQuote("it's; rm -rf /")).toBe(`'it'\\''s; rm -rf /'`);
+    expect(shellQuote("it's; rm -rf /")).toBe('\'it\'\\\'\'s; rm -rf /\'');
     const r = spawnSync('sh', ['-c', `printf %s ${shellQuote("a'b $(x) \"c\"")}`], { encoding: 'utf8' });
     expect(r.stdout).toBe("a'b $(x) \"c\"");
   });
@@ -139,8 +139,18 @@ describe('deploy resources', () => {
     }));
     const [install, confirm] = ['install', 'confirm'].map((step) => Object.entries<any>(json.resource.null_resource).find(([k]) => k.includes(step))![1]);
     expect(install.connection).toEqual({
-      type: 'ssh', host: '10.0.0.5', user: 'admin', port: 2222, private_key: KEY, timeout: '2m', host_key: 'ssh-ed25519 AAAA',
-      bastion_host: 'bastion.example.com', bastion_user: 'admin', bastion_port: 22, bastion_private_key: KEY, bastion_host_key: 'ssh-ed25519 BBBB',
+      type: 'ssh',
+      host: '10.0.0.5',
+      user: 'admin',
+      port: 2222,
+      private_key: KEY,
+      timeout: '2m',
+      host_key: 'ssh-ed25519 AAAA',
+      bastion_host: 'bastion.example.com',
+      bastion_user: 'admin',
+      bastion_port: 22,
+      bastion_private_key: KEY,
+      bastion_host_key: 'ssh-ed25519 BBBB',
     });
     expect(confirm.provisioner.map((p: any) => Object.keys(p)[0])).toEqual(['remote-exec']);
     const cmd = install.provisioner.slice(-1)[0]['remote-exec'].inline.join('\n');
