@@ -11,6 +11,14 @@ import { ChildProcess, spawn, spawnSync, SpawnSyncReturns } from 'child_process'
 
 let labCounter = 0;
 
+/** How to run a command: stdin, a time limit, whether a failure throws, the environment. */
+export interface RunOptions {
+  readonly input?: string;
+  readonly timeoutMs?: number;
+  readonly check?: boolean;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
 /** Result of a command. */
 export interface Run {
   readonly status: number | null;
@@ -58,7 +66,7 @@ export class Lab {
   }
 
   /** Runs a command inside `ns`; throws on a non-zero exit unless `check` is false. */
-  public exec(ns: string, cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; check?: boolean; env?: NodeJS.ProcessEnv } = {}): Run {
+  public exec(ns: string, cmd: string, args: string[], opts: RunOptions = {}): Run {
     return sh('ip', ['netns', 'exec', ns, cmd, ...args], opts);
   }
 
@@ -108,7 +116,7 @@ export class Lab {
 }
 
 /** Runs a command synchronously with a timeout. */
-export function sh(cmd: string, args: string[], opts: { input?: string; timeoutMs?: number; check?: boolean; env?: NodeJS.ProcessEnv } = {}): Run {
+export function sh(cmd: string, args: string[], opts: RunOptions = {}): Run {
   const t0 = Date.now();
   const r: SpawnSyncReturns<string> = spawnSync(cmd, args, {
     input: opts.input,
