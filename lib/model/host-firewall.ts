@@ -31,6 +31,17 @@ export interface FirewallContribution {
   contribute(rs: Ruleset, host: HostFirewallSpec): void;
 }
 
+/** Base of the parts' contributions: a validated spec (with the part's path) and its rules. */
+export abstract class PartContribution<S extends { readonly path: string }> implements FirewallContribution {
+  public constructor(protected readonly spec: S) {}
+
+  public get path(): string {
+    return this.spec.path;
+  }
+
+  public abstract contribute(rs: Ruleset, host: HostFirewallSpec): void;
+}
+
 /** Everything a stateful host's rules are made of, already validated. */
 export interface HostFirewallSpec {
   /** Construct path of the host. */

@@ -1,6 +1,6 @@
 import { ValueProblem } from '../../private/errors';
 import { IpFamily } from '../family';
-import { FirewallContribution, HostFirewallSpec, peerArgs } from '../host-firewall';
+import { PartContribution, HostFirewallSpec, peerArgs } from '../host-firewall';
 import { interfaceNameProblem } from '../interface-name';
 import { firstProblem } from '../matches';
 import { Peer } from '../peer';
@@ -49,12 +49,7 @@ export function bogonFilterProblem(s: BogonFilterSpec): ValueProblem | undefined
  * table (before conntrack, for INPUT and FORWARD alike). `allow` lists ranges
  * that are legitimate on this WAN (say 100.64.0.0/10 behind a carrier NAT).
  */
-export class BogonFilterContribution implements FirewallContribution {
-  public constructor(private readonly spec: BogonFilterSpec) {}
-
-  public get path(): string {
-    return this.spec.path;
-  }
+export class BogonFilterContribution extends PartContribution<BogonFilterSpec> {
 
   public contribute(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;

@@ -1,7 +1,7 @@
 import * as ipaddr from 'ipaddr.js';
 import { ValueProblem } from '../../private/errors';
 import { IpFamily } from '../family';
-import { FirewallContribution, HostFirewallSpec, perFamily } from '../host-firewall';
+import { PartContribution, HostFirewallSpec, perFamily } from '../host-firewall';
 import { interfaceNameProblem } from '../interface-name';
 import { firstProblem, wholeNumberProblem } from '../matches';
 import { Peer } from '../peer';
@@ -111,12 +111,7 @@ export function natGatewayProblem(spec: NatGatewaySpec): ValueProblem | undefine
  * icmp-host-unreachable refusal for the rest. IPv4 is masqueraded (or SNATed)
  * out of the WAN; IPv6 is forwarded statefully without NAT.
  */
-export class NatGatewayContribution implements FirewallContribution {
-  public constructor(private readonly spec: NatGatewaySpec) {}
-
-  public get path(): string {
-    return this.spec.path;
-  }
+export class NatGatewayContribution extends PartContribution<NatGatewaySpec> {
 
   public contribute(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;

@@ -1,5 +1,5 @@
 import { IpFamily } from '../family';
-import { FinalOrder, FirewallContribution, HostFirewallSpec, peerArgs, perFamily, REJECT_WITH, RuleId, TCP_CHAIN, UDP_CHAIN } from '../host-firewall';
+import { FinalOrder, PartContribution, HostFirewallSpec, peerArgs, perFamily, REJECT_WITH, RuleId, TCP_CHAIN, UDP_CHAIN } from '../host-firewall';
 import { firstProblem, recentCheck, recentList, recentSet, wholeNumberProblem } from '../matches';
 import { ClosedPortResponse } from '../options';
 import { Peer } from '../peer';
@@ -36,12 +36,7 @@ export function portScanTrapProblem(spec: PortScanTrapSpec): ValueProblem | unde
  * makes (to open ports too) is refused as if closed. Exempt peers are refused
  * without being listed, so spoofed probes cannot lock them out.
  */
-export class PortScanTrapContribution implements FirewallContribution {
-  public constructor(private readonly spec: PortScanTrapSpec) {}
-
-  public get path(): string {
-    return this.spec.path;
-  }
+export class PortScanTrapContribution extends PartContribution<PortScanTrapSpec> {
 
   public contribute(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;

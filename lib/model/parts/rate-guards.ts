@@ -1,6 +1,6 @@
 import { ValueProblem } from '../../private/errors';
 import { IpFamily } from '../family';
-import { FirewallContribution, HostFirewallSpec, perFamily } from '../host-firewall';
+import { PartContribution, HostFirewallSpec, perFamily } from '../host-firewall';
 import { firstProblem, hashlimit, kernelNameProblem, limit, wholeNumberProblem } from '../matches';
 import { Ruleset } from '../ruleset';
 import { InputSlot } from '../slots';
@@ -30,12 +30,7 @@ export function synFloodProblem(s: SynFloodSpec): ValueProblem | undefined {
  * checks) and DROPs above it. Per source by default (hashlimit), so one
  * flooder cannot use up everyone's budget.
  */
-export class SynFloodContribution implements FirewallContribution {
-  public constructor(private readonly spec: SynFloodSpec) {}
-
-  public get path(): string {
-    return this.spec.path;
-  }
+export class SynFloodContribution extends PartContribution<SynFloodSpec> {
 
   public contribute(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;
@@ -85,12 +80,7 @@ export const ECHO_LIMIT_CHAIN = 'ECHO_LIMIT';
  * mangle table's INPUT chain, which every packet for the host crosses, before
  * filter INPUT; requests above it are dropped (not answered with an error).
  */
-export class EchoLimitContribution implements FirewallContribution {
-  public constructor(private readonly spec: EchoLimitSpec) {}
-
-  public get path(): string {
-    return this.spec.path;
-  }
+export class EchoLimitContribution extends PartContribution<EchoLimitSpec> {
 
   public contribute(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;
@@ -138,12 +128,7 @@ export function dropLoggerProblem(s: DropLoggerSpec): ValueProblem | undefined {
  * REJECT/DROP rules of INPUT (secure-server-iptables.txt, "Checking Firewall
  * Logs"). LOG does not end the packet's way: the final rules still decide.
  */
-export class DropLoggerContribution implements FirewallContribution {
-  public constructor(private readonly spec: DropLoggerSpec) {}
-
-  public get path(): string {
-    return this.spec.path;
-  }
+export class DropLoggerContribution extends PartContribution<DropLoggerSpec> {
 
   public contribute(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;

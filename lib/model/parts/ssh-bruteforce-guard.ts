@@ -1,6 +1,6 @@
 import { ValueProblem } from '../../private/errors';
 import { IpFamily } from '../family';
-import { FirewallContribution, HostFirewallSpec, perFamily, TCP_CHAIN, UDP_CHAIN } from '../host-firewall';
+import { PartContribution, HostFirewallSpec, perFamily, TCP_CHAIN, UDP_CHAIN } from '../host-firewall';
 import { firstProblem, hashlimit, kernelNameProblem, recentCheck, recentList, recentSet, RECENT_MAX_HITS, wholeNumberProblem } from '../matches';
 import { Port, Protocol } from '../port';
 import { Ruleset } from '../ruleset';
@@ -53,12 +53,7 @@ export function sshGuardProblem(spec: SshGuardSpec): ValueProblem | undefined {
  * with too many recent attempts and accepts the rest. The guard governs its
  * port: it accepts it even if the host does not list it.
  */
-export class SshGuardContribution implements FirewallContribution {
-  public constructor(private readonly spec: SshGuardSpec) {}
-
-  public get path(): string {
-    return this.spec.path;
-  }
+export class SshGuardContribution extends PartContribution<SshGuardSpec> {
 
   public contribute(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;
