@@ -72,10 +72,10 @@ const project = new cdktf.ConstructLibraryCdktf({
 // lib/ holds sources: keep them in git, ignore only the compiler's output there.
 project.gitignore.removePatterns('/lib');
 project.gitignore.exclude('/lib/**/*.js', '/lib/**/*.d.ts', '/lib/**/*.js.map', '/lib/**/*.d.ts.map', '/lib/**/*.tsbuildinfo');
-project.gitignore.include('/lib/provision/scripts/*.sh');
+project.gitignore.include('/lib/provision/scripts/*.sh', '/lib/provision/scripts/*.js');
 // npm package: compiled js + d.ts, no ts sources, no examples/tests/bench.
 project.npmignore?.exclude('*.ts', 'examples/', 'bench/', 'test/', '.ci/', 'cdktf.out/', '*.tsbuildinfo');
-project.npmignore?.include('*.d.ts', 'lib/**/*.js', 'lib/**/*.d.ts', 'lib/provision/scripts/*.sh');
+project.npmignore?.include('*.d.ts', 'lib/**/*.js', 'lib/**/*.d.ts', 'lib/provision/scripts/*.sh', 'lib/provision/scripts/*.js');
 
 // ts-jest transpile-only: the type check of tests/examples/bench is a separate step.
 project.addTask('typecheck', {
