@@ -95,7 +95,7 @@ project.addTask('synth:example', {
 
 project.addTask('bench', {
   description: 'Run the synth benchmark (prints seconds per N and the ratio to a bare cdktf stack)',
-  exec: 'ts-node --transpile-only --project tsconfig.dev.json bench/synth.ts',
+  exec: 'ts-node --transpile-only --prefer-ts-exts --project tsconfig.dev.json bench/synth.ts',
 });
 
 const ci = project.addTask('ci', {

@@ -9,7 +9,7 @@ dir="$root/examples/$name"
 export CHECKPOINT_DISABLE=1 JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 cd "$dir"
 rm -rf cdktf.out
-"$root/node_modules/.bin/ts-node" --transpile-only --project "$root/tsconfig.dev.json" main.ts
+"$root/node_modules/.bin/ts-node" --transpile-only --prefer-ts-exts --project "$root/tsconfig.dev.json" main.ts
 echo
 echo "Synthesized examples/$name into $dir/cdktf.out"
 # per host folder: iptables.rules, then its IPv6 twin

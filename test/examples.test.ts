@@ -15,7 +15,7 @@ const EXAMPLES = fs.readdirSync(path.join(ROOT, 'examples')).filter((d) => fs.ex
 
 function synth(example: string): Map<string, string> {
   const cwd = fs.mkdtempSync(path.join(os.tmpdir(), `cfw-ex-${example}-`));
-  const r = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'ts-node'), ['--transpile-only', '--project', path.join(ROOT, 'tsconfig.dev.json'), path.join(ROOT, 'examples', example, 'main.ts')], {
+  const r = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'ts-node'), ['--transpile-only', '--prefer-ts-exts', '--project', path.join(ROOT, 'tsconfig.dev.json'), path.join(ROOT, 'examples', example, 'main.ts')], {
     cwd, encoding: 'utf8', timeout: 120_000, env: { ...process.env, CHECKPOINT_DISABLE: '1' },
   });
   if (r.status !== 0) throw new Error(`synth of ${example} failed: ${r.stderr}${r.stdout}`);

@@ -33,7 +33,7 @@ describe('deploy to a booted systemd host with terraform', () => {
   let stackDir: string;
 
   const synth = (variant: 'base' | 'https' | 'closed') => {
-    const r = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'ts-node'), ['--transpile-only', '--project', path.join(ROOT, 'tsconfig.dev.json'), path.join(ROOT, 'examples', 'deployed-host', 'main.ts')], {
+    const r = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'ts-node'), ['--transpile-only', '--prefer-ts-exts', '--project', path.join(ROOT, 'tsconfig.dev.json'), path.join(ROOT, 'examples', 'deployed-host', 'main.ts')], {
       cwd: app,
       encoding: 'utf8',
       timeout: 120_000,
