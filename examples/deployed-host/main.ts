@@ -10,6 +10,7 @@
  *   CFW_INSTALLER     NULL_RESOURCE | TERRAFORM_DATA (default NULL_RESOURCE)
  *   CFW_VARIANT       base | https | closed          (closed: a tree that shuts SSH out, to see the rollback)
  *   CFW_ROLLBACK      rollback seconds              (default 30)
+ *   CFW_TAKE_OVER     yes: stop and mask an active firewalld / ufw / nftables
  */
 import { App, TerraformStack, TerraformVariable } from 'cdktf';
 import { Construct } from 'constructs';
@@ -37,6 +38,7 @@ export class DeployedHostStack extends TerraformStack {
       distro: Distro.DEBIAN,
       installer: process.env.CFW_INSTALLER === 'TERRAFORM_DATA' ? Installer.TERRAFORM_DATA : Installer.NULL_RESOURCE,
       rollbackSeconds: Number(process.env.CFW_ROLLBACK ?? '30'),
+      takeOver: process.env.CFW_TAKE_OVER === 'yes',
       connection: {
         host: process.env.CFW_TARGET_HOST ?? '203.0.113.10',
         user: 'root',

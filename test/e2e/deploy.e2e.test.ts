@@ -32,12 +32,12 @@ describe('deploy to a booted systemd host with terraform', () => {
   let app: string;
   let stackDir: string;
 
-  const synth = (variant: 'base' | 'https' | 'closed') => {
+  const synth = (variant: 'base' | 'https' | 'closed', extra: Record<string, string> = {}) => {
     const r = spawnSync(path.join(ROOT, 'node_modules', '.bin', 'ts-node'), ['--transpile-only', '--prefer-ts-exts', '--project', path.join(ROOT, 'tsconfig.dev.json'), path.join(ROOT, 'examples', 'deployed-host', 'main.ts')], {
       cwd: app,
       encoding: 'utf8',
       timeout: 120_000,
-      env: { ...process.env, CFW_TARGET_HOST: TARGET_V4, CFW_INSTALLER: 'TERRAFORM_DATA', CFW_VARIANT: variant, CFW_ROLLBACK: String(ROLLBACK), CHECKPOINT_DISABLE: '1' },
+      env: { ...process.env, CFW_TARGET_HOST: TARGET_V4, CFW_INSTALLER: 'TERRAFORM_DATA', CFW_VARIANT: variant, CFW_ROLLBACK: String(ROLLBACK), CHECKPOINT_DISABLE: '1', ...extra },
     });
     if (r.status !== 0) throw new Error(`synth failed: ${r.stderr}${r.stdout}`);
   };
@@ -138,6 +138,24 @@ describe('deploy to a booted systemd host with terraform', () => {
     // the persisted files are still the last confirmed ones
     expect(target.ssh('grep -c "dport 443" /etc/iptables/iptables.rules').stdout.trim()).toBe('1');
     expect(target.ssh('grep -c "dport 22 " /etc/iptables/iptables.rules').stdout.trim()).toBe('1');
+  }, 240_000);
+
+  test('an active ufw is a clear error that changes nothing; takeOver: true stops, disables and masks it', () => {
+    // a stand-in ufw.service (the image has no ufw package): a real unit that is simply active
+    target.ssh("printf '[Unit]\\nDescription=stand-in ufw\\n[Service]\\nExecStart=/bin/sleep infinity\\n[Install]\\nWantedBy=multi-user.target\\n' > /lib/systemd/system/ufw.service && systemctl daemon-reload && systemctl enable --now --quiet ufw.service");
+    const before = live('iptables-save');
+    synth('base');
+    const refused = terraform(['apply', '-auto-approve', '-input=false', '-no-color'], false);
+    expect(refused.status).not.toBe(0);
+    expect(`${refused.stdout}${refused.stderr}`).toMatch(/ufw is active on this host and would fight over the rules; stop it, or set takeOver: true/);
+    expect(live('iptables-save')).toEqual(before);
+    synth('base', { CFW_TAKE_OVER: 'yes' });
+    const out = terraform(['apply', '-auto-approve', '-input=false', '-no-color']);
+    expect(out.stdout).toMatch(/stopping ufw \(takeOver\)/);
+    expect(target.ssh('systemctl is-enabled ufw.service', { check: false }).stdout.trim()).toBe('masked');
+    expect(target.ssh('systemctl is-active ufw.service', { check: false }).stdout.trim()).toBe('inactive');
+    expect(live('iptables-save')).toEqual(normalizeRules(rendered('iptables.rules')));
+    expect(out.stdout).toMatch(/loading with iptables v1\.8\.9 \(nf_tables\)/);
   }, 240_000);
 
   test('the target had no other way in: nothing outside our namespaces was touched', () => {

@@ -55,21 +55,40 @@ check_staging() {
   if [ ! -d "$1" ] || [ -L "$1" ]; then die "staging folder $1 is missing"; fi
 }
 
+# Say which iptables backend loads the rules, and warn when the other backend
+# holds rules too: they would still filter packets but be invisible to the
+# tools this host uses (iptables-legacy vs iptables-nft).
+backend_note() {
+  version=$(iptables -V 2>/dev/null || true)
+  say "loading with $version"
+  case "$version" in
+    *nf_tables*) other=iptables-legacy-save ;;
+    *) other=iptables-nft-save ;;
+  esac
+  if command -v "$other" >/dev/null 2>&1 && "$other" 2>/dev/null | grep -q '^-A '; then
+    say "warning: $other shows rules too; they stay active beside ours (flush them, or pick one backend with update-alternatives)"
+  fi
+}
+
 stage() {
   check_staging "$1"
   for f in $CFW_FAMILIES; do
     command -v "$(restore_cmd "$f")" >/dev/null 2>&1 || die "$(restore_cmd "$f") is not installed on this host (install the iptables package)"
   done
+  install -d -m 700 "$STATE"
+  : > "$STATE/taken-over"
   for svc in $CONFLICTING; do
     if have_systemd && systemctl is-active --quiet "$svc" 2>/dev/null; then
       if [ "${CFW_TAKE_OVER:-no}" = yes ]; then
-        say "stopping $svc (takeOver)"
+        say "stopping $svc (takeOver); it is disabled and masked once the new rules are confirmed"
         systemctl stop "$svc"
+        echo "$svc" >> "$STATE/taken-over"
       else
-        die "$svc is active on this host and would fight over the rules; stop it, or set takeOver: true to let cdktf-iptables stop and mask it"
+        die "$svc is active on this host and would fight over the rules; stop it, or set takeOver: true to let cdktf-iptables stop and mask it. Nothing was changed."
       fi
     fi
   done
+  backend_note
   # the host's own iptables validates the files before anything changes
   for f in $CFW_FAMILIES; do
     "$(restore_cmd "$f")" --test < "$1/$(file_of "$f")" || die "$(restore_cmd "$f") --test rejected $(file_of "$f"); nothing was changed"
@@ -128,7 +147,7 @@ confirm() {
     sysctl -q -p /etc/sysctl.d/90-cdktf-iptables.conf
   fi
   if have_systemd; then
-    for svc in $CFW_MASK; do
+    for svc in $CFW_MASK $(cat "$STATE/taken-over" 2>/dev/null); do
       systemctl disable --now "$svc" >/dev/null 2>&1 || true
       systemctl mask "$svc" >/dev/null
     done
