@@ -163,6 +163,7 @@ export class StatefulHost extends Construct {
   /** @internal */
   public readonly _installer?: HostInstaller;
   private readonly openings: Opening[] = [];
+  private sshPort = 22;
   private readonly blocks: Block[] = [];
 
   public constructor(scope: Construct, id: string, props: StatefulHostProps = {}) {
@@ -215,6 +216,8 @@ export class StatefulHost extends Construct {
     if (props.connection !== undefined) {
       this.check('', connectionProblem(props.connection));
       const installer = this.checkEnum('installer', props.installer ?? Installer.NULL_RESOURCE, Installer);
+      const port = props.connection.port;
+      if (typeof port === 'number' && Number.isInteger(port) && port > 0) this.sshPort = port;
       const rollbackSeconds = props.rollbackSeconds ?? 30;
       if (!Number.isInteger(rollbackSeconds) || rollbackSeconds < 5 || rollbackSeconds > 3600) {
         throw firewallError(this.node.path, { message: `rollbackSeconds is ${String(rollbackSeconds)}; it must be a whole number from 5 to 3600` });
@@ -469,10 +472,12 @@ export class StatefulHost extends Construct {
     } catch (e) {
       errors.push((e as Error).message);
     }
-    const guarded = this.parts().some((p) => (p as any).port instanceof Port && (p as any).port._covers(Port.SSH));
-    const sshOpen = guarded || this.openings.some((o) => o.port._covers(Port.SSH));
+    const ssh = Port.tcp(this.sshPort);
+    const guarded = this.parts().some((p) => (p as any).port instanceof Port && (p as any).port._covers(ssh));
+    const sshOpen = guarded || this.openings.some((o) => o.port._covers(ssh));
     if (!sshOpen && this.trustedInterfaces.length === 0) {
-      Annotations.of(this).addWarning(`${this.node.path}: no rule admits SSH (tcp/22); once loaded, this host is reachable over SSH only through an already open session.`);
+      const deploy = this._installer ? ' A deploy of these rules fails its new-connection check and rolls back.' : '';
+      Annotations.of(this).addWarning(`${this.node.path}: no rule admits SSH (${ssh}); once loaded, this host is reachable over SSH only through an already open session.${deploy}`);
     }
     if (!this.families.includes(IpFamily.V6)) {
       Annotations.of(this).addWarning(`${this.node.path}: ipv6 is false, so no ip6tables.rules is written and IPv6 traffic is not filtered by this host's rules.`);

@@ -246,3 +246,19 @@ describe('cloudInit', () => {
     expect(doc).toContain('  - [systemctl, mask, firewalld]');
   });
 });
+
+describe('lock-out warnings follow the SSH port of the connection', () => {
+  const warnings = (props: object) => {
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-'));
+    const app = new App({ outdir });
+    new StatefulHost(new TerraformStack(app, 's'), 'h', props);
+    app.synth();
+    return fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8');
+  };
+  test('port 2222 open, connection on 2222: no warning', () => {
+    expect(warnings({ allow: [Port.tcp(2222)], connection: { host: 'h', port: 2222, privateKey: KEY } })).not.toMatch(/no rule admits SSH/);
+  });
+  test('port 22 open, connection on 2222: a warning that names tcp/2222 and the rollback', () => {
+    expect(warnings({ allow: [Port.SSH], connection: { host: 'h', port: 2222, privateKey: KEY } })).toMatch(/no rule admits SSH \(tcp\/2222\).*fails its new-connection check and rolls back/);
+  });
+});
