@@ -164,6 +164,7 @@ export class StatefulHost extends Construct {
   public readonly _installer?: HostInstaller;
   private readonly openings: Opening[] = [];
   private sshPort = 22;
+  private readonly rendered = new Map<string, string>();
   private readonly blocks: Block[] = [];
 
   public constructor(scope: Construct, id: string, props: StatefulHostProps = {}) {
@@ -309,8 +310,23 @@ export class StatefulHost extends Construct {
     if (!this.families.includes(family)) {
       throw firewallError(this.node.path, { message: `renders no ${ruleFileName(family)}: the host has ipv6: false`, fix: 'Set ipv6: true to get the IPv6 twin.' });
     }
+    const key = `${family}|${this.stateKey()}`;
+    const cached = this.rendered.get(key);
+    if (cached !== undefined) return cached;
     const header = `cdktf-iptables: ${ruleFileName(family)} of ${printablePath(this.node.path)}. Generated; edit the cdktf program, not this file.`;
-    return renderIptablesSave(family, this.ruleset().ordered(family), { header });
+    const text = renderIptablesSave(family, this.ruleset().ordered(family), { header });
+    this.rendered.set(key, text);
+    return text;
+  }
+
+  /**
+   * Changes whenever the firewall can change: the host's own lists grow only
+   * through its methods, and parts (immutable once built) only by being added
+   * under it. Synth renders each file several times (validation, writing,
+   * hashes); this keeps that to once.
+   */
+  private stateKey(): string {
+    return `${this.openings.length}/${this.blocks.length}/${this.node.findAll().length}`;
   }
 
   /** The rule files this host writes, with paths relative to the stack's synth folder. */

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
-import { ClosedPortResponse, IpFamily, OutboundPolicy, Peer, Port, StatefulHost } from '../../lib';
+import { ClosedPortResponse, IpFamily, OutboundPolicy, Peer, Port, PortScanTrap, StatefulHost } from '../../lib';
 
 function stack(outdir?: string): TerraformStack {
   return new TerraformStack(new App({ outdir: outdir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-')) }), 'stack');
@@ -132,6 +132,18 @@ describe('StatefulHost: methods and options', () => {
     b.allow(Port.SSH);
     b.allow(Port.HTTPS);
     for (const f of [IpFamily.V4, IpFamily.V6]) expect(a.renderRules(f)).toBe(b.renderRules(f));
+  });
+
+  test('rendering again after a change shows the change (methods and parts added later)', () => {
+    const h = new StatefulHost(stack(), 'h', { allow: [Port.SSH] });
+    const first = h.renderRules(IpFamily.V4);
+    expect(h.renderRules(IpFamily.V4)).toBe(first);
+    h.allow(Port.HTTPS);
+    expect(h.renderRules(IpFamily.V4)).toContain('--dport 443');
+    h.block(Peer.ipv4('192.0.2.7'));
+    expect(h.renderRules(IpFamily.V4)).toContain('-s 192.0.2.7/32 -j DROP');
+    new PortScanTrap(new Construct(h, 'group'), 'trap');
+    expect(h.renderRules(IpFamily.V4)).toContain('TCP-PORTSCAN');
   });
 
   test('reversePathFilter: false leaves the raw table out', () => {
