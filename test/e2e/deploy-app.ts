@@ -61,7 +61,8 @@ export class DeployApp {
     return fs.readFileSync(path.join(this.stackDir, 'firewall', host, name), 'utf8');
   }
 
-  private env(): NodeJS.ProcessEnv {
+  /** The environment terraform runs with (the key in TF_VAR_ssh_private_key). */
+  public env(): NodeJS.ProcessEnv {
     return {
       ...process.env,
       TF_VAR_ssh_private_key: fs.readFileSync(this.fleet.keyFile, 'utf8'),

@@ -48,7 +48,8 @@ export class Fleet {
     this.keyFile = path.join(this.work, 'id_ed25519');
     sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'cdktf-iptables-e2e', '-f', this.keyFile]);
     this.runner = this.lab.netns('runner');
-    this.lab.exec(this.runner, 'ip', ['link', 'add', 'br0', 'type', 'bridge']);
+    // no STP forward delay, no multicast snooping: IPv6 neighbour discovery works at once on new ports
+    this.lab.exec(this.runner, 'ip', ['link', 'add', 'br0', 'type', 'bridge', 'forward_delay', '0', 'mcast_snooping', '0']);
     this.lab.exec(this.runner, 'ip', ['addr', 'add', `${RUNNER_V4}/24`, 'dev', 'br0']);
     this.lab.exec(this.runner, 'ip', ['addr', 'add', '2001:db8:1::1/64', 'dev', 'br0', 'nodad']);
     this.lab.exec(this.runner, 'ip', ['link', 'set', 'br0', 'up']);
@@ -126,7 +127,9 @@ export class Target {
     const old = this.nspawn!;
     const exited = new Promise<number | null>((resolve) => old.once('exit', (code) => resolve(code)));
     this.exec('systemctl reboot', { check: false, timeoutMs: 10_000 });
-    const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 60_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([exited, new Promise<null>((r) => { timer = setTimeout(() => r(null), 60_000); })]);
+    clearTimeout(timer);
     if (old.exitCode === null) throw new Error('the host did not go down within 60 s of systemctl reboot');
     if (code !== 133) throw new Error(`systemd-nspawn exited with ${code}, not 133 (reboot)`);
     this.dropLink();
