@@ -10,5 +10,6 @@ export * from './constructs/nat-gateway';
 export * from './constructs/rate-guards';
 export * from './constructs/bogon-filter';
 export { Distro } from './provision/distro';
+export * from './provision/cloud-init-options';
 export * from './provision/connection';
 export { Installer } from './provision/installer';

@@ -31,6 +31,11 @@ export interface DistroProfile {
   readonly shipUnits: boolean;
   /** Services stopped and masked on confirm (they would overwrite the rules). */
   readonly mask: readonly string[];
+  /**
+   * Packages that provide the restore commands and, where the distro ships
+   * them, the units: cloud-init installs them when something is missing.
+   */
+  readonly packages: readonly string[];
 }
 
 const UNITS: Record<IpFamily, string> = { [IpFamily.V4]: 'iptables.service', [IpFamily.V6]: 'ip6tables.service' };
@@ -42,6 +47,7 @@ const PROFILES: Record<Distro, DistroProfile> = {
     unit: UNITS,
     shipUnits: false,
     mask: [],
+    packages: ['iptables'],
   },
   [Distro.RHEL]: {
     distro: Distro.RHEL,
@@ -49,6 +55,7 @@ const PROFILES: Record<Distro, DistroProfile> = {
     unit: UNITS,
     shipUnits: false,
     mask: ['firewalld'],
+    packages: ['iptables-services'],
   },
   [Distro.DEBIAN]: {
     distro: Distro.DEBIAN,
@@ -56,6 +63,7 @@ const PROFILES: Record<Distro, DistroProfile> = {
     unit: UNITS,
     shipUnits: true,
     mask: [],
+    packages: ['iptables'],
   },
 };
 
