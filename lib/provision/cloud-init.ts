@@ -67,6 +67,7 @@ export function bootScript(input: CloudInitInput): string {
     'set -eu',
     'say() { echo "cdktf-iptables: $*" >&2; }',
     'die() { say "error: $*"; exit 1; }',
+    'trap \'rc=$?; [ "$rc" = 0 ] || say "error: the firewall install stopped (exit $rc); the host may be unfiltered"\' EXIT',
     'have() { command -v "$1" >/dev/null 2>&1; }',
     'iid=$(printenv INSTANCE_ID || true)',
     `if [ -n "$iid" ] && [ "$(cat ${MARKER} 2>/dev/null || true)" = "$iid" ]; then`,

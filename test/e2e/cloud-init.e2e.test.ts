@@ -85,7 +85,9 @@ function cloudInitDone(t: Target): string {
 /** The checks every booted cloud-init host passes. */
 function expectCloudInitClean(t: Target, host: StatefulHost): void {
   const status = cloudInitDone(t);
-  expect(status).toMatch(/^status: done$/m);
+  if (!/^status: done$/m.test(status)) {
+    throw new Error(`cloud-init on ${t.v4}: ${status}\n${t.exec('grep -i "cdktf-iptables\\|error" /var/log/cloud-init-output.log | tail -20', { check: false }).stdout}`);
+  }
   const result = JSON.parse(t.exec('cat /run/cloud-init/result.json').stdout);
   expect(result.v1.errors).toEqual([]);
   expect(t.exec('cloud-init schema --system 2>&1').stdout).toMatch(/Valid cloud-config: system userdata/);
@@ -211,7 +213,13 @@ describe('cloud-init user-data on booted hosts (Debian cloud-init, NoCloud seed)
   }, 300_000);
 
   test('after a reboot: the units load the rules before network-pre.target; cloud-init does not install again', async () => {
-    timings['web: reboot s'] = await web.reboot();
+    // the boot transaction (cloud-final) is over before the reboot is asked for
+    web.exec('systemctl is-system-running --wait', { check: false, timeoutMs: 120_000 });
+    try {
+      timings['web: reboot s'] = await web.reboot();
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${sh('tail', ['-30', path.join(web.work, 'boot1.log')], { check: false }).stdout}`);
+    }
     const status = cloudInitDone(web);
     expect(status).toMatch(/^status: done$/m);
     for (const f of webHost.families) {
