@@ -337,29 +337,6 @@ describe('bad connection input names the host', () => {
   });
 });
 
-describe('cloudInit', () => {
-  test('writes the rule files (base64), the units on Debian, the sysctls, and enables the units', () => {
-    const h = new StatefulHost(new TerraformStack(new App(), 's'), 'gw', { allow: [Port.SSH] });
-    new NatGateway(h, 'nat', { wan: 'eth1', lans: [{ iface: 'eth0', cidr: '192.168.0.0/24' }] });
-    const doc = h.cloudInit();
-    expect(doc.split('\n')[0]).toBe('#cloud-config');
-    const b64 = (p: string) => doc.match(new RegExp(`path: ${p}\\n.*\\n.*\\n    content: (\\S+)`))![1];
-    expect(Buffer.from(b64('/etc/iptables/iptables.rules'), 'base64').toString()).toBe(h.renderRules(IpFamily.V4));
-    expect(Buffer.from(b64('/etc/iptables/ip6tables.rules'), 'base64').toString()).toBe(h.renderRules(IpFamily.V6));
-    expect(Buffer.from(b64('/etc/systemd/system/iptables.service'), 'base64').toString()).toContain('iptables-restore');
-    expect(Buffer.from(b64('/etc/sysctl.d/90-cdktf-iptables.conf'), 'base64').toString()).toContain('net.ipv4.ip_forward=1');
-    expect(doc).toContain('  - [systemctl, enable, --now, iptables.service, ip6tables.service]');
-  });
-
-  test('RHEL masks firewalld and ships no units', () => {
-    const doc = new StatefulHost(new TerraformStack(new App(), 's'), 'h', { allow: [Port.SSH], distro: Distro.RHEL, ipv6: false }).cloudInit();
-    expect(doc).toContain('path: /etc/sysconfig/iptables');
-    expect(doc).not.toContain('ip6tables');
-    expect(doc).not.toContain('/etc/systemd/system/');
-    expect(doc).toContain('  - [systemctl, mask, firewalld]');
-  });
-});
-
 describe('lock-out warnings follow the SSH port of the connection', () => {
   const warnings = (props: object) => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-'));
