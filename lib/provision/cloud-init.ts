@@ -99,17 +99,17 @@ export function bootScript(input: CloudInitInput): string {
   const others = CONFLICTING.filter((s) => !p.mask.includes(s));
   l.push('active=');
   for (const svc of others) {
+    // active now, or enabled (it may start after this, unordered, and flush our rules);
     // Ubuntu runs ufw.service with ufw disabled (ENABLED=no): that one does not conflict
-    const cond = svc === 'ufw'
-      ? 'systemctl is-active --quiet ufw.service && grep -qs "^ENABLED=yes" /etc/ufw/ufw.conf'
-      : `systemctl is-active --quiet ${svc}.service`;
+    const running = `{ systemctl is-active --quiet ${svc}.service || systemctl is-enabled --quiet ${svc}.service; }`;
+    const cond = svc === 'ufw' ? `${running} && grep -qs "^ENABLED=yes" /etc/ufw/ufw.conf` : running;
     l.push(`if ${cond}; then active="$active ${svc}"; fi`);
   }
   l.push('if [ -n "$active" ]; then');
   if (input.takeOver) {
     l.push('  for svc in $active; do say "takeOver: stopping, disabling and masking $svc"; systemctl disable --now "$svc.service"; systemctl mask "$svc.service"; done');
   } else {
-    l.push('  die "$active is active and would fight over the rules; stop it in the image, or use cloudInit({ takeOver: true })"');
+    l.push('  die "$active is active or enabled and would fight over the rules; disable it in the image, or use cloudInit({ takeOver: true })"');
   }
   l.push('fi');
   // files: rules, units where the distro lacks them, sysctls

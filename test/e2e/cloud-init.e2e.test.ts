@@ -53,6 +53,14 @@ function synthUserData(build: (host: StatefulHost) => void, props: object, optio
   return { host, value: json.output.user_data.value };
 }
 
+/** An enabled stand-in for a conflicting firewall service (nftables.service) in a host's root. */
+function fakeNftables(t: Target): void {
+  const etc = path.join(t.work, 'root', 'etc', 'systemd', 'system');
+  fs.mkdirSync(path.join(etc, 'multi-user.target.wants'), { recursive: true });
+  fs.writeFileSync(path.join(etc, 'nftables.service'), '[Unit]\nDescription=stand-in for nftables (e2e)\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n');
+  fs.symlinkSync('/etc/systemd/system/nftables.service', path.join(etc, 'multi-user.target.wants', 'nftables.service'));
+}
+
 /** Rules normalized for comparing (counters zeroed, comments dropped, tables sorted). */
 const norm = (text: string) => normalizeRules(text);
 
@@ -107,7 +115,10 @@ describe('cloud-init user-data on booted hosts (Debian cloud-init, NoCloud seed)
   let web: Target; // plain #cloud-config: SSH open, the rest dropped
   let gw: Target; // a NatGateway: forwarding only after the rules
   let big: Target; // 1,000 allowFrom peers, gzip + base64
+  let clash: Target; // an enabled nftables.service, no takeOver: cloud-init reports the error
+  let taken: Target; // the same with takeOver: nftables disabled and masked, rules loaded
   let webHost: StatefulHost;
+  let takenHost: StatefulHost;
   let gwHost: StatefulHost;
   let bigHost: StatefulHost;
 
@@ -115,7 +126,7 @@ describe('cloud-init user-data on booted hosts (Debian cloud-init, NoCloud seed)
     fleet = new CloudInitFleet();
     timings['base image (build or cache) s'] = fleet.imageSeconds;
     timings['cloud-init layer (build or cache) s'] = fleet.layerSeconds;
-    [web, gw, big] = [fleet.target(), fleet.target(), fleet.target()];
+    [web, gw, big, clash, taken] = [fleet.target(), fleet.target(), fleet.target(), fleet.target(), fleet.target()];
 
     const w = synthUserData((h) => h.allow(Port.HTTPS), {});
     webHost = w.host;
@@ -134,9 +145,16 @@ describe('cloud-init user-data on booted hosts (Debian cloud-init, NoCloud seed)
     facts['1000-peer user-data, plain bytes'] = bigHost.cloudInitText().length;
     seed(big, 'cfw-big', gz);
 
+    fakeNftables(clash);
+    seed(clash, 'cfw-clash', synthUserData(() => undefined, {}).value);
+    fakeNftables(taken);
+    const k = synthUserData(() => undefined, {}, { takeOver: true });
+    takenHost = k.host;
+    seed(taken, 'cfw-taken', k.value);
+
     const t0 = Date.now();
-    const boots = await Promise.all([web.boot(), gw.boot(), big.boot()]);
-    timings['boot of 3 hosts (parallel) s'] = (Date.now() - t0) / 1000;
+    const boots = await Promise.all([web.boot(), gw.boot(), big.boot(), clash.boot(), taken.boot()]);
+    timings['boot of 5 hosts (parallel) s'] = (Date.now() - t0) / 1000;
     boots.forEach((s, i) => { timings[`boot host ${i} s`] = s; });
   }, 900_000);
 
@@ -210,6 +228,24 @@ describe('cloud-init user-data on booted hosts (Debian cloud-init, NoCloud seed)
     expect(tcpSyn(fleet.lab, fleet.runner, big.v4, 22).state).toBe('open');
     // the runner is not one of the peers
     expect(tcpSyn(fleet.lab, fleet.runner, big.v4, 5432)).toMatchObject({ state: 'filtered', reason: 'no-response' });
+  }, 300_000);
+
+  test('an enabled nftables.service: the install stops, nothing is loaded, and cloud-init reports the error', () => {
+    const status = cloudInitDone(clash);
+    expect(status).toMatch(/^status: error$/m);
+    expect(status).toMatch(/'bootcmd', ProcessExecutionError/);
+    const out = clash.exec('grep cdktf-iptables /var/log/cloud-init-output.log').stdout;
+    expect(out).toMatch(/error: nftables is active or enabled and would fight over the rules; disable it in the image, or use cloudInit\(\{ takeOver: true \}\)/);
+    expect(out).toMatch(/error: the firewall install stopped \(exit 1\)/);
+    expect(clash.exec('iptables-save').stdout).not.toMatch(/^-A /m);
+    expect(clash.exec('systemctl is-enabled iptables.service', { check: false }).stdout.trim()).not.toBe('enabled');
+  }, 300_000);
+
+  test('the same with takeOver: nftables.service stopped, disabled and masked; the rules loaded', () => {
+    expectCloudInitClean(taken, takenHost);
+    expect(taken.exec('systemctl is-enabled nftables.service', { check: false }).stdout.trim()).toBe('masked');
+    expect(taken.exec('systemctl is-active nftables.service', { check: false }).stdout.trim()).toBe('inactive');
+    expect(taken.exec('grep cdktf-iptables /var/log/cloud-init-output.log').stdout).toMatch(/takeOver: stopping, disabling and masking nftables/);
   }, 300_000);
 
   test('after a reboot: the units load the rules before network-pre.target; cloud-init does not install again', async () => {
