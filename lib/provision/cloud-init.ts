@@ -109,7 +109,7 @@ export function bootScript(input: CloudInitInput): string {
   if (input.takeOver) {
     l.push('  for svc in $active; do say "takeOver: stopping, disabling and masking $svc"; systemctl disable --now "$svc.service"; systemctl mask "$svc.service"; done');
   } else {
-    l.push('  die "$active is active or enabled and would fight over the rules; disable it in the image, or use cloudInit({ takeOver: true })"');
+    l.push('  set -- $active; die "$* is active or enabled and would fight over the rules; disable it in the image, or use cloudInit({ takeOver: true })"');
   }
   l.push('fi');
   // files: rules, units where the distro lacks them, sysctls

@@ -53,12 +53,13 @@ function synthUserData(build: (host: StatefulHost) => void, props: object, optio
   return { host, value: json.output.user_data.value };
 }
 
-/** An enabled stand-in for a conflicting firewall service (nftables.service) in a host's root. */
+/** An enabled stand-in for a conflicting firewall service (nftables.service, where the package puts it) in a host's root. */
 function fakeNftables(t: Target): void {
   const etc = path.join(t.work, 'root', 'etc', 'systemd', 'system');
+  const lib = path.join(t.work, 'root', 'usr', 'lib', 'systemd', 'system');
   fs.mkdirSync(path.join(etc, 'multi-user.target.wants'), { recursive: true });
-  fs.writeFileSync(path.join(etc, 'nftables.service'), '[Unit]\nDescription=stand-in for nftables (e2e)\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n');
-  fs.symlinkSync('/etc/systemd/system/nftables.service', path.join(etc, 'multi-user.target.wants', 'nftables.service'));
+  fs.writeFileSync(path.join(lib, 'nftables.service'), '[Unit]\nDescription=stand-in for nftables (e2e)\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n');
+  fs.symlinkSync('/usr/lib/systemd/system/nftables.service', path.join(etc, 'multi-user.target.wants', 'nftables.service'));
 }
 
 /** Rules normalized for comparing (counters zeroed, comments dropped, tables sorted). */

@@ -76,7 +76,7 @@ describe('the #cloud-config document', () => {
     expect(script).toMatch(/if ! \{ have iptables-restore && have ip6tables-restore; \}; then\n.*\n  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends iptables \|\| die/);
     expect(script).toMatch(/\{ systemctl is-active --quiet firewalld.service \|\| systemctl is-enabled --quiet firewalld.service; \}/);
     expect(script).toMatch(/\{ systemctl is-active --quiet ufw.service \|\| systemctl is-enabled --quiet ufw.service; \} && grep -qs "\^ENABLED=yes" \/etc\/ufw\/ufw.conf/);
-    expect(script).toMatch(/die "\$active is active or enabled and would fight over the rules/);
+    expect(script).toMatch(/set -- \$active; die "\$\* is active or enabled and would fight over the rules/);
   });
 });
 
