@@ -24,7 +24,7 @@ const project = new cdktf.ConstructLibraryCdktf({
   cdktfVersion: '^0.21.0',
   constructsVersion: '^10.4.2',
   peerDeps: ['@cdktf/provider-null@^11.0.1'],
-  devDeps: ['cdktf@0.21.0', 'constructs@10.4.2', '@cdktf/provider-null@11.0.1', 'ts-node'],
+  devDeps: ['cdktf@0.21.0', 'cdktf-cli@0.21.0', 'constructs@10.4.2', '@cdktf/provider-null@11.0.1', 'ts-node'],
   deps: ['ipaddr.js@^2.2.0'],
   bundledDeps: ['ipaddr.js'],
 

@@ -475,10 +475,10 @@ export class StatefulHost extends Construct {
     const sshOpen = guarded || this.openings.some((o) => o.port._covers(ssh));
     if (!sshOpen && this.trustedInterfaces.length === 0) {
       const deploy = this._installer ? ' A deploy of these rules fails its new-connection check and rolls back.' : '';
-      Annotations.of(this).addWarning(`${this.node.path}: no rule admits SSH (${ssh}); once loaded, this host is reachable over SSH only through an already open session.${deploy}`);
+      Annotations.of(this).addWarning(`no rule admits SSH (${ssh}); once loaded, this host is reachable over SSH only through an already open session.${deploy}`);
     }
     if (!this.families.includes(IpFamily.V6)) {
-      Annotations.of(this).addWarning(`${this.node.path}: ipv6 is false, so no ip6tables.rules is written and IPv6 traffic is not filtered by this host's rules.`);
+      Annotations.of(this).addWarning(`ipv6 is false, so no ip6tables.rules is written and IPv6 traffic is not filtered by this host's rules.`);
     }
     return errors;
   }

@@ -86,7 +86,7 @@ export class Target {
 
   public constructor(private readonly fleet: Fleet, public readonly index: number) {
     this.v4 = `198.51.100.${10 + index}`;
-    this.v6 = `2001:db8:1::${(10 + index).toString(16)}`;
+    this.v6 = `2001:db8:1::${10 + index}`;
     this.name = `cfw${process.pid % 100000}t${index}`;
     this.root = path.join(fleet.work, `host${index}`);
     this.mounted = path.join(this.root, 'root');
