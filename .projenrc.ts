@@ -69,6 +69,10 @@ const project = new cdktf.ConstructLibraryCdktf({
   gitignore: ['cdktf.out/', '.gen/', '.terraform/', '*.tfstate*', '/.bench/', '/.cache/'],
 });
 
+// @cdktf/provider-null is needed only by hosts that deploy with Installer.NULL_RESOURCE: an
+// optional peer, so npm does not install it into apps that use terraform_data or files only.
+project.package.addField('peerDependenciesMeta', { '@cdktf/provider-null': { optional: true } });
+
 // lib/ holds sources: keep them in git, ignore only the compiler's output there.
 project.gitignore.removePatterns('/lib');
 project.gitignore.exclude('/lib/**/*.js', '/lib/**/*.d.ts', '/lib/**/*.js.map', '/lib/**/*.d.ts.map', '/lib/**/*.tsbuildinfo');
