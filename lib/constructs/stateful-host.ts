@@ -14,6 +14,7 @@ import { addCustomSynthesis, Annotations, ISynthesisSession, ITerraformDependabl
 import { firewallError, showValue, ValueProblem } from '../private/errors';
 import { cloudInitDocument, sysctlFor } from '../provision/cloud-init';
 import { SshConnection } from '../provision/connection';
+import { ForeignRules } from '../provision/foreign-rules';
 import { createDeployment, DEPLOY_PASS_LIST, deployPassSeconds } from '../provision/deployment';
 import { Distro, distroProfile } from '../provision/distro';
 import { DeployContent, HostInstaller, Installer } from '../provision/installer';
@@ -105,6 +106,15 @@ export interface StatefulHostProps {
    * @default false
    */
   readonly takeOver?: boolean;
+
+  /**
+   * Rules of other tools that a deploy keeps: Docker's chains and forwarding
+   * rules, fail2ban's bans, or chains you name. They are merged into the new
+   * rules on the host at load time (atomically); nothing of theirs is persisted.
+   * @default - none: a load replaces whole tables, other tools' rules included
+   * @example [ForeignRules.DOCKER, ForeignRules.FAIL2BAN]
+   */
+  readonly keepForeignRules?: ForeignRules[];
 }
 
 /** A rule file of a host, as written at synth. */
@@ -341,6 +351,7 @@ export class StatefulHost extends Construct {
       sysctl: sysctlFor(rs.requirements),
       passList: rs.guardLists.length > 0 ? DEPLOY_PASS_LIST : undefined,
       guardLists: rs.guardLists,
+      chains: [...new Set(rs.declaredChains.map((c) => c.name))].sort(),
     };
   }
 

@@ -21,6 +21,9 @@
 #                      brute-force guards while it deploys; empty without guards
 #   CFW_GUARD_LISTS    "list:v4prefix:v6prefix ..." recent lists of brute-force
 #                      guards; the authenticated deploying client is forgiven there
+#   CFW_KEEP_CHAINS / CFW_KEEP_IFACES   chains (globs) and interfaces of other
+#                      tools (Docker, fail2ban) whose live rules are merged into
+#                      the loaded rules by keep-foreign.awk; may be empty
 #
 # DEPLOY is the deploy's id (a hash of its files). State:
 #   /run/cdktf-iptables      what is armed right now (volatile: a reboot disarms,
@@ -166,6 +169,22 @@ client_forgive() {
   done
 }
 
+# The file a family loads: ours, or ours merged with the live rules of the
+# other tools we keep (their chains and the jumps into them).
+load_file() { # family staging
+  if [ -n "${CFW_KEEP_CHAINS:-}${CFW_KEEP_IFACES:-}" ]; then
+    "$(save_cmd "$1")" > "$2/live.$1" || die "$(save_cmd "$1") failed; nothing was changed"
+    awk -v chains="${CFW_KEEP_CHAINS:-}" -v ifaces="${CFW_KEEP_IFACES:-}" -f "$2/keep-foreign.awk" \
+      "$2/live.$1" "$2/$(file_of "$1")" > "$2/load.$1" || die "merging the kept rules of other tools failed; nothing was changed"
+  else
+    cp "$2/$(file_of "$1")" "$2/load.$1"
+  fi
+}
+
+keeping() {
+  if [ -n "${CFW_KEEP_CHAINS:-}${CFW_KEEP_IFACES:-}" ]; then printf ' (merged with the kept rules of other tools)'; fi
+}
+
 stop_timer() {
   if [ -f "$RUN/timer.unit" ] && have_systemd; then
     systemctl stop "$(cat "$RUN/timer.unit").service" >/dev/null 2>&1 || true
@@ -211,10 +230,12 @@ stage() { # staging deploy [client]
     [ -d "$old" ] && [ "$old" != "$staging" ] && [ "$old" != "${armed##* }" ] && rm -rf "$old"
   done
   backend_note
-  # 1. checks that change nothing: the host's own iptables validates the files,
-  #    conflicting firewall services are refused unless takeOver
+  # 1. checks that change nothing: the host's own iptables validates the files
+  #    (merged with the live rules of other tools we keep), conflicting
+  #    firewall services are refused unless takeOver
   for f in $CFW_FAMILIES; do
-    "$(restore_cmd "$f")" --test < "$staging/$(file_of "$f")" || die "$(restore_cmd "$f") --test rejected $(file_of "$f"); nothing was changed"
+    load_file "$f" "$staging"
+    "$(restore_cmd "$f")" --test < "$staging/load.$f" || die "$(restore_cmd "$f") --test rejected $(file_of "$f")$(keeping); nothing was changed"
   done
   active=
   for svc in $CONFLICTING; do
@@ -266,9 +287,10 @@ stage() { # staging deploy [client]
     echo "$svc" >> "$RUN/taken-over"
     systemctl stop "$svc"
   done
-  # 4. load, atomically per family
+  # 4. load, atomically per family (other tools' rules merged again: they may have changed meanwhile)
   for f in $CFW_FAMILIES; do
-    if ! "$(restore_cmd "$f")" < "$staging/$(file_of "$f")"; then
+    load_file "$f" "$staging"
+    if ! "$(restore_cmd "$f")" < "$staging/load.$f"; then
       stop_timer; restore_previous; clear_armed
       die "loading $(file_of "$f") failed; the previous rules are back"
     fi
