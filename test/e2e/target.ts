@@ -39,11 +39,18 @@ export class Fleet {
   public readonly imageSeconds: number;
   private readonly targets: Target[] = [];
 
-  public constructor() {
+  /**
+   * @param packages extra Debian packages: the hosts boot an image layer that
+   * has them (built once by image-layer.sh and cached, named `layer`)
+   */
+  public constructor(layer?: { name: string; packages: string[] }) {
     if (process.getuid?.() !== 0) throw new Error('the e2e tests need root, network namespaces and systemd-nspawn (see README)');
     const { image, seconds } = cachedImage();
-    this.image = image;
-    this.imageSeconds = seconds;
+    const t0 = Date.now();
+    this.image = layer
+      ? sh('bash', [path.join(__dirname, 'image-layer.sh'), CACHE_DIR, image, layer.name, ...layer.packages], { timeoutMs: 900_000 }).stdout.trim().split('\n').pop()!
+      : image;
+    this.imageSeconds = seconds + (Date.now() - t0) / 1000;
     this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-e2e-'));
     this.keyFile = path.join(this.work, 'id_ed25519');
     sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'cdktf-iptables-e2e', '-f', this.keyFile]);
@@ -149,8 +156,8 @@ export class Target {
    * Runs a command inside the host without SSH (nsenter into its init's
    * namespaces): checks that must not count as SSH attempts against a guard.
    */
-  public exec(command: string, opts: { check?: boolean; timeoutMs?: number } = {}): Run {
-    return sh('nsenter', ['-t', String(this.initPid()), '-m', '-u', '-i', '-n', '-p', '--', '/bin/sh', '-c', command], { check: opts.check ?? true, timeoutMs: opts.timeoutMs ?? 30_000 });
+  public exec(command: string, opts: { check?: boolean; timeoutMs?: number; input?: string } = {}): Run {
+    return sh('nsenter', ['-t', String(this.initPid()), '-m', '-u', '-i', '-n', '-p', '--', '/bin/sh', '-c', command], { check: opts.check ?? true, timeoutMs: opts.timeoutMs ?? 30_000, input: opts.input });
   }
 
   /** The PID (on this machine) of the host's systemd. */
