@@ -25,6 +25,12 @@ function web(stack: TerraformStack, key: string, t: Target, opts: { keep?: Forei
   return host;
 }
 
+/** Applies; a failure shows terraform's output. */
+function applied(app: DeployApp): void {
+  const r = app.apply([], false);
+  expect({ status: r.status, out: r.status === 0 ? '' : `${r.stdout}${r.stderr}`.split('\n').filter((l) => /cdktf-iptables|Error|rror/.test(l)).join('\n') }).toEqual({ status: 0, out: '' });
+}
+
 /** Waits (bounded) for a condition. */
 async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -68,7 +74,7 @@ describe('other tools keep working across deploys (keepForeignRules)', () => {
 
     const app = new DeployApp(fleet, 'docker');
     app.synth((s, key) => web(s, key, docker, { keep: [ForeignRules.DOCKER] }));
-    expect(app.apply([], false).status).toBe(0);
+    applied(app);
     expect(connects(fleet.runner, docker.v4, 8080)).toBe(true);
     expect(docker.exec('iptables-save').stdout).toMatch(/^-A FORWARD -j DOCKER-USER$/m);
     expect(docker.exec('iptables-save -t filter').stdout).toMatch(/^:INPUT DROP/m); // ours
@@ -77,7 +83,7 @@ describe('other tools keep working across deploys (keepForeignRules)', () => {
 
     // a changed tree that writes the nat table too (a NatGateway): Docker's DNAT is merged there
     app.synth((s, key) => web(s, key, docker, { keep: [ForeignRules.DOCKER], nat: true }));
-    expect(app.apply([], false).status).toBe(0);
+    applied(app);
     expect(docker.exec('iptables-save -t nat').stdout).toContain('--to-destination 172.17.0.2:80');
     expect(connects(fleet.runner, docker.v4, 8080)).toBe(true);
     // the persisted file is ours alone
@@ -85,7 +91,7 @@ describe('other tools keep working across deploys (keepForeignRules)', () => {
 
     // control: the same tree without keepForeignRules wipes Docker's rules, and the port is gone
     app.synth((s, key) => web(s, key, docker, { nat: true, extra: [Port.tcp(9)] }));
-    expect(app.apply([], false).status).toBe(0);
+    applied(app);
     expect(docker.exec('iptables-save').stdout).not.toContain('DOCKER');
     expect(connects(fleet.runner, docker.v4, 8080)).toBe(false);
   }, 300_000);
@@ -106,9 +112,9 @@ describe('other tools keep working across deploys (keepForeignRules)', () => {
 
     const app = new DeployApp(fleet, 'f2b');
     app.synth((s, key) => web(s, key, f2b, { keep: [ForeignRules.FAIL2BAN] }));
-    expect(app.apply([], false).status).toBe(0);
+    applied(app);
     app.synth((s, key) => web(s, key, f2b, { keep: [ForeignRules.FAIL2BAN], extra: [Port.HTTPS] }));
-    expect(app.apply([], false).status).toBe(0);
+    applied(app);
     expect(f2b.exec('iptables-save').stdout).toMatch(/^-A INPUT -p tcp -m multiport --dports 22 -j f2b-sshd$/m);
     expect(f2b.exec('iptables-save').stdout).toContain('--dport 443');
     expect(connects(banned, f2b.v4, 22)).toBe(false);

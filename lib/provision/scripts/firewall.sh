@@ -365,7 +365,13 @@ confirm() { # deploy
       unit=$(unit_of "$f")
       systemctl is-enabled --quiet "$unit" 2>/dev/null || systemctl enable --quiet "$unit"
       # the new rules are live already: start only a unit that is not active
-      systemctl is-active --quiet "$unit" 2>/dev/null || systemctl start "$unit"
+      # (a first deploy). Its start loads the persisted file, ours alone: when
+      # other tools' rules are kept, the merged rules are loaded again at once.
+      if ! systemctl is-active --quiet "$unit" 2>/dev/null; then
+        [ -z "$(keeping)" ] || load_file "$f" "$staging"
+        systemctl start "$unit"
+        [ -z "$(keeping)" ] || "$(restore_cmd "$f")" < "$staging/load.$f"
+      fi
     done
   else
     say "no systemd here: rules are persisted in the rule files but nothing restores them at boot"
