@@ -124,7 +124,12 @@ export class Target {
     this.nspawn = spawn('systemd-nspawn', [
       '-b', '-D', this.mounted, '-M', this.name, '--register=no', '--keep-unit',
       `--network-namespace-path=/run/netns/${this.ns}`, '--capability=CAP_NET_ADMIN,CAP_NET_RAW', '--console=passive',
-    ], { stdio: ['ignore', log, log], detached: true });
+    ], {
+      stdio: ['ignore', log, log],
+      detached: true,
+      // /proc/sys/net writable, as on a real host: a NAT gateway's deploy sets forwarding
+      env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network' },
+    });
     fs.closeSync(log);
     await this.waitForSsh(90_000);
     return (Date.now() - t0) / 1000;
