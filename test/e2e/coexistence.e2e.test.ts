@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { TerraformStack } from 'cdktf';
 import { DeployApp } from './deploy-app';
-import { Fleet, Target } from './target';
+import { Fleet, Target, TOOLS_LAYER } from './target';
 import { ForeignRules, Installer, NatGateway, Port, StatefulHost } from '../../lib';
 import { startEchoServer } from '../kernel/probes';
 
@@ -47,7 +47,7 @@ describe('other tools keep working across deploys (keepForeignRules)', () => {
   let f2b: Target;
 
   beforeAll(async () => {
-    fleet = new Fleet({ name: 'fail2ban', packages: ['fail2ban', 'python3-systemd'] });
+    fleet = new Fleet(TOOLS_LAYER);
     docker = fleet.target();
     f2b = fleet.target();
     await docker.boot();
