@@ -32,6 +32,16 @@ export function cachedImage(): { image: string; seconds: number } {
   return { image, seconds: (Date.now() - t0) / 1000 };
 }
 
+/** Waits (bounded in time and tries) until `ok()` holds. */
+export async function waitUntil(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (let i = 0; i < 1000 && Date.now() < end; i++) {
+    if (ok()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
 /** A runner namespace with a bridge, a key pair, and any number of hosts. */
 export class Fleet {
   public readonly lab = new Lab();
