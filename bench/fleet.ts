@@ -9,7 +9,7 @@
  * Needs root (namespaces, overlay mounts, systemd-nspawn). Default N: 1 5 10 20.
  */
 import { DeployApp } from '../test/e2e/deploy-app';
-import { sshSessions, synthFleet, timedTerraform } from '../test/e2e/fleet-stack';
+import { sessionsSince, sshSessions, synthFleet, timedTerraform } from '../test/e2e/fleet-stack';
 import { Fleet } from '../test/e2e/target';
 
 const ROLLBACK = 10;
@@ -27,15 +27,14 @@ async function measure(n: number): Promise<Record<string, string>> {
       const tag = parallelism.length ? ' p=1' : '';
       const app = new DeployApp(fleet, `fleet${parallelism.length}`);
       synthFleet(app, hosts, port++, ROLLBACK);
-      let since = Math.floor(Date.now() / 1000);
+      let before = sshSessions(hosts);
       const first = timedTerraform(fleet, app, ['apply', '-auto-approve', '-input=false', '-no-color', ...parallelism]);
       if (first.run.status !== 0) throw new Error(`first apply failed:\n${first.run.stdout}`);
-      const sessions = sshSessions(hosts, since);
+      const sessions = sessionsSince(hosts, before);
       const noop = timedTerraform(fleet, app, ['plan', '-detailed-exitcode', '-input=false', '-no-color']);
       if (noop.run.status !== 0) throw new Error(`no-op plan is not empty:\n${noop.run.stdout}`);
       synthFleet(app, hosts, port++, ROLLBACK);
-      await new Promise((r) => setTimeout(r, 1100));
-      since = Math.floor(Date.now() / 1000);
+      before = sshSessions(hosts);
       const changed = timedTerraform(fleet, app, ['apply', '-auto-approve', '-input=false', '-no-color', ...parallelism]);
       if (changed.run.status !== 0) throw new Error(`changed re-apply failed:\n${changed.run.stdout}`);
       const rolledBack = hosts.filter((h) => h.exec('test -e /run/cdktf-iptables/rolled-back', { check: false }).status === 0).length;
@@ -46,7 +45,7 @@ async function measure(n: number): Promise<Record<string, string>> {
         [`runner CPU s/host${tag}`]: (first.cpuSeconds / n).toFixed(3),
         [`re-apply CPU s/host${tag}`]: (changed.cpuSeconds / n).toFixed(3),
         [`SSH sessions/host${tag}`]: `${Math.min(...sessions)}..${Math.max(...sessions)}`,
-        [`re-apply SSH/host${tag}`]: (() => { const s = sshSessions(hosts, since); return `${Math.min(...s)}..${Math.max(...s)}`; })(),
+        [`re-apply SSH/host${tag}`]: (() => { const s = sessionsSince(hosts, before); return `${Math.min(...s)}..${Math.max(...s)}`; })(),
         [`rolled back${tag}`]: String(rolledBack),
       });
     }

@@ -8,12 +8,14 @@ import { interfaceNameProblem } from '../model/interface-name';
 import { ClosedPortResponse, OutboundOptions, OutboundPolicy } from '../model/options';
 import { Peer } from '../model/peer';
 import { Port } from '../model/port';
+import { renderIpsets } from '../model/ipset';
 import { Ruleset } from '../model/ruleset';
 import { FIREWALL_PART_BRAND, hasBrand, STATEFUL_HOST_BRAND } from '../private/brand';
 import { addCustomSynthesis, Annotations, ISynthesisSession, ITerraformDependable, Lazy, TerraformStack, Token } from '../private/cdktf';
 import { firewallError, showValue, ValueProblem } from '../private/errors';
 import { CloudInitEncoding, CloudInitOptions, cloudInitOptionsProblem, renderUserData, sysctlFor, UserData, userDataSizeProblem } from '../provision/cloud-init';
 import { SshConnection } from '../provision/connection';
+import { ForeignRules } from '../provision/foreign-rules';
 import { createDeployment, DEPLOY_PASS_LIST, deployPassSeconds } from '../provision/deployment';
 import { Distro, distroProfile } from '../provision/distro';
 import { DeployContent, HostInstaller, Installer } from '../provision/installer';
@@ -105,6 +107,15 @@ export interface StatefulHostProps {
    * @default false
    */
   readonly takeOver?: boolean;
+
+  /**
+   * Rules of other tools that a deploy keeps: Docker's chains and forwarding
+   * rules, fail2ban's bans, or chains you name. They are merged into the new
+   * rules on the host at load time (atomically); nothing of theirs is persisted.
+   * @default - none: a load replaces whole tables, other tools' rules included
+   * @example [ForeignRules.DOCKER, ForeignRules.FAIL2BAN]
+   */
+  readonly keepForeignRules?: ForeignRules[];
 }
 
 /** A rule file of a host, as written at synth. */
@@ -309,6 +320,17 @@ export class StatefulHost extends Construct {
     return `${this.openings.length}/${this.blocks.length}/${this.node.findAll().length}`;
   }
 
+  /**
+   * The `ipset restore` text of this host's sets (a {@link Blocklist}, or
+   * `block()` beyond a few peers), or undefined when it has none. Written as
+   * `ipsets.rules` next to the rule files; load it before them.
+   */
+  public ipsetRules(): string | undefined {
+    const sets = this.ruleset().sets.filter((s) => this.families.includes(s.family));
+    if (sets.length === 0) return undefined;
+    return renderIpsets(sets, `cdktf-iptables: ipset sets of ${printablePath(this.node.path)}. Generated; edit the cdktf program, not this file.`);
+  }
+
   /** The rule files this host writes, with paths relative to the stack's synth folder. */
   public ruleFiles(): RuleFile[] {
     return this.families.map((family) => ({
@@ -325,6 +347,8 @@ export class StatefulHost extends Construct {
    */
   private outputFiles(): Array<{ relativePath: string; content: string; mode: number }> {
     const files = this.ruleFiles().map((f) => ({ relativePath: f.relativePath, content: f.content, mode: 0o644 }));
+    const sets = this.ipsetRules();
+    if (sets !== undefined) files.push({ relativePath: path.posix.join(this.outputFolder, 'ipsets.rules'), content: sets, mode: 0o644 });
     for (const f of this._installer?.outputFiles() ?? []) {
       files.push({ relativePath: path.posix.join(this.outputFolder, f.name), content: f.content, mode: f.mode });
     }
@@ -341,6 +365,8 @@ export class StatefulHost extends Construct {
       sysctl: sysctlFor(rs.requirements),
       passList: rs.guardLists.length > 0 ? DEPLOY_PASS_LIST : undefined,
       guardLists: rs.guardLists,
+      chains: [...new Set(rs.declaredChains.map((c) => c.name))].sort(),
+      ipsets: rs.sets.length > 0 ? { text: this.ipsetRules()!, names: rs.sets.map((x) => x.name) } : undefined,
     };
   }
 
@@ -405,7 +431,7 @@ export class StatefulHost extends Construct {
   private userData(options: CloudInitOptions): UserData {
     const rules: Partial<Record<IpFamily, string>> = {};
     for (const f of this.families) rules[f] = this.renderRules(f);
-    return renderUserData({ profile: distroProfile(this.distro), rules, sysctl: sysctlFor(this.requirements) }, options);
+    return renderUserData({ profile: distroProfile(this.distro), rules, sysctl: sysctlFor(this.requirements), ipsets: this.ipsetRules() }, options);
   }
 
   /** Folder of this host's files, relative to the stack's synth folder: `firewall/<path under the stack>`. */
@@ -515,10 +541,10 @@ export class StatefulHost extends Construct {
     const sshOpen = guarded || this.openings.some((o) => o.port._covers(ssh));
     if (!sshOpen && this.trustedInterfaces.length === 0) {
       const deploy = this._installer ? ' A deploy of these rules fails its new-connection check and rolls back.' : '';
-      Annotations.of(this).addWarning(`${this.node.path}: no rule admits SSH (${ssh}); once loaded, this host is reachable over SSH only through an already open session.${deploy}`);
+      Annotations.of(this).addWarning(`no rule admits SSH (${ssh}); once loaded, this host is reachable over SSH only through an already open session.${deploy}`);
     }
     if (!this.families.includes(IpFamily.V6)) {
-      Annotations.of(this).addWarning(`${this.node.path}: ipv6 is false, so no ip6tables.rules is written and IPv6 traffic is not filtered by this host's rules.`);
+      Annotations.of(this).addWarning(`ipv6 is false, so no ip6tables.rules is written and IPv6 traffic is not filtered by this host's rules.`);
     }
     return errors;
   }

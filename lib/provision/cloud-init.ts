@@ -1,6 +1,6 @@
 import * as zlib from 'zlib';
 import { CloudInitEncoding, CloudInitFormat, CloudInitOptions, CloudInitPart } from './cloud-init-options';
-import { Distro, DistroProfile, restoreUnit } from './distro';
+import { Distro, DistroProfile, IPSETS_UNIT, ipsetsUnit, restoreUnit } from './distro';
 import { IpFamily } from '../model/family';
 
 export { CloudInitEncoding, CloudInitFormat };
@@ -18,6 +18,8 @@ export interface CloudInitInput {
   readonly sysctl: readonly string[];
   /** Stop and mask active conflicting firewall services instead of failing. */
   readonly takeOver?: boolean;
+  /** `ipset restore` text of the host's sets (loaded before the rules, which match them), if any. */
+  readonly ipsets?: string;
 }
 
 const CONFLICTING = ['firewalld', 'ufw', 'nftables'];
@@ -31,8 +33,8 @@ const BOUNDARY = '==CDKTF-IPTABLES-5d0c4a1e==';
 function restoreCmd(f: IpFamily): string { return f === IpFamily.V4 ? 'iptables-restore' : 'ip6tables-restore'; }
 
 /** The distro's install command for its packages (run only when something is missing). */
-function installCommand(profile: DistroProfile): string {
-  const pkgs = profile.packages.join(' ');
+function installCommand(profile: DistroProfile, packages: readonly string[]): string {
+  const pkgs = packages.join(' ');
   switch (profile.distro) {
     case Distro.DEBIAN:
       return `apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ${pkgs}`;
@@ -61,6 +63,9 @@ export function bootScript(input: CloudInitInput): string {
   const p = input.profile;
   const families = ([IpFamily.V4, IpFamily.V6] as const).filter((f) => input.rules[f] !== undefined);
   const units = families.map((f) => p.unit[f]);
+  const sets = input.ipsets !== undefined;
+  const packages = sets ? [...p.packages, 'ipset'] : [...p.packages];
+  const enable = sets ? [IPSETS_UNIT, ...units] : units;
   const l: string[] = [];
   l.push(
     '# cdktf-iptables: installs and loads this host\'s firewall, once per instance',
@@ -79,14 +84,17 @@ export function bootScript(input: CloudInitInput): string {
   );
   // packages, only when something is missing (the image may have them)
   const needs = families.map((f) => `have ${restoreCmd(f)}`);
+  if (sets) needs.push('have ipset');
   if (!p.shipUnits) needs.push(...units.map((u) => `unit_exists ${u}`));
   l.push(
     `if ! { ${needs.join(' && ')}; }; then`,
-    `  say "installing ${p.packages.join(' ')}"`,
-    `  ${installCommand(p)} || die "installing ${p.packages.join(' ')} failed"`,
+    `  say "installing ${packages.join(' ')}"`,
+    `  ${installCommand(p, packages)} || die "installing ${packages.join(' ')} failed"`,
     'fi',
   );
-  for (const f of families) l.push(`have ${restoreCmd(f)} || die "${restoreCmd(f)} is missing after installing ${p.packages.join(' ')}"`);
+  for (const cmd of [...families.map(restoreCmd), ...(sets ? ['ipset'] : [])]) {
+    l.push(`have ${cmd} || die "${cmd} is missing after installing ${packages.join(' ')}"`);
+  }
   // conflicting firewall services
   for (const svc of p.mask) {
     l.push(
@@ -112,10 +120,13 @@ export function bootScript(input: CloudInitInput): string {
     l.push('  set -- $active; die "$* is active or enabled and would fight over the rules; disable it in the image, or use cloudInit({ takeOver: true })"');
   }
   l.push('fi');
-  // files: rules, units where the distro lacks them, sysctls
+  // files: sets, rules, units where the distro lacks them, sysctls
+  if (sets) {
+    l.push(...putFile(p.ipsetsPath, '600', input.ipsets!));
+    l.push(...putFile(`/etc/systemd/system/${IPSETS_UNIT}`, '644', ipsetsUnit(p.ipsetsPath)));
+  }
   for (const f of families) {
     l.push(...putFile(p.rulesPath[f], '600', input.rules[f]!));
-    l.push(`${restoreCmd(f)} --test < ${p.rulesPath[f]} || die "${restoreCmd(f)} --test rejected ${p.rulesPath[f]}"`);
   }
   for (const f of families) {
     const unitFile = putFile(`/etc/systemd/system/${p.unit[f]}`, '644', restoreUnit(f, p.rulesPath[f]));
@@ -126,21 +137,26 @@ export function bootScript(input: CloudInitInput): string {
     }
   }
   if (input.sysctl.length > 0) l.push(...putFile(SYSCTL_FILE, '644', ['# written by cdktf-iptables', ...input.sysctl, ''].join('\n')));
-  // load: the rules first, then the units (enabled, active), then forwarding
+  // load: the sets (the rules match them by name), the rules (tested first), then
+  // the units (enabled, active), then forwarding
+  if (sets) l.push(`ipset restore -exist < ${p.ipsetsPath} || die "loading the ipset sets ${p.ipsetsPath} failed"`);
+  for (const f of families) {
+    l.push(`${restoreCmd(f)} --test < ${p.rulesPath[f]} || die "${restoreCmd(f)} --test rejected ${p.rulesPath[f]}"`);
+  }
   for (const f of families) {
     l.push(`${restoreCmd(f)} -w 5 < ${p.rulesPath[f]} || die "loading ${p.rulesPath[f]} failed"`);
   }
   l.push(`say "rules loaded: ${families.map((f) => p.rulesPath[f]).join(' ')}"`);
   l.push('systemctl daemon-reload');
-  l.push(`systemctl enable ${units.join(' ')}`);
-  for (const u of units) l.push(`systemctl is-active --quiet ${u} || systemctl start ${u}`);
+  l.push(`systemctl enable ${enable.join(' ')}`);
+  for (const u of enable) l.push(`systemctl is-active --quiet ${u} || systemctl start ${u}`);
   if (input.sysctl.length > 0) {
     l.push(`sysctl -q -p ${SYSCTL_FILE}`, `say "forwarding on (${SYSCTL_FILE}), after the rules"`);
   }
   l.push(
     `install -d -m 700 ${MARKER.replace(/\/[^/]*$/, '')}`,
     `if [ -n "$iid" ]; then printf '%s\\n' "$iid" > ${MARKER}; fi`,
-    `say "firewall installed; ${units.join(' ')} enabled"`,
+    `say "firewall installed; ${enable.join(' ')} enabled"`,
   );
   return l.join('\n') + '\n';
 }

@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { connectionProblem, SshConnection } from './connection';
 import { Distro, distroProfile } from './distro';
+import { ForeignRules } from './foreign-rules';
 import { DeployContent, HostInstaller, Installer } from './installer';
 import { IpFamily } from '../model/family';
 import { firewallError, showValue } from '../private/errors';
@@ -12,6 +13,7 @@ export interface DeploySettings {
   readonly installer?: Installer;
   readonly rollbackSeconds?: number;
   readonly takeOver?: boolean;
+  readonly keepForeignRules?: ForeignRules[];
 }
 
 /** Default seconds before an unconfirmed load is rolled back. */
@@ -46,9 +48,9 @@ export function createDeployment(host: Construct, settings: DeploySettings, sour
   const distro = checkEnum(where, 'distro', settings.distro ?? Distro.DEBIAN, Distro);
   void distro;
   if (settings.connection === undefined) {
-    if (settings.installer !== undefined || settings.rollbackSeconds !== undefined || settings.takeOver !== undefined) {
+    if (settings.installer !== undefined || settings.rollbackSeconds !== undefined || settings.takeOver !== undefined || settings.keepForeignRules !== undefined) {
       throw firewallError(where, {
-        message: 'installer, rollbackSeconds and takeOver only apply to a deploy, and connection is not set',
+        message: 'installer, rollbackSeconds, takeOver and keepForeignRules only apply to a deploy, and connection is not set',
         fix: 'Add connection: { host, privateKey, ... }, or drop those settings.',
       });
     }
@@ -65,8 +67,16 @@ export function createDeployment(host: Construct, settings: DeploySettings, sour
   if (typeof takeOver !== 'boolean') {
     throw firewallError(where, { message: `takeOver is ${showValue(takeOver)}, not a boolean`, fix: 'Use takeOver: true or false (not a string).' });
   }
+  const keep = settings.keepForeignRules ?? [];
+  if (!Array.isArray(keep)) throw firewallError(where, { message: `keepForeignRules is ${showValue(keep)}, not an array`, fix: 'Use e.g. [ForeignRules.DOCKER, ForeignRules.FAIL2BAN].' });
+  keep.forEach((k, i) => {
+    if (!ForeignRules.isForeignRules(k)) throw firewallError(where, { message: `keepForeignRules[${i}] is ${showValue(k)}, not a ForeignRules`, fix: 'Use ForeignRules.DOCKER, ForeignRules.FAIL2BAN or ForeignRules.of({ chains, interfaces }).' });
+    const problem = k._problem();
+    if (problem) throw firewallError(where, { message: `keepForeignRules[${i}] ${problem.message}`, fix: problem.fix });
+  });
   try {
     return new HostInstaller(host, 'deploy', {
+      keep,
       installer,
       connection: settings.connection,
       profile: distroProfile(settings.distro ?? Distro.DEBIAN),

@@ -6,7 +6,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, TerraformStack, TerraformVariable } from 'cdktf';
+import { App, LocalBackend, TerraformStack, TerraformVariable } from 'cdktf';
 import { Fleet } from './target';
 import { Run } from '../kernel/lab';
 
@@ -27,6 +27,8 @@ export class DeployApp {
   public synth(build: (stack: TerraformStack, key: string) => void): void {
     const app = new App({ outdir: this.outdir });
     const stack = new TerraformStack(app, this.name);
+    // state inside this app's folder (cdktf's default is the process's working folder)
+    new LocalBackend(stack, { path: path.join(this.outdir, 'terraform.tfstate') });
     const key = new TerraformVariable(stack, 'ssh_private_key', { type: 'string', sensitive: true });
     build(stack, key.stringValue);
     app.synth();

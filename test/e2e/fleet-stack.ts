@@ -22,9 +22,14 @@ export function synthFleet(app: DeployApp, targets: readonly Target[], extraPort
   });
 }
 
-/** sshd sessions accepted by each host since `since` (epoch seconds), from its journal. */
-export function sshSessions(targets: readonly Target[], since: number): number[] {
-  return targets.map((t) => Number(t.exec(`journalctl -q --since @${since} -o cat _COMM=sshd 2>/dev/null | grep -c '^Accepted publickey' || true`).stdout.trim()));
+/** sshd sessions each host has accepted since it booted (from its journal): diff two readings. */
+export function sshSessions(targets: readonly Target[]): number[] {
+  return targets.map((t) => Number(t.exec("journalctl -q -b -o cat _COMM=sshd 2>/dev/null | grep -c '^Accepted publickey' || true").stdout.trim()));
+}
+
+/** Per host: sessions now minus `before`. */
+export function sessionsSince(targets: readonly Target[], before: readonly number[]): number[] {
+  return sshSessions(targets).map((n, i) => n - before[i]);
 }
 
 /** Runs terraform with `args`, and the CPU seconds it and its children used (bash `times`). */

@@ -2,14 +2,14 @@
 # Builds (once) and caches a layer with Debian's cloud-init on top of the
 # image of image.sh, as an overlay upper directory (the base image is never
 # changed). Hosts mount it as `lowerdir=LAYER:BASE`.
-#   - cloud-init (and locales, which its locale module needs) from Debian's mirror, installed in a chroot on an overlay
+#   - cloud-init (and locales, which its locale module needs; ipset for hosts with sets) from Debian's mirror, installed in a chroot on an overlay
 #   - datasource_list: [ NoCloud, None ] (nspawn has no cloud to detect),
 #     network config disabled (the test harness sets up eth0)
 # Usage: image-cloudinit.sh CACHE_DIR BASE   -> prints "LAYER:BASE".
 set -euo pipefail
 cache="${1:?usage: image-cloudinit.sh CACHE_DIR BASE}"
 base="${2:?usage: image-cloudinit.sh CACHE_DIR BASE}"
-layer="$cache/bookworm-cloudinit-layer-v3"
+layer="$cache/bookworm-cloudinit-layer-v4"
 stamp="$layer/.cdktf-iptables-cloudinit-ready"
 if [ -f "$stamp" ]; then echo "$layer:$base"; exit 0; fi
 mkdir -p "$cache"
@@ -38,7 +38,7 @@ printf '#!/bin/sh\nexit 101\n' > "$mnt/usr/sbin/policy-rc.d"
 chmod 755 "$mnt/usr/sbin/policy-rc.d"
 echo "image-cloudinit.sh: apt-get install cloud-init into a layer over $base (one time)" >&2
 if ! { chroot "$mnt" apt-get update \
-  && DEBIAN_FRONTEND=noninteractive chroot "$mnt" apt-get install -y --no-install-recommends cloud-init locales; } \
+  && DEBIAN_FRONTEND=noninteractive chroot "$mnt" apt-get install -y --no-install-recommends cloud-init locales ipset; } \
   > "$cache/cloudinit-layer.log" 2>&1; then
   tail -40 "$cache/cloudinit-layer.log" >&2
   echo "image-cloudinit.sh: install failed (log: $cache/cloudinit-layer.log)" >&2

@@ -22,11 +22,24 @@ export const CACHE_DIR = process.env.CDKTF_IPTABLES_IMAGE_CACHE ?? '/var/cache/c
 export const TARGET_V4 = '198.51.100.10';
 export const TARGET_V6 = '2001:db8:1::10';
 
+/** An image layer with the other tools some tests need: fail2ban (with its systemd backend) and ipset. */
+export const TOOLS_LAYER = { name: 'tools', packages: ['fail2ban', 'python3-systemd', 'ipset'] };
+
 /** The image, built once and cached; returns its path and the seconds spent. */
 export function cachedImage(): { image: string; seconds: number } {
   const t0 = Date.now();
   const image = sh('bash', [path.join(__dirname, 'image.sh'), CACHE_DIR], { timeoutMs: 900_000 }).stdout.trim().split('\n').pop()!;
   return { image, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** Waits (bounded in time and tries) until `ok()` holds. */
+export async function waitUntil(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (let i = 0; i < 1000 && Date.now() < end; i++) {
+    if (ok()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 /** A runner namespace with a bridge, a key pair, and any number of hosts. */
@@ -39,11 +52,18 @@ export class Fleet {
   public readonly imageSeconds: number;
   private readonly targets: Target[] = [];
 
-  public constructor() {
+  /**
+   * @param packages extra Debian packages: the hosts boot an image layer that
+   * has them (built once by image-layer.sh and cached, named `layer`)
+   */
+  public constructor(layer?: { name: string; packages: string[] }) {
     if (process.getuid?.() !== 0) throw new Error('the e2e tests need root, network namespaces and systemd-nspawn (see README)');
     const { image, seconds } = cachedImage();
-    this.image = image;
-    this.imageSeconds = seconds;
+    const t0 = Date.now();
+    this.image = layer
+      ? sh('bash', [path.join(__dirname, 'image-layer.sh'), CACHE_DIR, image, layer.name, ...layer.packages], { timeoutMs: 900_000 }).stdout.trim().split('\n').pop()!
+      : image;
+    this.imageSeconds = seconds + (Date.now() - t0) / 1000;
     this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-e2e-'));
     this.keyFile = path.join(this.work, 'id_ed25519');
     sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'cdktf-iptables-e2e', '-f', this.keyFile]);
@@ -86,7 +106,7 @@ export class Target {
 
   public constructor(private readonly fleet: Fleet, public readonly index: number) {
     this.v4 = `198.51.100.${10 + index}`;
-    this.v6 = `2001:db8:1::${(10 + index).toString(16)}`;
+    this.v6 = `2001:db8:1::${10 + index}`;
     this.name = `cfw${process.pid % 100000}t${index}`;
     this.root = path.join(fleet.work, `host${index}`);
     this.mounted = path.join(this.root, 'root');
@@ -109,16 +129,18 @@ export class Target {
     this.boots += 1;
     this.ns = this.lab.netns(`h${this.index}b${this.boots}`);
     const veth = `vh${this.index}b${this.boots}`;
-    this.lab.link(this.runner, veth, [], this.ns, 'eth0', [`${this.v4}/24`, `${this.v6}/64`]);
+    // the same MAC address on every boot: neighbours' caches stay right across a reboot
+    const mac = `02:cf:00:00:${(this.index >> 8).toString(16).padStart(2, '0')}:${(this.index & 255).toString(16).padStart(2, '0')}`;
+    this.lab.link(this.runner, veth, [], this.ns, 'eth0', [`${this.v4}/24`, `${this.v6}/64`], { bMac: mac });
     this.lab.exec(this.runner, 'ip', ['link', 'set', veth, 'master', 'br0']);
     const log = fs.openSync(path.join(this.root, `boot${this.boots}.log`), 'w');
     this.nspawn = spawn('systemd-nspawn', [
       '-b', '-D', this.mounted, '-M', this.name, '--register=no', '--keep-unit',
       `--network-namespace-path=/run/netns/${this.ns}`, '--capability=CAP_NET_ADMIN,CAP_NET_RAW', '--console=passive',
     ], {
-      stdio: ['ignore', log, log], detached: true,
-      // /proc/sys/net writable (nspawn mounts /proc/sys read-only): the host has a
-      // network namespace of its own, so a NAT host can turn forwarding on
+      stdio: ['ignore', log, log],
+      detached: true,
+      // /proc/sys/net writable, as on a real host: a NAT gateway's deploy sets forwarding
       env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network' },
     });
     fs.closeSync(log);
@@ -154,8 +176,8 @@ export class Target {
    * Runs a command inside the host without SSH (nsenter into its init's
    * namespaces): checks that must not count as SSH attempts against a guard.
    */
-  public exec(command: string, opts: { check?: boolean; timeoutMs?: number } = {}): Run {
-    return sh('nsenter', ['-t', String(this.initPid()), '-m', '-u', '-i', '-n', '-p', '--', '/bin/sh', '-c', command], { check: opts.check ?? true, timeoutMs: opts.timeoutMs ?? 30_000 });
+  public exec(command: string, opts: { check?: boolean; timeoutMs?: number; input?: string } = {}): Run {
+    return sh('nsenter', ['-t', String(this.initPid()), '-m', '-u', '-i', '-n', '-p', '--', '/bin/sh', '-c', command], { check: opts.check ?? true, timeoutMs: opts.timeoutMs ?? 30_000, input: opts.input });
   }
 
   /** The PID (on this machine) of the host's systemd. */
@@ -191,14 +213,17 @@ export class Target {
     return false;
   }
 
-  /** Powers the host off and removes its mount. Safe to call twice. */
+  /**
+   * Ends the host at once (SIGKILL to its init ends its whole PID namespace: a
+   * clean shutdown of a throw-away host only costs time) and removes its
+   * mount. Safe to call twice.
+   */
   public destroy(): void {
     const p = this.nspawn;
     if (p && p.exitCode === null && p.pid) {
-      // SIGTERM asks systemd-nspawn to power the container off cleanly
-      try { process.kill(p.pid, 'SIGTERM'); } catch { /* gone */ }
-      const until = Date.now() + 15_000;
-      while (p.exitCode === null && Date.now() < until) sh('sleep', ['0.2']);
+      try { process.kill(this.initPid(), 'SIGKILL'); } catch { /* gone */ }
+      const until = Date.now() + 10_000;
+      while (p.exitCode === null && Date.now() < until) sh('sleep', ['0.1']);
       if (p.exitCode === null) { try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ } }
       const gone = Date.now() + 5000;
       while (p.exitCode === null && Date.now() < gone) sh('sleep', ['0.1']);

@@ -112,6 +112,39 @@ describe('distro profiles in cloud-init', () => {
   });
 });
 
+describe('ipset sets (block() beyond a few peers, Blocklist)', () => {
+  const h = host();
+  for (let i = 0; i < 20; i++) h.block(Peer.ipv4(`192.0.2.${i}/32`));
+  const script = parse(h.cloudInitText()).bootcmd[0];
+
+  test('writes ipsets.rules where the distro keeps them and the sets unit; loads the sets before testing and loading the rules', () => {
+    expect(h.ipsetRules()).toBeDefined();
+    const f = files(script);
+    expect(f['/etc/iptables/ipsets']).toBe(h.ipsetRules());
+    expect(f['/etc/systemd/system/cdktf-ipsets.service']).toMatch(/ipset restore -exist < \/etc\/iptables\/ipsets/);
+    const lines = script.split('\n');
+    const sets = lines.findIndex((l) => l.startsWith('ipset restore -exist < /etc/iptables/ipsets'));
+    const test4 = lines.findIndex((l) => l.startsWith('iptables-restore --test'));
+    const load4 = lines.findIndex((l) => l.startsWith('iptables-restore -w 5'));
+    expect(sets).toBeGreaterThan(0);
+    expect(sets).toBeLessThan(test4);
+    expect(test4).toBeLessThan(load4);
+    expect(script).toMatch(/^systemctl enable cdktf-ipsets.service iptables.service ip6tables.service$/m);
+  });
+
+  test('installs ipset with the distro\'s packages when it is missing', () => {
+    expect(script).toMatch(/if ! \{ have iptables-restore && have ip6tables-restore && have ipset; \}; then/);
+    expect(script).toMatch(/--no-install-recommends iptables ipset \|\| die/);
+    const rhel = host({ distro: Distro.RHEL });
+    for (let i = 0; i < 20; i++) rhel.block(Peer.ipv4(`192.0.2.${i}/32`));
+    expect(files(parse(rhel.cloudInitText()).bootcmd[0])['/etc/sysconfig/cdktf-ipsets']).toBe(rhel.ipsetRules());
+  });
+
+  test('a host without sets carries no ipset step', () => {
+    expect(host().cloudInitText()).not.toMatch(/ipset/);
+  });
+});
+
 describe('cloudInit() resolves at synth: order independent', () => {
   function synth(order: 'call-first' | 'call-last', options: CloudInitOptions = {}): { value: string; text: string } {
     const stack = new TerraformStack(Testing.app(), 's');
