@@ -418,8 +418,8 @@ export class StatefulHost extends Construct {
   }
 
   /**
-   * The user-data {@link cloudInit} resolves to, rendered now from the tree
-   * as it is (parts added later are missing; use it for tests and checks).
+   * The user-data that `cloudInit()` resolves to, rendered now, for tests and checks.
+   * Parts added after this call are missing from the text it returns.
    * @example expect(host.cloudInitText()).toMatch(/^#cloud-config/)
    */
   public cloudInitText(options: CloudInitOptions = {}): string {

@@ -113,7 +113,7 @@ function expectCloudInitClean(t: Target, host: StatefulHost): void {
 
 describe('cloud-init user-data on booted hosts (Debian cloud-init, NoCloud seed)', () => {
   let fleet: CloudInitFleet;
-  let web: Target; // plain #cloud-config: SSH open, the rest dropped
+  let web: Target; // plain #cloud-config: SSH and HTTPS open, the rest dropped, 20 blocked peers in an ipset set
   let gw: Target; // a NatGateway: forwarding only after the rules
   let big: Target; // 1,000 allowFrom peers, gzip + base64
   let clash: Target; // an enabled nftables.service, no takeOver: cloud-init reports the error
@@ -129,7 +129,11 @@ describe('cloud-init user-data on booted hosts (Debian cloud-init, NoCloud seed)
     timings['cloud-init layer (build or cache) s'] = fleet.layerSeconds;
     [web, gw, big, clash, taken] = [fleet.target(), fleet.target(), fleet.target(), fleet.target(), fleet.target()];
 
-    const w = synthUserData((h) => h.allow(Port.HTTPS), {});
+    const w = synthUserData((h) => {
+      h.allow(Port.HTTPS);
+      // beyond a few peers, blocks become an ipset set (ipsets.rules, cdktf-ipsets.service)
+      for (let i = 0; i < 20; i++) h.block(Peer.ipv4(`192.0.2.${i}/32`));
+    }, {});
     webHost = w.host;
     seed(web, 'cfw-web', w.value);
 
@@ -171,8 +175,13 @@ describe('cloud-init user-data on booted hosts (Debian cloud-init, NoCloud seed)
     const t0 = Date.now();
     expectCloudInitClean(web, webHost);
     timings['web: cloud-init done after boot s'] = (Date.now() - t0) / 1000;
-    // the part added after cloudInit() was called is in the booted rules
+    // what was added after cloudInit() was called is in the booted rules and sets
     expect(web.exec('iptables-save').stdout).toMatch(/--dport 443 /);
+    expect(web.exec('iptables-save').stdout).toMatch(/-m set --match-set \S+ src/);
+    const adds = (text: string) => text.split('\n').filter((l) => l.startsWith('add ')).sort();
+    expect(adds(web.exec('ipset save').stdout)).toEqual(adds(webHost.ipsetRules()!));
+    expect(adds(webHost.ipsetRules()!)).toHaveLength(20);
+    expect(web.exec('systemctl is-enabled cdktf-ipsets.service; systemctl is-active cdktf-ipsets.service').stdout.split('\n').filter(Boolean)).toEqual(['enabled', 'active']);
   }, 300_000);
 
   test('packets as declared: SSH and HTTPS open, other ports dropped (IPv4 and IPv6), ping answered', () => {
@@ -249,7 +258,7 @@ describe('cloud-init user-data on booted hosts (Debian cloud-init, NoCloud seed)
     expect(taken.exec('grep cdktf-iptables /var/log/cloud-init-output.log').stdout).toMatch(/takeOver: stopping, disabling and masking nftables/);
   }, 300_000);
 
-  test('after a reboot: the units load the rules before network-pre.target; cloud-init does not install again', async () => {
+  test('after a reboot: the units load the sets, then the rules, before network-pre.target; cloud-init does not install again', async () => {
     // the boot transaction (cloud-final) is over before the reboot is asked for
     web.exec('systemctl is-system-running --wait', { check: false, timeoutMs: 120_000 });
     try {
@@ -262,8 +271,13 @@ describe('cloud-init user-data on booted hosts (Debian cloud-init, NoCloud seed)
     for (const f of webHost.families) {
       expect(norm(web.exec(f === IpFamily.V4 ? 'iptables-save' : 'ip6tables-save').stdout)).toEqual(norm(webHost.renderRules(f)));
     }
+    expect(web.exec('ipset list -n').stdout.trim().split('\n').length).toBeGreaterThanOrEqual(1);
+    expect(web.exec('iptables-save').stdout).toMatch(/-m set --match-set \S+ src/);
     const j = journal(web);
+    const sets = first(j, /Finished cdktf-ipsets\.service/);
     const unit = first(j, /Finished iptables\.service/);
+    expect(sets.us).toBeLessThanOrEqual(unit.us);
+    expect(j.indexOf(sets)).toBeLessThan(j.indexOf(unit));
     const networkPre = first(j, /Reached target network-pre\.target/);
     const listening = first(j, /sshd: Server listening on/);
     const again = first(j, /cdktf-iptables: installed for instance cfw-web already/);
