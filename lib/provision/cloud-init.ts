@@ -246,7 +246,8 @@ export function cloudInitOptionsProblem(o: CloudInitOptions): { message: string;
 /** The user-data for `input` in the shape and encoding `options` ask for (options checked first). */
 export function renderUserData(input: CloudInitInput, options: CloudInitOptions = {}): UserData {
   const doc = cloudInitDocument({ ...input, takeOver: options.takeOver ?? input.takeOver });
-  const text = (options.format ?? CloudInitFormat.CLOUD_CONFIG) === CloudInitFormat.MIME_MULTIPART ? multipartDocument(doc, options.parts ?? []) : doc;
+  const multipart = (options.format ?? CloudInitFormat.CLOUD_CONFIG) === CloudInitFormat.MIME_MULTIPART;
+  const text = multipart ? multipartDocument(doc, options.parts ?? []) : doc;
   const plainBytes = Buffer.byteLength(text, 'utf8');
   if ((options.encoding ?? CloudInitEncoding.PLAIN) === CloudInitEncoding.GZIP_BASE64) {
     const gz = gzipStable(text);

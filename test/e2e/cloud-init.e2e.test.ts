@@ -142,7 +142,7 @@ describe('cloud-init user-data on booted hosts (Debian cloud-init, NoCloud seed)
     seed(gw, 'cfw-gw', g.value);
 
     const b = synthUserData((h) => {
-      for (let i = 0; i < 1000; i++) h.allowFrom(Peer.ipv4(`198.18.${i >> 8}.${i & 255}/32`), Port.tcp(5432));
+      for (let i = 0; i < 1000; i++) h.allowFrom(Peer.ipv4(`198.18.${Math.floor(i / 256)}.${i % 256}/32`), Port.tcp(5432));
     }, {}, { encoding: CloudInitEncoding.GZIP_BASE64 });
     bigHost = b.host;
     const gz = Buffer.from(b.value, 'base64');
