@@ -96,7 +96,7 @@ describe('deploy resources', () => {
     const synth = Testing.synth(stack, true);
     expect(synth).toHaveProvider({ tfResourceType: 'null' });
     expect(synth).toHaveResourceWithProperties({ tfResourceType: 'null_resource' }, {
-      connection: { type: 'ssh', host: '203.0.113.10', user: 'root', port: 22, private_key: KEY, timeout: '30s' },
+      connection: { type: 'ssh', host: '203.0.113.10', user: 'root', port: 22, private_key: KEY, timeout: '30s', script_path: './.cdktf-iptables-%RAND%.sh' },
     });
     const r = only(JSON.parse(synth));
     expect(Object.keys(r.triggers).sort()).toEqual(['deploy', 'host', 'port', 'probe', 'user']);
@@ -141,6 +141,7 @@ describe('deploy resources', () => {
       port: 2222,
       private_key: KEY,
       timeout: '2m',
+      script_path: './.cdktf-iptables-%RAND%.sh',
       host_key: 'ssh-ed25519 AAAA',
       bastion_host: 'bastion.example.com',
       bastion_user: 'admin',
