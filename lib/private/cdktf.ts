@@ -5,7 +5,7 @@
  * `addCustomSynthesis` is how cdktf's own TerraformAsset writes files into the
  * stack's synth folder; cdktf exports it from its synthesizer module only.
  */
-export { Annotations, Aspects, DataResource, Lazy, TerraformProvider, TerraformStack } from 'cdktf';
+export { Annotations, Aspects, DataResource, Lazy, TerraformProvider, TerraformStack, Token, Tokenization } from 'cdktf';
 export type { IAspect, ISynthesisSession } from 'cdktf';
 export type { IConstruct } from 'constructs';
 export { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';

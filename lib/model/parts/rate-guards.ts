@@ -1,7 +1,8 @@
 import { ValueProblem } from '../../private/errors';
 import { IpFamily } from '../family';
 import { PartContribution, HostFirewallSpec, perFamily } from '../host-firewall';
-import { firstProblem, hashlimit, kernelNameProblem, limit, wholeNumberProblem } from '../matches';
+import { hashlimitBurstProblem, hashlimitNameProblem, limitBurstProblem, MAX_LOG_PREFIX, prefixLengthProblem, ratePerMinuteProblem, ratePerSecondProblem, wholeNumberProblem } from '../kernel-limits';
+import { firstProblem, hashlimit, limit, SourcePrefix } from '../matches';
 import { Ruleset } from '../ruleset';
 import { InputSlot } from '../slots';
 
@@ -12,14 +13,18 @@ export interface SynFloodSpec {
   readonly burst: number;
   readonly perSource: boolean;
   readonly chain: string;
+  /** How sources are grouped per family (perSource only). @default /32 and /64 */
+  readonly prefix?: SourcePrefix;
 }
 
 /** What is wrong with a SYN-flood guard's settings. */
 export function synFloodProblem(s: SynFloodSpec): ValueProblem | undefined {
   return firstProblem(
-    wholeNumberProblem('perSecond', s.perSecond, 1, 100_000),
-    wholeNumberProblem('burst', s.burst, 1, 100_000),
-    kernelNameProblem('chain name', s.chain, 15),
+    ratePerSecondProblem('perSecond', s.perSecond),
+    s.perSource ? hashlimitBurstProblem('burst', s.burst) : limitBurstProblem('burst', s.burst, (s.perSecond as number) * 60),
+    hashlimitNameProblem('chain name', s.chain),
+    s.prefix ? prefixLengthProblem('ipv4PrefixLength', s.prefix[IpFamily.V4], false) : undefined,
+    s.prefix ? prefixLengthProblem('ipv6PrefixLength', s.prefix[IpFamily.V6], true) : undefined,
   );
 }
 
@@ -46,8 +51,8 @@ export class SynFloodContribution extends PartContribution<SynFloodSpec> {
       owner: s.path,
       args: perFamily(fams, () => ['-p', 'tcp', '-m', 'tcp', '--tcp-flags', 'FIN,SYN,RST,ACK', 'SYN', '-m', 'conntrack', '--ctstate', 'NEW', '-j', s.chain]),
     });
-    const under = s.perSource ? hashlimit('upto', s.perSecond * 60, s.burst, s.chain.toLowerCase()) : limit(s.perSecond * 60, s.burst);
-    rs.addRule({ table: 'filter', chain: s.chain, slot: 100, owner: s.path, args: perFamily(fams, () => [...under, '-j', 'RETURN']) });
+    const under = (f: IpFamily) => (s.perSource ? hashlimit('upto', s.perSecond * 60, s.burst, s.chain.toLowerCase(), f, s.prefix) : limit(s.perSecond * 60, s.burst));
+    rs.addRule({ table: 'filter', chain: s.chain, slot: 100, owner: s.path, args: perFamily(fams, (f) => [...under(f), '-j', 'RETURN']) });
     rs.addRule({ table: 'filter', chain: s.chain, slot: 900, owner: s.path, args: perFamily(fams, () => ['-j', 'DROP']) });
   }
 }
@@ -61,7 +66,7 @@ export interface EchoLimitSpec {
 
 /** What is wrong with an echo limit's settings. */
 export function echoLimitProblem(s: EchoLimitSpec): ValueProblem | undefined {
-  return firstProblem(wholeNumberProblem('perSecond', s.perSecond, 1, 100_000), wholeNumberProblem('burst', s.burst, 1, 100_000));
+  return firstProblem(ratePerSecondProblem('perSecond', s.perSecond), limitBurstProblem('burst', s.burst, (s.perSecond as number) * 60));
 }
 
 const ECHO: Record<IpFamily, string[]> = {
@@ -105,8 +110,7 @@ export interface DropLoggerSpec {
   readonly level: number;
 }
 
-/** iptables' LOG target takes at most 29 characters of prefix. */
-export const MAX_LOG_PREFIX = 29;
+export { MAX_LOG_PREFIX };
 
 /** What is wrong with a drop logger's settings. */
 export function dropLoggerProblem(s: DropLoggerSpec): ValueProblem | undefined {
@@ -117,8 +121,8 @@ export function dropLoggerProblem(s: DropLoggerSpec): ValueProblem | undefined {
     };
   }
   return firstProblem(
-    wholeNumberProblem('perMinute', s.perMinute, 1, 60_000),
-    wholeNumberProblem('burst', s.burst, 1, 10_000),
+    ratePerMinuteProblem('perMinute', s.perMinute),
+    limitBurstProblem('burst', s.burst, s.perMinute),
     wholeNumberProblem('level', s.level, 0, 7, 'Syslog levels run from 0 (emerg) to 7 (debug).'),
   );
 }
