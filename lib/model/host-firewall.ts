@@ -1,4 +1,5 @@
 import { IpFamily, ALL_FAMILIES } from './family';
+import { BUILTIN_CHAIN_NAMES } from './kernel-limits';
 import { ClosedPortResponse, OutboundPolicy } from './options';
 import { Peer } from './peer';
 import { Port, Protocol } from './port';
@@ -116,6 +117,8 @@ export function hostFirewall(spec: HostFirewallSpec): Ruleset {
   const rule = (chain: string, slot: number, args: Partial<Record<IpFamily, readonly string[]>>, order = 0, table: RuleSpec['table'] = 'filter', id?: string): RuleSpec =>
     ({ table, chain, slot, order, owner, args: restrict(args, fams), id });
 
+  // the host's own chains and every built-in chain: no part may take these names
+  for (const name of [TCP_CHAIN, UDP_CHAIN, ...BUILTIN_CHAIN_NAMES]) rs.claim('chain', name, owner);
   rs.declareChain({ table: 'filter', name: 'INPUT', policy: 'DROP', families: fams, owner });
   rs.declareChain({ table: 'filter', name: 'FORWARD', policy: 'DROP', families: fams, owner });
   rs.declareChain({ table: 'filter', name: 'OUTPUT', policy: spec.outboundPolicy === OutboundPolicy.DROP ? 'DROP' : 'ACCEPT', families: fams, owner });
