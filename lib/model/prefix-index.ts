@@ -18,12 +18,19 @@ interface Entry<T> {
 /** First address of a CIDR as a bigint, its prefix length and its family's width. */
 function parse(peer: Peer): { start: bigint; len: number; bits: number } | undefined {
   if (peer.isAny) return undefined;
-  const [addr, len] = ipaddr.parseCIDR(peer.cidr);
+  const cached = PARSED.get(peer);
+  if (cached) return cached;
+  // family-specific parsers: ipaddr.parseCIDR tries IPv6 first (and throws) for every IPv4 CIDR
+  const [addr, len] = peer.cidr.includes(':') ? ipaddr.IPv6.parseCIDR(peer.cidr) : ipaddr.IPv4.parseCIDR(peer.cidr);
   const bytes = addr.toByteArray();
   let n = 0n;
   for (const b of bytes) n = (n << 8n) | BigInt(b);
-  return { start: n, len, bits: bytes.length * 8 };
+  const out = { start: n, len, bits: bytes.length * 8 };
+  PARSED.set(peer, out);
+  return out;
 }
+
+const PARSED = new WeakMap<Peer, { start: bigint; len: number; bits: number }>();
 
 function maskTo(start: bigint, len: number, bits: number): bigint {
   const hostBits = BigInt(bits - len);
@@ -32,7 +39,10 @@ function maskTo(start: bigint, len: number, bits: number): bigint {
 
 /** CIDR blocks (never `any`) with a value each. */
 export class PrefixIndex<T> {
-  private readonly exact = new Map<string, Entry<T>>();
+  /** Entries by family width and prefix length, keyed by first address (bigints compare by value in a Map). */
+  private readonly exact = new Map<number, Map<bigint, Entry<T>>>();
+  /** Prefix lengths present, per family width: lookups try only these. */
+  private readonly lengths = new Map<number, number[]>();
   private sorted: Entry<T>[] = [];
   private dirty = false;
 
@@ -40,10 +50,14 @@ export class PrefixIndex<T> {
   public add(peer: Peer, value: T): void {
     const p = parse(peer);
     if (!p) return;
-    const key = `${p.bits}/${p.len}/${p.start}`;
-    if (this.exact.has(key)) return;
+    const slot = p.bits * 1000 + p.len;
+    let byStart = this.exact.get(slot);
+    if (!byStart) this.exact.set(slot, (byStart = new Map()));
+    if (byStart.has(p.start)) return;
     const e = { ...p, value };
-    this.exact.set(key, e);
+    byStart.set(p.start, e);
+    const lens = this.lengths.get(p.bits) ?? [];
+    if (!lens.includes(p.len)) this.lengths.set(p.bits, [...lens, p.len].sort((a, b) => a - b));
     this.sorted.push(e);
     this.dirty = true;
   }
@@ -52,8 +66,9 @@ export class PrefixIndex<T> {
   public covering(peer: Peer): T | undefined {
     const p = parse(peer);
     if (!p) return undefined;
-    for (let len = 0; len <= p.len; len++) {
-      const e = this.exact.get(`${p.bits}/${len}/${maskTo(p.start, len, p.bits)}`);
+    for (const len of this.lengths.get(p.bits) ?? []) {
+      if (len > p.len) break;
+      const e = this.exact.get(p.bits * 1000 + len)?.get(maskTo(p.start, len, p.bits));
       if (e) return e.value;
     }
     return undefined;
