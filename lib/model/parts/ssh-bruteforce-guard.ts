@@ -77,6 +77,8 @@ export class SshGuardContribution extends PartContribution<SshGuardSpec> {
   public contribute(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;
     rs.claim('chain', s.chain, s.path);
+    // a second guard on the same port would never see a packet: the first one accepts
+    rs.claim('guarded port', s.port.toString(), s.path);
     if (s.mode === 'recent') for (const f of host.families) rs.claim('recent list', recentList(f, s.list), s.path);
     else rs.claim('hashlimit table', s.list, s.path);
     rs.declareChain({ table: 'filter', name: s.chain, families: host.families, owner: s.path });
