@@ -1,10 +1,10 @@
 import { Construct } from 'constructs';
-import { PropReader } from './props';
+import { checkId, PropReader } from './props';
 import { StatefulHost } from './stateful-host';
 import { FirewallContribution } from '../model/host-firewall';
 import { Peer } from '../model/peer';
 import { FIREWALL_PART_BRAND, hasBrand } from '../private/brand';
-import { firewallError, showValue, ValueProblem } from '../private/errors';
+import { firewallError, ValueProblem } from '../private/errors';
 
 /**
  * Base of the parts that compose a host's firewall (guards, traps, NAT, ...).
@@ -56,15 +56,4 @@ export abstract class FirewallPart extends Construct {
   protected _checkPeers(where: string, peers: Peer[] | undefined): Peer[] {
     return this._props.peers(where, peers, this.host.families);
   }
-}
-
-/** A construct id must be a non-empty string: checked before the construct exists, naming the scope. */
-export function checkId(scope: Construct, id: unknown): string {
-  if (typeof id !== 'string' || id.trim() === '') {
-    throw firewallError(scope?.node?.path || '<root>', {
-      message: `a construct id must be a non-empty string, got ${showValue(id)}`,
-      fix: "Name it, e.g. new SshBruteforceGuard(host, 'ssh-guard').",
-    });
-  }
-  return id;
 }

@@ -5,6 +5,7 @@
  * list, NaN). Each check throws a construct-path error naming the prop, what
  * was given (type only for objects: they may hold secrets) and the fix.
  */
+import { Construct } from 'constructs';
 import { IpFamily } from '../model/family';
 import { Peer } from '../model/peer';
 import { Port } from '../model/port';
@@ -123,4 +124,21 @@ export class PropReader {
   public peers(where: string, value: readonly Peer[] | undefined, families: readonly IpFamily[]): Peer[] {
     return this.list(where, value).map((p, i) => this.peer(`${where}[${i}]`, p, families));
   }
+}
+
+/** A construct id must be a non-empty string: checked before the construct exists, naming the scope. */
+export function checkId(scope: Construct, id: unknown): string {
+  if (typeof id !== 'string' || id.trim() === '') {
+    throw firewallError(scope?.node?.path || '<root>', {
+      message: `a construct id must be a non-empty string, got ${showValue(id)}`,
+      fix: "Name it, e.g. new SshBruteforceGuard(host, 'ssh-guard').",
+    });
+  }
+  if (scope?.node?.tryFindChild(id.replace(/\//g, '--'))) {
+    throw firewallError(scope.node.path || '<root>', {
+      message: `already has a construct with id ${showValue(id)}`,
+      fix: 'Give each construct under one scope its own id.',
+    });
+  }
+  return id;
 }

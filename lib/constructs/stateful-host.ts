@@ -10,7 +10,7 @@ import { Peer } from '../model/peer';
 import { Port } from '../model/port';
 import { PrefixIndex } from '../model/prefix-index';
 import { Ruleset } from '../model/ruleset';
-import { PropReader } from './props';
+import { checkId, PropReader } from './props';
 import { FIREWALL_PART_BRAND, hasBrand, STATEFUL_HOST_BRAND } from '../private/brand';
 import { addCustomSynthesis, Annotations, ISynthesisSession, TerraformStack } from '../private/cdktf';
 import { firewallError, showValue, ValueProblem } from '../private/errors';
@@ -181,6 +181,7 @@ export class StatefulHost extends Construct {
         fix: "Name the host, e.g. new StatefulHost(stack, 'web', ...).",
       });
     }
+    checkId(scope, id);
     super(scope, id);
     Object.defineProperty(this, STATEFUL_HOST_BRAND, { value: true });
     for (let c = scope as IConstruct | undefined; c; c = c.node.scope) {
@@ -282,6 +283,12 @@ export class StatefulHost extends Construct {
   public allowOn(iface: string, port: Port): void {
     this.props.str('allowOn() interface', iface);
     this.check('allowOn() interface', interfaceNameProblem(iface));
+    if (iface === 'lo' || iface === 'lo+' || iface === 'l+') {
+      throw firewallError(this.node.path, {
+        message: `allowOn(${showValue(iface)}, ${port}) would open one port on loopback, but loopback is always accepted whole`,
+        fix: 'Leave it out: local connections are admitted already.',
+      });
+    }
     this.open('allowOn()', port, undefined, iface);
   }
 

@@ -1,4 +1,5 @@
 import { IpFamily } from './family';
+import { firewallError, printablePath } from '../private/errors';
 import { BUILTIN_CHAINS, ChainPolicy, ChainSpec, RuleSpec, TableName, TABLES } from './rule';
 
 /** One rendered chain: its declaration and its rules in final order. */
@@ -27,13 +28,14 @@ export class Ruleset {
 
   /**
    * Claims a kernel-wide name (a chain, a recent list, a hashlimit table) for
-   * `owner`; a second owner claiming it is an error naming both.
+   * `owner`; a second owner claiming it is an error naming both. `fix` says
+   * what to do when the name is fixed (a part that exists once per host).
    */
-  public claim(kind: string, name: string, owner: string): void {
+  public claim(kind: string, name: string, owner: string, fix = 'Give one of them another name.'): void {
     const key = `${kind}\u0000${name}`;
     const prev = this.claims.get(key);
     if (prev !== undefined && prev !== owner) {
-      throw new Error(`[${owner}] ${kind} "${name}" is already used by ${prev}. Give one of them another name.`);
+      throw firewallError(owner, { message: `${kind} "${name}" is already used by ${printablePath(prev)}`, fix });
     }
     this.claims.set(key, owner);
   }
@@ -91,7 +93,7 @@ export class Ruleset {
         const policies = new Set(chainsHere.filter((c) => c.name === name && c.policy).map((c) => c.policy!));
         if (policies.size > 1) {
           const owners = chainsHere.filter((c) => c.name === name).map((c) => c.owner).join(', ');
-          throw new Error(`[${owners}] conflicting policies for ${table} ${name}: ${[...policies].join(' vs ')}`);
+          throw firewallError(owners, { message: `conflicting policies for ${table} ${name}: ${[...policies].join(' vs ')}` });
         }
         return [...policies][0] ?? 'ACCEPT';
       };
@@ -111,7 +113,7 @@ function orderRules(rules: readonly RuleSpec[], chain: string, family: IpFamily)
     if (!r.replaces) continue;
     const prev = replaced.get(r.replaces);
     if (prev !== undefined && prev !== r.owner) {
-      throw new Error(`[${r.owner}] replaces rule "${r.replaces}", which ${prev} replaces already. Keep one of them.`);
+      throw firewallError(r.owner, { message: `replaces rule "${r.replaces}", which ${printablePath(prev)} replaces already`, fix: 'Keep one of them.' });
     }
     replaced.set(r.replaces, r.owner);
   }

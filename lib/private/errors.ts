@@ -13,11 +13,22 @@ export interface ValueProblem {
 
 /** Builds the one error shape the library throws for bad input. */
 export function firewallError(where: string, problem: ValueProblem): Error {
-  const prefix = where ? `[${where}] ` : '';
+  const prefix = where ? `[${printablePath(where)}] ` : '';
   const fix = problem.fix ? ` ${problem.fix}` : '';
   const err = new Error(`${prefix}${problem.message}.${fix}`);
   err.name = 'FirewallConfigError';
   return err;
+}
+
+/**
+ * A construct path fit for one line of an error: control characters shown as
+ * `?`, very long segments (ids) cut with `…`.
+ */
+export function printablePath(path: string): string {
+  return String(path).split('/').map((seg) => {
+    const clean = seg.replace(/[\x00-\x1f\x7f]/g, '?');
+    return clean.length > 64 ? `${clean.slice(0, 60)}…` : clean;
+  }).join('/');
 }
 
 /**

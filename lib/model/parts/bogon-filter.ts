@@ -72,7 +72,7 @@ export class BogonFilterContribution extends PartContribution<BogonFilterSpec> {
     const s = this.spec;
     const fams = host.families;
     const chain = bogonChain(s.iface);
-    rs.claim('chain', chain, s.path);
+    rs.claim('chain', chain, s.path, 'Filter each interface once (interface names that differ only in characters outside letters, digits, _ . - share a chain).');
     for (const name of ['PREROUTING', 'OUTPUT', chain]) rs.declareChain({ table: 'raw', name, families: fams, owner: s.path });
     rs.addRule({ table: 'raw', chain: 'PREROUTING', slot: RawSlot.BOGONS, owner: s.path, args: peerArgs(Peer.any(), fams, () => ['-i', s.iface, '-j', chain]) });
     for (const a of s.allow) {

@@ -51,7 +51,7 @@ export class PortScanTrapContribution extends PartContribution<PortScanTrapSpec>
       ...(s.udp ? [{ proto: 'udp' as const, chain: UDP_CHAIN, list: UDP_TRAP_LIST, order: FinalOrder.UDP, id: RuleId.FINAL_UDP }] : []),
     ];
     for (const p of protocols) {
-      for (const f of fams) rs.claim('recent list', recentList(f, p.list), s.path);
+      for (const f of fams) rs.claim('recent list', recentList(f, p.list), s.path, 'A host takes one PortScanTrap: remove one of them.');
       const verdict = (f: IpFamily) => (reject ? [...REJECT_WITH[p.proto][f]] : ['-j', 'DROP']);
       // top of the service chain: a listed source is refused (and stays listed while it keeps trying)
       rs.addRule({

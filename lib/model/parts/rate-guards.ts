@@ -1,4 +1,4 @@
-import { ValueProblem } from '../../private/errors';
+import { firewallError, ValueProblem } from '../../private/errors';
 import { IpFamily } from '../family';
 import { PartContribution, HostFirewallSpec, perFamily } from '../host-firewall';
 import { hashlimitBurstProblem, hashlimitNameProblem, limitBurstProblem, MAX_LOG_PREFIX, prefixLengthProblem, ratePerMinuteProblem, ratePerSecondProblem, wholeNumberProblem } from '../kernel-limits';
@@ -40,7 +40,7 @@ export class SynFloodContribution extends PartContribution<SynFloodSpec> {
   public contribute(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;
     const fams = host.families;
-    rs.claim('chain', s.chain, s.path);
+    rs.claim('chain', s.chain, s.path, 'A host takes one SynFloodGuard: remove one of them.');
     if (s.perSource) rs.claim('hashlimit table', s.chain.toLowerCase(), s.path);
     rs.declareChain({ table: 'filter', name: s.chain, families: fams, owner: s.path });
     rs.addRule({
@@ -90,10 +90,10 @@ export class EchoLimitContribution extends PartContribution<EchoLimitSpec> {
   public contribute(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;
     if (!host.ping) {
-      throw new Error(`[${s.path}] limits ping, but the host has ping: false, so no echo request is accepted to begin with. Remove the limit or set ping: true.`);
+      throw firewallError(s.path, { message: 'limits ping, but the host has ping: false, so no echo request is accepted to begin with', fix: 'Remove the limit or set ping: true.' });
     }
     const fams = host.families;
-    rs.claim('chain', ECHO_LIMIT_CHAIN, s.path);
+    rs.claim('chain', ECHO_LIMIT_CHAIN, s.path, 'A host takes one IcmpEchoLimit: remove one of them.');
     for (const name of ['INPUT', ECHO_LIMIT_CHAIN]) rs.declareChain({ table: 'mangle', name, families: fams, owner: s.path });
     rs.addRule({ table: 'mangle', chain: 'INPUT', slot: 100, owner: s.path, args: perFamily(fams, (f) => [...ECHO[f], '-j', ECHO_LIMIT_CHAIN]) });
     rs.addRule({ table: 'mangle', chain: ECHO_LIMIT_CHAIN, slot: 100, owner: s.path, args: perFamily(fams, () => [...limit(s.perSecond * 60, s.burst), '-j', 'RETURN']) });
@@ -136,7 +136,7 @@ export class DropLoggerContribution extends PartContribution<DropLoggerSpec> {
 
   public contribute(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;
-    rs.claim('drop logger', 'INPUT', s.path);
+    rs.claim('drop logger', 'INPUT', s.path, 'A host takes one DropLogger: remove one of them.');
     rs.addRule({
       table: 'filter',
       chain: 'INPUT',
