@@ -285,7 +285,7 @@ export class StatefulHost extends Construct {
     this.check('allowOn() interface', interfaceNameProblem(iface));
     if (iface === 'lo' || iface === 'lo+' || iface === 'l+') {
       throw firewallError(this.node.path, {
-        message: `allowOn(${showValue(iface)}, ${port}) would open one port on loopback, but loopback is always accepted whole`,
+        message: `allowOn(${showValue(iface)}, ${showValue(port instanceof Port ? port.toString() : port)}) would open one port on loopback, but loopback is always accepted whole`,
         fix: 'Leave it out: local connections are admitted already.',
       });
     }
@@ -326,16 +326,27 @@ export class StatefulHost extends Construct {
    * @throws when `family` is IPv6 and the host has `ipv6: false`
    */
   public renderRules(family: IpFamily): string {
+    if (!Object.values(IpFamily).includes(family)) this.props.fail(`renderRules() family is ${showValue(family)}`, 'Use IpFamily.V4 or IpFamily.V6.');
     if (!this.families.includes(family)) {
       throw firewallError(this.node.path, { message: `renders no ${ruleFileName(family)}: the host has ipv6: false`, fix: 'Set ipv6: true to get the IPv6 twin.' });
     }
     const key = `${family}|${this.stateKey()}`;
     const cached = this.rendered.get(key);
     if (cached !== undefined) return cached;
-    const header = `cdktf-iptables: ${ruleFileName(family)} of ${printablePath(this.node.path)}. Generated; edit the cdktf program, not this file.`;
-    const text = renderIptablesSave(family, this.ruleset().ordered(family), { header });
+    const text = this.renderChecked(family);
     this.rendered.set(key, text);
     return text;
+  }
+
+  /** Renders, turning an internal error into one that names this host (a library bug, never silent). */
+  private renderChecked(family: IpFamily): string {
+    const header = `cdktf-iptables: ${ruleFileName(family)} of ${printablePath(this.node.path)}. Generated; edit the cdktf program, not this file.`;
+    try {
+      return renderIptablesSave(family, this.ruleset().ordered(family), { header });
+    } catch (e) {
+      if ((e as Error).name === 'FirewallConfigError') throw e;
+      throw firewallError(this.node.path, { message: `cannot render ${ruleFileName(family)}: ${(e as Error).message}`, fix: 'This is a bug of cdktf-iptables: please report it with the program.' });
+    }
   }
 
   /**

@@ -59,6 +59,9 @@ const HOSTILE: Array<() => unknown> = [
   () => Port.SSH, () => Peer.any(), () => Peer.ipv4('not-an-ip'), () => Peer.ipv6('2001:db8::1/200'), () => Port.tcp(0),
   () => Port.tcpRange(10, 1), () => Port.udp(NaN), () => [Port.SSH], () => [Peer.any()], () => ['eth0'], () => [null],
   () => Peer.ipv4('0.0.0.0/0'), () => Peer.anyIpv6(), () => Peer.ipv4('198.51.100.2'),
+  () => Port.tcp('22' as any), () => Port.udpRange(1, 70_000), () => Port.tcp(-1e300), () => Peer.ipv4(Buffer.from(SECRET) as any),
+  () => Peer.ipv6(Symbol('x') as any), () => Peer.ipv4('${TfToken[TOKEN.99]}'), () => Peer.ipv6('fe80::1%eth0'), () => Peer.ipv4('::ffff:1.2.3.4'),
+  () => 'V6', () => 'V4 ', () => IpFamily.V6,
 ];
 const HOSTILE_IDS: Array<() => unknown> = [() => 'x'.repeat(3000), () => '', () => 'a\nb', () => 42, () => undefined, () => 'IN_SSH', () => '${x}'];
 
@@ -88,14 +91,13 @@ const VALID_PEERS = [
 ];
 const VALID_IFACES = ['eth0', 'eth1', 'wg0', 'eth+', 'lo'];
 
-function buildCase(index: number, rnd: () => number): Case {
+function buildCase(index: number, rnd: () => number, steps: string[]): Case {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
   const hostile = (): any => pick(HOSTILE)();
   /** A valid value, or (with probability `p`) a hostile one. */
   const maybe = <T>(valid: () => T, p = 0.07): any => (rnd() < p ? hostile() : valid());
   const stack = new TerraformStack(new App(), 'fuzz');
   const tokens = new TerraformVariable(stack, 'tok', { type: 'string' });
-  const steps: string[] = [];
   const declared: Declared = { families: [], openings: [], blocks: [], trusted: [], guards: [], trap: false, bogon: false };
   const c: Case = { index, steps, stack, declared };
 
@@ -164,6 +166,11 @@ function buildCase(index: number, rnd: () => number): Case {
       steps.push(`allowOn(${show(iface)}, ${show(port)})`);
       h.allowOn(iface, port);
       declared.openings.push({ port, iface });
+    },
+    () => {
+      const family = maybe(() => pick(h.families), 0.5);
+      steps.push(`renderRules(${show(family)})`);
+      h.renderRules(family);
     },
     () => {
       const peer = maybe(() => pick(VALID_PEERS.filter((p) => !p.isAny)));
@@ -355,13 +362,14 @@ describe(`input fuzz (seed ${SEED}, ${CASES} cases)`, () => {
       let c: Case | undefined;
       let error: Error | undefined;
       const caseRnd = prng(Math.floor(rnd() * 2 ** 32));
+      const steps: string[] = [];
       try {
-        c = buildCase(i, caseRnd);
+        c = buildCase(i, caseRnd, steps);
       } catch (e) {
         error = e as Error;
       }
       if (c && !error) error = run(c, caseRnd);
-      const label = () => `case ${i} (seed ${SEED}): ${c?.steps.join('; ') ?? '(construction)'}`;
+      const label = () => `case ${i} (seed ${SEED}): ${steps.join('; ')}`;
       if (error) {
         stats.errors++;
         const msg = String(error?.message ?? error);
@@ -369,6 +377,7 @@ describe(`input fuzz (seed ${SEED}, ${CASES} cases)`, () => {
           failures.push(`${label()}\n  error without a construct path (${(error as any)?.constructor?.name}): ${msg.slice(0, 400)}`);
         }
         if (msg.includes(SECRET)) failures.push(`${label()}\n  the error echoes the secret`);
+        if (/internal:|bug of cdktf-iptables/.test(msg)) failures.push(`${label()}\n  an internal error (a check missed the value): ${msg.slice(0, 300)}`);
         results.push({ c: c!, outcome: { error } });
         if (process.env.FUZZ_SHOW_ERRORS) console.log(`${label()}\n  -> ${msg.slice(0, 300)}`); // eslint-disable-line no-console
         continue;
