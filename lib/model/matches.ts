@@ -22,6 +22,9 @@ export interface SourcePrefix {
 /** The default grouping: /32 for IPv4, /64 for IPv6. */
 export const DEFAULT_SOURCE_PREFIX: SourcePrefix = { [IpFamily.V4]: 32, [IpFamily.V6]: 64 };
 
+/** Every address on its own: /32 and /128 (lists that tools outside the kernel write full addresses to). */
+export const FULL_PREFIX: SourcePrefix = { [IpFamily.V4]: 32, [IpFamily.V6]: 128 };
+
 /** xt_recent's `--mask` for a prefix length, as iptables-save prints it (`255.255.255.0`, `ffff:ffff:ffff:ffff::`). */
 export function recentMask(family: IpFamily, prefixLength: number): string {
   return family === IpFamily.V4

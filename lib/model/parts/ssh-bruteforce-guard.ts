@@ -5,7 +5,7 @@ import {
   chainNameProblem, hashlimitBurstProblem, hashlimitNameProblem, hitCountProblem, MAX_WINDOW_SECONDS, prefixLengthProblem,
   ratePerMinuteProblem, recentListProblem, windowSecondsProblem,
 } from '../kernel-limits';
-import { firstProblem, hashlimit, recentCheck, recentList, recentSet, SourcePrefix } from '../matches';
+import { firstProblem, FULL_PREFIX, hashlimit, recentCheck, recentList, recentSet, SourcePrefix } from '../matches';
 import { Peer } from '../peer';
 import { Port, Protocol } from '../port';
 import { Ruleset } from '../ruleset';
@@ -94,7 +94,14 @@ export class SshGuardContribution extends PartContribution<SshGuardSpec> {
     for (const peer of s.exempt ?? []) {
       rs.addRule({ table: 'filter', chain: s.chain, slot: 50, owner: s.path, args: peerArgs(peer, fams, (src) => [...src, '-j', 'ACCEPT']) });
     }
+    if (host.deployPass) {
+      // the deploying client, listed by the deploy after it authenticated, is never counted
+      // (the deploy lists its full address: the pass is checked per address, not per prefix)
+      const pass = host.deployPass;
+      rs.addRule({ table: 'filter', chain: s.chain, slot: 50, order: 1, owner: s.path, args: perFamily(fams, (f) => [...recentCheck(f, 'rcheck', pass.list, pass.seconds, undefined, false, FULL_PREFIX), '-j', 'ACCEPT']) });
+    }
     if (s.mode === 'recent') {
+      rs.noteGuardList({ list: s.list, v4Prefix: s.prefix?.[IpFamily.V4] ?? 32, v6Prefix: s.prefix?.[IpFamily.V6] ?? 64 });
       s.windows.forEach((w, i) => rs.addRule({
         table: 'filter',
         chain: s.chain,
