@@ -19,6 +19,7 @@ export interface ForeignRulesOptions {
   readonly interfaces?: string[];
 }
 
+const FOREIGN_RULES_BRAND = Symbol.for('cdktf-iptables.ForeignRules');
 const GLOB = /^[A-Za-z0-9_.-]{1,28}[*+]?$|^[*+]$/;
 
 /**
@@ -82,8 +83,6 @@ export class ForeignRules {
     return this.chains.some((g) => globRegExp(g).test(name));
   }
 }
-
-const FOREIGN_RULES_BRAND = Symbol.for('cdktf-iptables.ForeignRules');
 
 function globRegExp(glob: string): RegExp {
   const body = glob.replace(/[.]/g, '\\.').replace(/[*+]/g, '.*');
