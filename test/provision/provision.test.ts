@@ -229,7 +229,9 @@ describe('deploy resources', () => {
     const json = synthJson((s) => {
       const ip = new TerraformVariable(s, 'ip', { type: 'string' });
       const port = new TerraformVariable(s, 'port', { type: 'number' });
-      new StatefulHost(s, 'web', { allow: [Port.SSH], connection: { host: ip.stringValue, port: port.numberValue, privateKey: KEY, timeout: '${var.t}' as any } });
+      // a real token: a literal "${...}" is refused (Terraform would evaluate it)
+      const timeout = new TerraformVariable(s, 't', { type: 'string' });
+      new StatefulHost(s, 'web', { allow: [Port.SSH], connection: { host: ip.stringValue, port: port.numberValue, privateKey: KEY, timeout: timeout.stringValue } });
     });
     const r = only(json);
     expect(r.triggers.host).toBe('${var.ip}');
