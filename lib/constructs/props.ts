@@ -128,6 +128,12 @@ export class PropReader {
 
 /** A construct id must be a non-empty string: checked before the construct exists, naming the scope. */
 export function checkId(scope: Construct, id: unknown): string {
+  if (!Construct.isConstruct(scope)) {
+    throw firewallError('<root>', {
+      message: `the scope is ${showValue(scope)}, not a construct`,
+      fix: "Pass the host (or a stack for a StatefulHost) as the first argument, e.g. new SshBruteforceGuard(host, 'ssh-guard').",
+    });
+  }
   if (typeof id !== 'string' || id.trim() === '') {
     throw firewallError(scope?.node?.path || '<root>', {
       message: `a construct id must be a non-empty string, got ${showValue(id)}`,

@@ -154,6 +154,9 @@ export class StatefulHost extends Construct {
    * @throws when there is none, naming the construct's path
    */
   public static of(construct: IConstruct): StatefulHost {
+    if (!Construct.isConstruct(construct)) {
+      throw firewallError('<root>', { message: `StatefulHost.of() got ${showValue(construct)}, not a construct`, fix: 'Pass a construct inside a StatefulHost.' });
+    }
     for (let c: IConstruct | undefined = construct; c; c = c.node.scope) {
       if (StatefulHost.isStatefulHost(c)) return c;
     }
@@ -186,7 +189,7 @@ export class StatefulHost extends Construct {
   private readonly props: PropReader;
 
   public constructor(scope: Construct, id: string, props: StatefulHostProps = {}) {
-    if (typeof id !== 'string' || id.trim() === '') {
+    if (Construct.isConstruct(scope) && (typeof id !== 'string' || id.trim() === '')) {
       throw firewallError(scope?.node?.path || '<root>', {
         message: `a StatefulHost needs a non-empty id, got ${showValue(id)}`,
         fix: "Name the host, e.g. new StatefulHost(stack, 'web', ...).",
