@@ -30,11 +30,13 @@ export interface PortScanTrapProps {
    * IPv6 sources are listed per prefix of this length: a scanner rotating
    * addresses inside its /64 is still one scanner.
    * @default 64
+   * @example 56
    */
   readonly ipv6PrefixLength?: number;
   /**
    * IPv4 sources are listed per prefix of this length.
    * @default 32
+   * @example 24
    */
   readonly ipv4PrefixLength?: number;
 }

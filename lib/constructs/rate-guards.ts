@@ -26,11 +26,13 @@ export interface SynFloodGuardProps {
    * With perSource, IPv6 sources share one budget per prefix of this length:
    * a flooder rotating addresses inside its /64 gets one budget, not 2^64.
    * @default 64
+   * @example 56
    */
   readonly ipv6PrefixLength?: number;
   /**
    * With perSource, IPv4 sources share one budget per prefix of this length.
    * @default 32
+   * @example 24
    */
   readonly ipv4PrefixLength?: number;
 }

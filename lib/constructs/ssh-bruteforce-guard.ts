@@ -95,11 +95,13 @@ export interface SshBruteforceGuardProps {
    * IPv6 sources are counted per prefix of this length: an attacker holding
    * a /64 (what one customer gets) cannot rotate addresses around the limit.
    * @default 64
+   * @example 56
    */
   readonly ipv6PrefixLength?: number;
   /**
    * IPv4 sources are counted per prefix of this length.
    * @default 32
+   * @example 24
    */
   readonly ipv4PrefixLength?: number;
 }
