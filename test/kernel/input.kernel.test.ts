@@ -3,6 +3,8 @@
  * - SSH opened to an admin source only, plus a brute-force guard: an outside
  *   client still cannot connect, the admin can, and the admin is still
  *   rate-limited (both families);
+ * - exempt peers: never counted inside the admitted subnet, still refused
+ *   outside it;
  * - IPv6 per-/64 accounting: an attacker rotating its source address inside
  *   one /64 is caught by the guard, a client from another /64 is not.
  */
@@ -36,6 +38,35 @@ describe('admin-only SSH stays admin-only with a guard', () => {
     expect(tcpSyn(lab, topo.cl[2], SRV[fam][2], 22)).toMatchObject({ state: 'filtered', reason: 'no-response' });
     // HTTP is unaffected for everyone
     expect(talk(lab, topo.cl[0], SRV[fam][0], 80, 'web\n')).toBe('web\n');
+  });
+});
+
+describe('exempt peers skip the counting, but only where the port is admitted', () => {
+  const topo = new Topology('cfwin');
+  const exempt = { v4: '192.0.2.10', v6: '2001:db8:3::10' };
+  beforeAll(async () => {
+    await topo.up();
+    for (const a of [`${exempt.v4}/24`, `${exempt.v6}/64`]) topo.lab.exec(topo.cl[2], 'ip', ['addr', 'add', a, 'dev', 'eth0', ...(a.includes(':') ? ['nodad'] : [])]);
+    const h = host({}, (hh) => {
+      hh.allowFrom(Peer.ipv4('192.0.2.0/24'), Port.SSH);
+      hh.allowFrom(Peer.ipv6('2001:db8:3::/64'), Port.SSH);
+    });
+    // cl1's addresses are exempt too, but outside the admitted subnets: they stay out
+    new SshBruteforceGuard(h, 'ssh-guard', {
+      exempt: [Peer.ipv4(`${exempt.v4}/32`), Peer.ipv6(`${exempt.v6}/128`), Peer.ipv4('198.51.100.0/24'), Peer.ipv6('2001:db8:1::/64')],
+      ipv6PrefixLength: 128, // count per address here, so the exempt address and the counted one are apart
+    });
+    topo.load(h);
+  });
+  afterAll(() => topo.lab.destroy());
+
+  test.each(FAMILIES)('%s: the exempt address is never limited, its neighbour is, an exempt outsider is refused', (fam) => {
+    const lab = topo.lab;
+    const from = (src: string, i: number) => lab.probe(topo.cl[2], 'nc', ['-N', '-w', '2', '-s', src, SRV[fam][2], '22'], { input: `${i}\n`, timeoutMs: 10_000 }).stdout;
+    for (let i = 0; i < 6; i++) expect(from(exempt[fam], i)).toBe(`${i}\n`);
+    for (let i = 0; i < 3; i++) expect(from(CL[fam][2], i)).toBe(`${i}\n`);
+    expect(from(CL[fam][2], 3)).toBe(''); // counted: the 4th is dropped
+    expect(tcpSyn(lab, topo.cl[0], SRV[fam][0], 22)).toMatchObject({ state: 'closed', reason: 'reset' });
   });
 });
 
