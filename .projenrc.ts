@@ -52,6 +52,9 @@ const project = new cdktf.ConstructLibraryCdktf({
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
       testTimeout: 120_000,
       maxWorkers: 1,
+      // every temp folder of a run lives under one folder, removed at the end
+      globalSetup: '<rootDir>/test/global-setup.ts',
+      globalTeardown: '<rootDir>/test/global-teardown.ts',
     },
   },
   tsconfigDevFile: 'tsconfig.dev.json',

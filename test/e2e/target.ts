@@ -39,11 +39,18 @@ export class Fleet {
   public readonly imageSeconds: number;
   private readonly targets: Target[] = [];
 
-  public constructor() {
+  /**
+   * @param packages extra Debian packages: the hosts boot an image layer that
+   * has them (built once by image-layer.sh and cached, named `layer`)
+   */
+  public constructor(layer?: { name: string; packages: string[] }) {
     if (process.getuid?.() !== 0) throw new Error('the e2e tests need root, network namespaces and systemd-nspawn (see README)');
     const { image, seconds } = cachedImage();
-    this.image = image;
-    this.imageSeconds = seconds;
+    const t0 = Date.now();
+    this.image = layer
+      ? sh('bash', [path.join(__dirname, 'image-layer.sh'), CACHE_DIR, image, layer.name, ...layer.packages], { timeoutMs: 900_000 }).stdout.trim().split('\n').pop()!
+      : image;
+    this.imageSeconds = seconds + (Date.now() - t0) / 1000;
     this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-e2e-'));
     this.keyFile = path.join(this.work, 'id_ed25519');
     sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'cdktf-iptables-e2e', '-f', this.keyFile]);
@@ -109,13 +116,20 @@ export class Target {
     this.boots += 1;
     this.ns = this.lab.netns(`h${this.index}b${this.boots}`);
     const veth = `vh${this.index}b${this.boots}`;
-    this.lab.link(this.runner, veth, [], this.ns, 'eth0', [`${this.v4}/24`, `${this.v6}/64`]);
+    // the same MAC address on every boot: neighbours' caches stay right across a reboot
+    const mac = `02:cf:00:00:${(this.index >> 8).toString(16).padStart(2, '0')}:${(this.index & 255).toString(16).padStart(2, '0')}`;
+    this.lab.link(this.runner, veth, [], this.ns, 'eth0', [`${this.v4}/24`, `${this.v6}/64`], { bMac: mac });
     this.lab.exec(this.runner, 'ip', ['link', 'set', veth, 'master', 'br0']);
     const log = fs.openSync(path.join(this.root, `boot${this.boots}.log`), 'w');
     this.nspawn = spawn('systemd-nspawn', [
       '-b', '-D', this.mounted, '-M', this.name, '--register=no', '--keep-unit',
       `--network-namespace-path=/run/netns/${this.ns}`, '--capability=CAP_NET_ADMIN,CAP_NET_RAW', '--console=passive',
-    ], { stdio: ['ignore', log, log], detached: true });
+    ], {
+      stdio: ['ignore', log, log],
+      detached: true,
+      // /proc/sys/net writable, as on a real host: a NAT gateway's deploy sets forwarding
+      env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network' },
+    });
     fs.closeSync(log);
     await this.waitForSsh(90_000);
     return (Date.now() - t0) / 1000;
@@ -149,8 +163,8 @@ export class Target {
    * Runs a command inside the host without SSH (nsenter into its init's
    * namespaces): checks that must not count as SSH attempts against a guard.
    */
-  public exec(command: string, opts: { check?: boolean; timeoutMs?: number } = {}): Run {
-    return sh('nsenter', ['-t', String(this.initPid()), '-m', '-u', '-i', '-n', '-p', '--', '/bin/sh', '-c', command], { check: opts.check ?? true, timeoutMs: opts.timeoutMs ?? 30_000 });
+  public exec(command: string, opts: { check?: boolean; timeoutMs?: number; input?: string } = {}): Run {
+    return sh('nsenter', ['-t', String(this.initPid()), '-m', '-u', '-i', '-n', '-p', '--', '/bin/sh', '-c', command], { check: opts.check ?? true, timeoutMs: opts.timeoutMs ?? 30_000, input: opts.input });
   }
 
   /** The PID (on this machine) of the host's systemd. */

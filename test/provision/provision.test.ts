@@ -5,8 +5,9 @@ import * as path from 'path';
 import { NullProvider } from '@cdktf/provider-null/lib/provider';
 import { App, DataResource, TerraformStack, TerraformVariable, Testing } from 'cdktf';
 import 'cdktf/lib/testing/adapters/jest';
-import { Distro, Installer, IpFamily, NatGateway, Port, SshBruteforceGuard, StatefulHost } from '../../lib';
+import { Distro, ForeignRules, Installer, IpFamily, NatGateway, Port, SshBruteforceGuard, StatefulHost } from '../../lib';
 import { deployBundle } from '../../lib/provision/bundle';
+import { tempDir } from '../temp';
 import { distroProfile, restoreUnit } from '../../lib/provision/distro';
 import { shellQuote } from '../../lib/provision/installer';
 
@@ -44,7 +45,7 @@ describe('distro profiles', () => {
   });
 
   test('systemd-analyze accepts the unit', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-unit-'));
+    const dir = tempDir('cfw-unit-');
     const file = path.join(dir, 'iptables.service');
     fs.writeFileSync(file, restoreUnit(IpFamily.V4, '/etc/iptables/iptables.rules'));
     const r = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });
@@ -331,7 +332,7 @@ describe('bad connection input names the host', () => {
     ['a bad timeout', { connection: { host: 'h', privateKey: KEY, timeout: '30 seconds' } }, /connection\.timeout "30 seconds" is not valid\. Write a duration/],
     ['a bad bastion', { connection: { host: 'h', privateKey: KEY, bastion: { host: 'b b' } } }, /connection\.bastion\.host "b b" is not valid/],
     ['a rollback too short', { connection: { host: 'h', privateKey: KEY }, rollbackSeconds: 1 }, /rollbackSeconds is 1; it must be a whole number from 5 to 3600/],
-    ['deploy settings without a connection', { takeOver: true }, /installer, rollbackSeconds,? (and )?takeOver( and keepForeignRules)? only apply to a deploy/],
+    ['deploy settings without a connection', { takeOver: true }, /installer, rollbackSeconds, takeOver and keepForeignRules only apply to a deploy/],
     ['an unknown distro', { distro: 'GENTOO' }, /distro is "GENTOO"\. Use one of ARCH, RHEL, DEBIAN/],
   ];
   test.each(cases)('%s', (_n, props, msg) => {
@@ -364,7 +365,7 @@ describe('cloudInit', () => {
 
 describe('lock-out warnings follow the SSH port of the connection', () => {
   const warnings = (props: object) => {
-    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-'));
+    const outdir = tempDir();
     const app = new App({ outdir });
     new StatefulHost(new TerraformStack(app, 's'), 'h', props);
     app.synth();
@@ -375,5 +376,71 @@ describe('lock-out warnings follow the SSH port of the connection', () => {
   });
   test('port 22 open, connection on 2222: a warning that names tcp/2222 and the rollback', () => {
     expect(warnings({ allow: [Port.SSH], connection: { host: 'h', port: 2222, privateKey: KEY } })).toMatch(/no rule admits SSH \(tcp\/2222\).*fails its new-connection check and rolls back/);
+  });
+});
+
+describe('keepForeignRules', () => {
+  const KEEP_AWK = path.join(SCRIPTS, 'keep-foreign.awk');
+  const deployed = (extra: object) => new StatefulHost(new TerraformStack(Testing.app(), 's'), 'web', {
+    allow: [Port.SSH], connection: { host: '203.0.113.10', privateKey: KEY }, ...extra,
+  });
+
+  test('the bundle carries the merge script and the globs', () => {
+    const h = deployed({ keepForeignRules: [ForeignRules.DOCKER, ForeignRules.FAIL2BAN, ForeignRules.of({ chains: ['CILIUM_*'] })] });
+    const script = h._installer!.bundle().script;
+    expect(script).toContain("CFW_KEEP_CHAINS='DOCKER* f2b-* CILIUM_*'");
+    expect(script).toContain("CFW_KEEP_IFACES='docker0 br-*'");
+    expect(script).toContain('cat > "$1/keep-foreign.awk"');
+    expect(deployed({})._installer!.bundle().script).not.toContain('cat > "$1/keep-foreign.awk"');
+  });
+
+  test.each([
+    ['a bad glob', [ForeignRules.of({ chains: ['DOCKER; rm'] })], /\[s\/web\] keepForeignRules\[0\] "DOCKER; rm" is not a chain or interface name/],
+    ['an empty one', [ForeignRules.of({})], /\[s\/web\] keepForeignRules\[0\] names no chains and no interfaces/],
+    ['not a ForeignRules', [{ chains: ['X'] }], /\[s\/web\] keepForeignRules\[0\] is \{"chains":\["X"\]\}, not a ForeignRules/],
+    ['not an array', 'DOCKER', /\[s\/web\] keepForeignRules is "DOCKER", not an array/],
+  ])('%s is a synth error naming the host', (_n, keep, msg) => {
+    expect(() => deployed({ keepForeignRules: keep })).toThrow(msg);
+  });
+
+  test('a chain of our own that a kept glob matches is an error (it would be treated as theirs)', () => {
+    const h = deployed({ keepForeignRules: [ForeignRules.of({ chains: ['IN_*'] })] });
+    new SshBruteforceGuard(h, 'guard');
+    expect(() => h._installer!.bundle()).toThrow(/\[s\/web\] the firewall's own chain IN_SSH matches the kept foreign chains IN_\*/);
+  });
+
+  test('the merge keeps their chains and jumps at the top, ours after, and nothing else of the live rules', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-keep-'));
+    try {
+      const live = fs.readFileSync(path.join(__dirname, '..', 'e2e', 'docker-layout.rules'), 'utf8')
+        + '*filter\n:INPUT ACCEPT [0:0]\n:f2b-sshd - [0:0]\n:mine - [0:0]\n-A INPUT -p tcp -m multiport --dports 22 -j f2b-sshd\n-A INPUT -j mine\n-A f2b-sshd -s 198.51.100.66/32 -j REJECT --reject-with icmp-port-unreachable\n-A f2b-sshd -j RETURN\nCOMMIT\n';
+      fs.writeFileSync(path.join(dir, 'live'), live);
+      const ours = new StatefulHost(new TerraformStack(Testing.app(), 's'), 'web', { allow: [Port.SSH] }).renderRules(IpFamily.V4);
+      fs.writeFileSync(path.join(dir, 'ours'), ours);
+      const r = spawnSync('awk', ['-v', 'chains=DOCKER* f2b-*', '-v', 'ifaces=docker0 br-*', '-f', KEEP_AWK, path.join(dir, 'live'), path.join(dir, 'ours')], { encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      const filter = r.stdout.split('*filter')[1];
+      const lines = filter.split('\n').filter((l) => l.startsWith('-A FORWARD') || l.startsWith('-A INPUT'));
+      expect(lines.slice(0, 7)).toEqual([
+        '-A FORWARD -j DOCKER-USER',
+        '-A FORWARD -j DOCKER-ISOLATION-STAGE-1',
+        '-A FORWARD -o docker0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT',
+        '-A FORWARD -o docker0 -j DOCKER',
+        '-A FORWARD -i docker0 ! -o docker0 -j ACCEPT',
+        '-A FORWARD -i docker0 -o docker0 -j ACCEPT',
+        '-A INPUT -p tcp -m multiport --dports 22 -j f2b-sshd',
+      ]);
+      expect(lines[7]).toBe('-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT');
+      expect(r.stdout).not.toContain('-j mine');
+      expect(r.stdout).toContain(':DOCKER-USER - [0:0]');
+      expect(r.stdout).toContain('-A f2b-sshd -j RETURN');
+      // our file had no nat table: Docker's nat rules are not restored (they stay live untouched)
+      expect(r.stdout).not.toContain('*nat');
+      // the merged file is ours, byte for byte, once their lines are taken out
+      const theirs = /DOCKER|docker0|f2b-/;
+      expect(r.stdout.split('\n').filter((l) => !theirs.test(l)).join('\n')).toBe(ours.split('\n').join('\n'));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

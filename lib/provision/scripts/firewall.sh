@@ -338,20 +338,28 @@ confirm() { # deploy
   # shellcheck disable=SC1091
   . "$RUN/settings"
   staging=${armed##* }
+  # disarm: from here on the new rules stay, whatever fails below
   stop_timer
-  for f in $CFW_FAMILIES; do put "$staging/$(file_of "$f")" "$(rules_path "$f")" 600 || true; done
+  rm -f "$RUN/armed"
+  printf '%s\n' "$1" > "$STATE/confirmed"
+  client_forgive
+  client_pass -
+  kept="the new rules are confirmed and live, but"
+  for f in $CFW_FAMILIES; do
+    put "$staging/$(file_of "$f")" "$(rules_path "$f")" 600 || true
+  done
   if [ -n "${CFW_SYSCTL:-}" ]; then
     printf '# written by cdktf-iptables\n' > "$staging/sysctl.conf"
     for kv in $CFW_SYSCTL; do printf '%s\n' "$kv" >> "$staging/sysctl.conf"; done
     put "$staging/sysctl.conf" /etc/sysctl.d/90-cdktf-iptables.conf 644 || true
-    sysctl -q -p /etc/sysctl.d/90-cdktf-iptables.conf
+    sysctl -q -p /etc/sysctl.d/90-cdktf-iptables.conf || die "$kept applying /etc/sysctl.d/90-cdktf-iptables.conf failed (is /proc/sys writable here?); apply again once fixed"
   fi
   if have_systemd; then
     reload=no
     for svc in $CFW_MASK $(cat "$RUN/taken-over" 2>/dev/null); do
       if [ "$(systemctl is-enabled "$svc" 2>/dev/null || true)" != masked ]; then
         systemctl disable --now "$svc" >/dev/null 2>&1 || true
-        systemctl mask "$svc" >/dev/null
+        systemctl mask "$svc" >/dev/null || die "$kept masking $svc failed"
       fi
     done
     for f in $CFW_FAMILIES; do
@@ -363,18 +371,21 @@ confirm() { # deploy
     [ "$reload" = no ] || systemctl daemon-reload
     for f in $CFW_FAMILIES; do
       unit=$(unit_of "$f")
-      systemctl is-enabled --quiet "$unit" 2>/dev/null || systemctl enable --quiet "$unit"
+      systemctl is-enabled --quiet "$unit" 2>/dev/null || systemctl enable --quiet "$unit" || die "$kept enabling $unit failed"
       # the new rules are live already: start only a unit that is not active
-      systemctl is-active --quiet "$unit" 2>/dev/null || systemctl start "$unit"
+      # (a first deploy). Its start loads the persisted file, ours alone: when
+      # other tools' rules are kept, the merged rules are loaded again at once.
+      if ! systemctl is-active --quiet "$unit" 2>/dev/null; then
+        [ -z "$(keeping)" ] || load_file "$f" "$staging"
+        systemctl start "$unit" || die "$kept starting $unit failed"
+        [ -z "$(keeping)" ] || "$(restore_cmd "$f")" < "$staging/load.$f"
+      fi
     done
   else
     say "no systemd here: rules are persisted in the rule files but nothing restores them at boot"
   fi
-  client_forgive
-  client_pass -
   clear_armed
   case "$staging" in "$STATE"/stage.*) rm -rf "$staging" ;; esac
-  printf '%s\n' "$1" > "$STATE/confirmed"
   say "rules confirmed, persisted and enabled"
 }
 
