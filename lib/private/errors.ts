@@ -45,7 +45,10 @@ export function showValue(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   if (typeof value === 'symbol') return 'a symbol';
   const name = (value as object).constructor?.name;
-  return name && name !== 'Object' ? `a ${name}` : 'an object';
+  if (name && name !== 'Object') return `a ${name}`;
+  // a plain object: its keys (the values may hold secrets)
+  const keys = Object.keys(value as object).slice(0, 8).map((k) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)));
+  return keys.length > 0 ? `an object {${keys.join(', ')}}` : 'an empty object';
 }
 
 /**

@@ -237,7 +237,7 @@ describe('linear synth structures', () => {
 describe('scopes that are not constructs', () => {
   test('a part, a host and StatefulHost.of name the problem instead of a TypeError', () => {
     expect(() => new SshBruteforceGuard(42 as any, 'g')).toThrow(/^\[<root>\] the scope is 42, not a construct/);
-    expect(() => new StatefulHost({} as any, 'web')).toThrow(/^\[<root>\] the scope is an object, not a construct/);
+    expect(() => new StatefulHost({} as any, 'web')).toThrow(/^\[<root>\] the scope is an empty object, not a construct/);
     expect(() => StatefulHost.of('x' as any)).toThrow(/StatefulHost\.of\(\) got "x", not a construct/);
   });
 });

@@ -397,7 +397,7 @@ describe('keepForeignRules', () => {
   test.each([
     ['a bad glob', [ForeignRules.of({ chains: ['DOCKER; rm'] })], /\[s\/web\] keepForeignRules\[0\] "DOCKER; rm" is not a chain or interface name/],
     ['an empty one', [ForeignRules.of({})], /\[s\/web\] keepForeignRules\[0\] names no chains and no interfaces/],
-    ['not a ForeignRules', [{ chains: ['X'] }], /\[s\/web\] keepForeignRules\[0\] is \{"chains":\["X"\]\}, not a ForeignRules/],
+    ['not a ForeignRules', [{ chains: ['X'] }], /\[s\/web\] keepForeignRules\[0\] is an object \{chains\}, not a ForeignRules/],
     ['not an array', 'DOCKER', /\[s\/web\] keepForeignRules is "DOCKER", not an array/],
   ])('%s is a synth error naming the host', (_n, keep, msg) => {
     expect(() => deployed({ keepForeignRules: keep })).toThrow(msg);
