@@ -31,6 +31,8 @@ export interface DistroProfile {
   readonly shipUnits: boolean;
   /** Services stopped and masked on confirm (they would overwrite the rules). */
   readonly mask: readonly string[];
+  /** Where ipset sets are persisted (restored at boot by our unit, before the rules). */
+  readonly ipsetsPath: string;
 }
 
 const UNITS: Record<IpFamily, string> = { [IpFamily.V4]: 'iptables.service', [IpFamily.V6]: 'ip6tables.service' };
@@ -42,6 +44,7 @@ const PROFILES: Record<Distro, DistroProfile> = {
     unit: UNITS,
     shipUnits: false,
     mask: [],
+    ipsetsPath: '/etc/iptables/ipsets',
   },
   [Distro.RHEL]: {
     distro: Distro.RHEL,
@@ -49,6 +52,7 @@ const PROFILES: Record<Distro, DistroProfile> = {
     unit: UNITS,
     shipUnits: false,
     mask: ['firewalld'],
+    ipsetsPath: '/etc/sysconfig/cdktf-ipsets',
   },
   [Distro.DEBIAN]: {
     distro: Distro.DEBIAN,
@@ -56,6 +60,7 @@ const PROFILES: Record<Distro, DistroProfile> = {
     unit: UNITS,
     shipUnits: true,
     mask: [],
+    ipsetsPath: '/etc/iptables/ipsets',
   },
 };
 
@@ -88,6 +93,31 @@ export function restoreUnit(family: IpFamily, rulesPath: string): string {
     'RemainAfterExit=yes',
     `ExecStart=/bin/sh -c 'exec ${cmd} -w 5 < ${rulesPath}'`,
     `ExecReload=/bin/sh -c 'exec ${cmd} -w 5 < ${rulesPath}'`,
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
+
+/** The unit that restores the ipset sets at boot, before the rule files (which match them by name). */
+export const IPSETS_UNIT = 'cdktf-ipsets.service';
+
+/** The text of {@link IPSETS_UNIT}. */
+export function ipsetsUnit(path: string): string {
+  return [
+    '[Unit]',
+    'Description=ipset sets of the packet filtering rules (cdktf-iptables)',
+    'DefaultDependencies=no',
+    'Wants=network-pre.target',
+    'Before=network-pre.target shutdown.target iptables.service ip6tables.service',
+    'After=systemd-modules-load.service local-fs.target',
+    'Conflicts=shutdown.target',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    `ExecStart=/bin/sh -c 'exec ipset restore -exist < ${path}'`,
     '',
     '[Install]',
     'WantedBy=multi-user.target',
