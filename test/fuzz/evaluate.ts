@@ -20,6 +20,21 @@ export interface Probe {
 
 export type Chains = Map<string, { policy: string; rules: string[][] }>;
 
+/** ipset sets by name: their CIDRs (from an ipset save/restore file). */
+export type IpSets = Map<string, string[]>;
+
+/** Parses an `ipset restore` file (`create NAME ...`, `add NAME CIDR`). */
+export function parseIpsets(text: string | undefined): IpSets {
+  const sets: IpSets = new Map();
+  for (const line of (text ?? '').split('\n')) {
+    const m = line.match(/^(create|add) (\S+)(?: (\S+))?/);
+    if (!m) continue;
+    if (m[1] === 'create') sets.set(m[2], []);
+    else sets.get(m[2])!.push(m[3].includes('/') ? m[3] : `${m[3]}/${m[3].includes(':') ? 128 : 32}`);
+  }
+  return sets;
+}
+
 /** Splits an iptables-save line into arguments (double quotes with \\ escapes). */
 export function splitArgs(line: string): string[] {
   const out: string[] = [];
@@ -60,7 +75,7 @@ function inCidr(src: string, cidr: string): boolean {
 }
 
 /** Whether a rule's matches hold for the probe; its target and the target's arguments. */
-function match(rule: readonly string[], p: Probe): { ok: boolean; target?: string } {
+function match(rule: readonly string[], p: Probe, sets: IpSets): { ok: boolean; target?: string } {
   let ok = true;
   let target: string | undefined;
   for (let i = 0; i < rule.length; i++) {
@@ -80,6 +95,14 @@ function match(rule: readonly string[], p: Probe): { ok: boolean; target?: strin
         i++;
         break;
       }
+      case '--match-set': {
+        if (rule[i + 2] !== 'src') throw new Error(`evaluator: --match-set ${v} ${rule[i + 2]}`);
+        const set = sets.get(v);
+        if (!set) throw new Error(`evaluator: no ipset ${v}`);
+        ok &&= set.some((c) => inCidr(p.src, c));
+        i += 2;
+        break;
+      }
       case '--tcp-flags': ok &&= p.proto === 'tcp' && rule[i + 2] === 'SYN'; i += 2; break;
       case '--rcheck': case '--update': case '--hashlimit-above': case '--icmp-type': case '--icmpv6-type': case '--hl-eq':
         ok = false; i += OPTION_ARITY[a]; break;
@@ -92,14 +115,14 @@ function match(rule: readonly string[], p: Probe): { ok: boolean; target?: strin
 }
 
 /** The verdict of filter INPUT for a NEW packet: ACCEPT, DROP or REJECT (`rules`: a file's text or its parsed filter chains). */
-export function verdict(rules: string | Chains, p: Probe): string {
+export function verdict(rules: string | Chains, p: Probe, sets: IpSets = new Map()): string {
   const chains = typeof rules === 'string' ? filterChains(rules) : rules;
   const run = (name: string, depth: number): string | undefined => {
     if (depth > 20) throw new Error('evaluator: jump loop');
     const chain = chains.get(name);
     if (!chain) throw new Error(`evaluator: no chain ${name}`);
     for (const rule of chain.rules) {
-      const { ok, target } = match(rule, p);
+      const { ok, target } = match(rule, p, sets);
       if (!ok || target === undefined || target === 'LOG') continue;
       if (target === 'ACCEPT' || target === 'DROP' || target === 'REJECT') return target;
       if (target === 'RETURN') return 'RETURN';

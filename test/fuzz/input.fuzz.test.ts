@@ -20,12 +20,12 @@
  */
 import * as ipaddr from 'ipaddr.js';
 import { App, TerraformStack, TerraformVariable, Testing } from 'cdktf';
-import { Chains, filterChains, Probe, verdict } from './evaluate';
+import { Chains, filterChains, parseIpsets, Probe, verdict } from './evaluate';
 import { tcpSyn, udp } from '../kernel/probes';
 import { canUseNetns } from '../kernel/lab';
 import { CL, Topology } from '../kernel/topology';
 import {
-  BogonFilter, ClosedPortResponse, Distro, DropLogger, GuardMode, IcmpEchoLimit, Installer, IpFamily, NatGateway, OutboundPolicy, Peer, Port,
+  Blocklist, BogonFilter, ClosedPortResponse, Distro, DropLogger, GuardMode, IcmpEchoLimit, Installer, IpFamily, NatGateway, OutboundPolicy, Peer, Port,
   PortScanTrap, SshBruteforceGuard, StatefulHost, SynFloodGuard,
 } from '../../lib';
 
@@ -197,6 +197,17 @@ function buildCase(index: number, rnd: () => number, steps: string[]): Case {
       steps.push(`new SshBruteforceGuard(${show(id)}, ${describeProps(p)})`);
       const g = new SshBruteforceGuard(h, id as string, p);
       declared.guards.push(g.port);
+    },
+    () => {
+      const p = part({
+        peers: () => VALID_PEERS.filter((x) => !x.isAny && rnd() < 0.4),
+        setName: () => pick(['deny', 'bad-hosts', 'x']),
+        file: () => hostile(),
+      });
+      const id = partId('blocklist');
+      steps.push(`new Blocklist(${show(id)}, ${describeProps(p)})`);
+      new Blocklist(h, id as string, p);
+      declared.blocks.push(...(p.peers ?? []));
     },
     () => {
       const p = part({
@@ -390,9 +401,10 @@ describe(`input fuzz (seed ${SEED}, ${CASES} cases)`, () => {
       for (const f of h.families) {
         if (files[f]!.includes(SECRET)) failures.push(`${label()}\n  the rule file holds the secret`);
         const chains: Chains = filterChains(files[f]!);
+        const sets = parseIpsets(h.ipsetRules());
         for (const probe of probesOf(c!.declared, f, caseRnd)) {
           stats.probes++;
-          const actual = verdict(chains, probe) === 'ACCEPT';
+          const actual = verdict(chains, probe, sets) === 'ACCEPT';
           const expected = declaredAdmits(c!.declared, probe);
           if (actual !== expected) {
             failures.push(`${label()}\n  ${f} NEW ${probe.proto}/${probe.port} from ${probe.src} on ${probe.iface}: ${actual ? 'ADMITTED, not declared' : 'refused, though declared'}`);
@@ -430,7 +442,8 @@ describe(`input fuzz (seed ${SEED}, ${CASES} cases)`, () => {
 
     test('the kernel admits nothing beyond the declared (and what is declared, where nothing else drops it)', () => {
       // cases that rendered, without a port-scan trap (one probe to a closed port would list the prober)
-      const sample = results.filter((r) => r.outcome.files && !r.c.declared.trap).slice(0, KERNEL_SAMPLE);
+      // and without ipset sets (the blocklist kernel tests load those)
+      const sample = results.filter((r) => r.outcome.files && !r.c.declared.trap && !r.c.host!.ipsetRules()).slice(0, KERNEL_SAMPLE);
       expect(sample.length).toBeGreaterThan(0);
       const failures: string[] = [];
       for (const { c, outcome } of sample) {
