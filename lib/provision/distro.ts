@@ -72,27 +72,25 @@ export function distroProfile(distro: Distro): DistroProfile {
 }
 
 /**
- * A systemd unit that restores a rule file at boot, before the network comes
- * up. Stopping it does not flush the rules (a stopped unit must not open the
+ * A oneshot unit that runs early at boot, before the network comes up, and
+ * stays active; stopping it changes nothing (a stopped unit must not open the
  * host).
  */
-export function restoreUnit(family: IpFamily, rulesPath: string): string {
-  const v = family === IpFamily.V4 ? 'IPv4' : 'IPv6';
-  const cmd = family === IpFamily.V4 ? 'iptables-restore' : 'ip6tables-restore';
+function earlyOneshotUnit(description: string, before: string, exec: string, reload: boolean): string {
   return [
     '[Unit]',
-    `Description=${v} packet filtering rules (cdktf-iptables)`,
+    `Description=${description} (cdktf-iptables)`,
     'DefaultDependencies=no',
     'Wants=network-pre.target',
-    'Before=network-pre.target shutdown.target',
+    `Before=network-pre.target shutdown.target${before ? ` ${before}` : ''}`,
     'After=systemd-modules-load.service local-fs.target',
     'Conflicts=shutdown.target',
     '',
     '[Service]',
     'Type=oneshot',
     'RemainAfterExit=yes',
-    `ExecStart=/bin/sh -c 'exec ${cmd} -w 5 < ${rulesPath}'`,
-    `ExecReload=/bin/sh -c 'exec ${cmd} -w 5 < ${rulesPath}'`,
+    `ExecStart=/bin/sh -c '${exec}'`,
+    ...(reload ? [`ExecReload=/bin/sh -c '${exec}'`] : []),
     '',
     '[Install]',
     'WantedBy=multi-user.target',
@@ -100,27 +98,21 @@ export function restoreUnit(family: IpFamily, rulesPath: string): string {
   ].join('\n');
 }
 
+/**
+ * A systemd unit that restores a rule file at boot, before the network comes
+ * up. Stopping it does not flush the rules (a stopped unit must not open the
+ * host).
+ */
+export function restoreUnit(family: IpFamily, rulesPath: string): string {
+  const v = family === IpFamily.V4 ? 'IPv4' : 'IPv6';
+  const cmd = family === IpFamily.V4 ? 'iptables-restore' : 'ip6tables-restore';
+  return earlyOneshotUnit(`${v} packet filtering rules`, '', `exec ${cmd} -w 5 < ${rulesPath}`, true);
+}
+
 /** The unit that restores the ipset sets at boot, before the rule files (which match them by name). */
 export const IPSETS_UNIT = 'cdktf-ipsets.service';
 
 /** The text of {@link IPSETS_UNIT}. */
 export function ipsetsUnit(path: string): string {
-  return [
-    '[Unit]',
-    'Description=ipset sets of the packet filtering rules (cdktf-iptables)',
-    'DefaultDependencies=no',
-    'Wants=network-pre.target',
-    'Before=network-pre.target shutdown.target iptables.service ip6tables.service',
-    'After=systemd-modules-load.service local-fs.target',
-    'Conflicts=shutdown.target',
-    '',
-    '[Service]',
-    'Type=oneshot',
-    'RemainAfterExit=yes',
-    `ExecStart=/bin/sh -c 'exec ipset restore -exist < ${path}'`,
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    '',
-  ].join('\n');
+  return earlyOneshotUnit('ipset sets of the packet filtering rules', 'iptables.service ip6tables.service', `exec ipset restore -exist < ${path}`, false);
 }

@@ -22,11 +22,24 @@ export const CACHE_DIR = process.env.CDKTF_IPTABLES_IMAGE_CACHE ?? '/var/cache/c
 export const TARGET_V4 = '198.51.100.10';
 export const TARGET_V6 = '2001:db8:1::10';
 
+/** An image layer with the other tools some tests need: fail2ban (with its systemd backend) and ipset. */
+export const TOOLS_LAYER = { name: 'tools', packages: ['fail2ban', 'python3-systemd', 'ipset'] };
+
 /** The image, built once and cached; returns its path and the seconds spent. */
 export function cachedImage(): { image: string; seconds: number } {
   const t0 = Date.now();
   const image = sh('bash', [path.join(__dirname, 'image.sh'), CACHE_DIR], { timeoutMs: 900_000 }).stdout.trim().split('\n').pop()!;
   return { image, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** Waits (bounded in time and tries) until `ok()` holds. */
+export async function waitUntil(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (let i = 0; i < 1000 && Date.now() < end; i++) {
+    if (ok()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 /** A runner namespace with a bridge, a key pair, and any number of hosts. */

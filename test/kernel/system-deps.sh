@@ -12,6 +12,8 @@ command -v ping >/dev/null || need+=(iputils-ping)
 command -v shellcheck >/dev/null || need+=(shellcheck)
 command -v conntrack >/dev/null || need+=(conntrack)
 command -v ipset >/dev/null || need+=(ipset)
+command -v sysctl >/dev/null || need+=(procps)
+command -v nsenter >/dev/null || need+=(util-linux)
 command -v python3 >/dev/null || need+=(python3)
 # end-to-end deploy test: a Debian image booted with systemd-nspawn, reached over SSH
 command -v debootstrap >/dev/null || need+=(debootstrap)

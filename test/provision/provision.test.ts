@@ -104,7 +104,7 @@ describe('deploy resources', () => {
     expect(r.triggers.deploy).toMatch(/^[0-9a-f]{64}$/);
     expect(r.provisioner.map((p: any) => Object.keys(p)[0])).toEqual(['remote-exec', 'local-exec', 'remote-exec']);
     expect(r.provisioner[0]['remote-exec']).toEqual({ script: 'firewall/web/deploy.sh' });
-    expect(r.provisioner[1]['local-exec'].environment).toEqual({ CFW_HOST: '203.0.113.10', CFW_PORT: '22', CFW_TIMEOUT: '30s', CFW_ROLLBACK_SECS: '30' });
+    expect(r.provisioner[1]['local-exec'].environment).toEqual({ CFW_HOST: '203.0.113.10', CFW_PORT: '22', CFW_TIMEOUT: '30s', CFW_ROLLBACK_SECS: '30', NODE_EXTRA_CA_CERTS: '', NODE_OPTIONS: '' });
     expect(r.provisioner[2]['remote-exec'].inline.join('\n')).toMatch(/firewall\.sh confirm [0-9a-f]{20}$/);
   });
 
