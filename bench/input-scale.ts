@@ -38,8 +38,8 @@ timed(`${PORTS} ports`, (h) => {
 timed(`${PEERS} allowFrom peers + 1000 blocks + guard`, (h) => {
   for (let i = 0; i < PEERS; i++) {
     const a = 10 + Math.floor(i / 65536);
-    h.allowFrom(Peer.ipv4(`${a}.${(i >> 8) & 255}.${i & 255}.0`), Port.SSH);
+    h.allowFrom(Peer.ipv4(`${a}.${Math.floor(i / 256) % 256}.${i % 256}.0`), Port.SSH);
   }
-  for (let i = 0; i < 1000; i++) h.block(Peer.ipv4(`100.${(i >> 8) & 255}.${i & 255}.7`));
+  for (let i = 0; i < 1000; i++) h.block(Peer.ipv4(`100.${Math.floor(i / 256) % 256}.${i % 256}.7`));
   new SshBruteforceGuard(h, 'guard');
 });

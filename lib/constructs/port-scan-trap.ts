@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
 import { FirewallPart } from './firewall-part';
+import { IpFamily } from '../model/family';
 import { FirewallContribution } from '../model/host-firewall';
 import { PortScanTrapContribution, portScanTrapProblem, PortScanTrapSpec } from '../model/parts/port-scan-trap';
-import { IpFamily } from '../model/family';
 import { Peer } from '../model/peer';
 
 /**

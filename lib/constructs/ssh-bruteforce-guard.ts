@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
 import { FirewallPart } from './firewall-part';
+import { IpFamily } from '../model/family';
 import { FirewallContribution } from '../model/host-firewall';
 import { SshGuardContribution, sshGuardProblem, SshGuardSpec } from '../model/parts/ssh-bruteforce-guard';
-import { IpFamily } from '../model/family';
 import { Peer } from '../model/peer';
 import { Port } from '../model/port';
 

@@ -2,24 +2,24 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
+import { checkId, PropReader } from './props';
 import { IpFamily, ALL_FAMILIES, ruleFileName } from '../model/family';
 import { Block, FirewallContribution, hostFirewall, Opening } from '../model/host-firewall';
 import { interfaceNameProblem } from '../model/interface-name';
+import { renderIpsets } from '../model/ipset';
 import { ClosedPortResponse, OutboundOptions, OutboundPolicy } from '../model/options';
 import { Peer } from '../model/peer';
 import { Port } from '../model/port';
 import { PrefixIndex } from '../model/prefix-index';
-import { renderIpsets } from '../model/ipset';
 import { Ruleset } from '../model/ruleset';
-import { checkId, PropReader } from './props';
 import { FIREWALL_PART_BRAND, hasBrand, STATEFUL_HOST_BRAND } from '../private/brand';
 import { addCustomSynthesis, Annotations, ISynthesisSession, ITerraformDependable, TerraformStack } from '../private/cdktf';
 import { firewallError, showValue, ValueProblem } from '../private/errors';
 import { cloudInitDocument, sysctlFor } from '../provision/cloud-init';
 import { SshConnection } from '../provision/connection';
-import { ForeignRules } from '../provision/foreign-rules';
 import { createDeployment, DEPLOY_PASS_LIST, deployPassSeconds } from '../provision/deployment';
 import { Distro, distroProfile } from '../provision/distro';
+import { ForeignRules } from '../provision/foreign-rules';
 import { DeployContent, HostInstaller, Installer } from '../provision/installer';
 import { renderIptablesSave } from '../render/iptables-save';
 
@@ -526,7 +526,7 @@ export class StatefulHost extends Construct {
       Annotations.of(this).addWarning(`no rule admits SSH (${ssh}); once loaded, this host is reachable over SSH only through an already open session.${deploy}`);
     }
     if (!this.families.includes(IpFamily.V6)) {
-      Annotations.of(this).addWarning(`ipv6 is false, so no ip6tables.rules is written and IPv6 traffic is not filtered by this host's rules.`);
+      Annotations.of(this).addWarning('ipv6 is false, so no ip6tables.rules is written and IPv6 traffic is not filtered by this host\'s rules.');
     }
     return errors;
   }

@@ -40,7 +40,7 @@ export class Peer {
 
   private static parse(family: IpFamily, input: string): Peer {
     const [canonical, problem] = canonicalCidr(family, input);
-    return new Peer([family], canonical ?? (typeof input === "string" ? input : showValue(input)), problem);
+    return new Peer([family], canonical ?? (typeof input === 'string' ? input : showValue(input)), problem);
   }
 
   /**

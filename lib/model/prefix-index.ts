@@ -5,6 +5,7 @@
  * hash map (at most 33 / 129 lookups); "is there a block inside this peer?"
  * binary-searches the blocks sorted by first address (sorted on demand).
  */
+/* eslint-disable no-bitwise */ // addresses as bigints: shifts are the arithmetic here
 import * as ipaddr from 'ipaddr.js';
 import { Peer } from './peer';
 

@@ -1,7 +1,7 @@
 import { IpFamily } from './family';
-import { firewallError, printablePath } from '../private/errors';
 import type { IpSetSpec } from './ipset';
 import { BUILTIN_CHAINS, ChainPolicy, ChainSpec, RuleSpec, TableName, TABLES } from './rule';
+import { firewallError, printablePath } from '../private/errors';
 
 /** A brute-force guard's recent list and the prefix lengths it counts sources by. */
 export interface GuardListNote {

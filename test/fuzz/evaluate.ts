@@ -62,10 +62,32 @@ export function filterChains(text: string): Chains {
 }
 
 const OPTION_ARITY: Record<string, number> = {
-  '--ctstate': 1, '--dport': 1, '--tcp-flags': 2, '--set': 0, '--rcheck': 0, '--update': 0, '--seconds': 1, '--hitcount': 1,
-  '--rttl': 0, '--name': 1, '--mask': 1, '--rsource': 0, '--hashlimit-upto': 1, '--hashlimit-above': 1, '--hashlimit-burst': 1,
-  '--hashlimit-mode': 1, '--hashlimit-name': 1, '--hashlimit-srcmask': 1, '--limit': 1, '--limit-burst': 1, '--icmp-type': 1,
-  '--icmpv6-type': 1, '--hl-eq': 1, '--reject-with': 1, '--log-prefix': 1, '--log-level': 1,
+  '--ctstate': 1,
+  '--dport': 1,
+  '--tcp-flags': 2,
+  '--set': 0,
+  '--rcheck': 0,
+  '--update': 0,
+  '--seconds': 1,
+  '--hitcount': 1,
+  '--rttl': 0,
+  '--name': 1,
+  '--mask': 1,
+  '--rsource': 0,
+  '--hashlimit-upto': 1,
+  '--hashlimit-above': 1,
+  '--hashlimit-burst': 1,
+  '--hashlimit-mode': 1,
+  '--hashlimit-name': 1,
+  '--hashlimit-srcmask': 1,
+  '--limit': 1,
+  '--limit-burst': 1,
+  '--icmp-type': 1,
+  '--icmpv6-type': 1,
+  '--hl-eq': 1,
+  '--reject-with': 1,
+  '--log-prefix': 1,
+  '--log-level': 1,
 };
 
 function inCidr(src: string, cidr: string): boolean {

@@ -18,23 +18,25 @@
  *
  * FUZZ_SEED and FUZZ_CASES choose another run; the seed is printed on failure.
  */
-import * as ipaddr from 'ipaddr.js';
 import { App, TerraformStack, TerraformVariable, Testing } from 'cdktf';
+import * as ipaddr from 'ipaddr.js';
 import { Chains, filterChains, parseIpsets, Probe, verdict } from './evaluate';
-import { tcpSyn, udp } from '../kernel/probes';
-import { canUseNetns } from '../kernel/lab';
-import { CL, Topology } from '../kernel/topology';
 import {
-  Blocklist, BogonFilter, ClosedPortResponse, Distro, DropLogger, GuardMode, IcmpEchoLimit, Installer, IpFamily, NatGateway, OutboundPolicy, Peer, Port,
+  Blocklist, BogonFilter, ClosedPortResponse, Distro, DropLogger, GuardMode, IcmpEchoLimit, Installer, IpFamily, NatGateway, OutboundPolicy,
+  Peer, Port,
   PortScanTrap, SshBruteforceGuard, StatefulHost, SynFloodGuard,
 } from '../../lib';
+import { canUseNetns } from '../kernel/lab';
+import { tcpSyn, udp } from '../kernel/probes';
+import { CL, Topology } from '../kernel/topology';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261122);
 const CASES = Number(process.env.FUZZ_CASES ?? 400);
 const KERNEL_SAMPLE = Number(process.env.FUZZ_KERNEL_SAMPLE ?? 4);
 const SECRET = 'SECRETKEYMATERIAL';
 
-/** mulberry32: a small seeded PRNG. */
+/** mulberry32: a small seeded PRNG (bit operations are its algorithm). */
+/* eslint-disable no-bitwise */
 function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -45,6 +47,7 @@ function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+/* eslint-enable no-bitwise */
 
 /** Values nobody should pass, and some that look right but are not. */
 const HOSTILE: Array<() => unknown> = [
@@ -84,7 +87,9 @@ interface Case {
   readonly declared: Declared;
 }
 
-const VALID_PORTS = [Port.SSH, Port.HTTP, Port.tcp(3306), Port.tcp(5432), Port.tcp(8080), Port.udp(53), Port.udp(5353), Port.tcpRange(6000, 6010), Port.tcp(2222)];
+const VALID_PORTS = [
+  Port.SSH, Port.HTTP, Port.tcp(3306), Port.tcp(5432), Port.tcp(8080), Port.udp(53), Port.udp(5353), Port.tcpRange(6000, 6010), Port.tcp(2222),
+];
 const VALID_PEERS = [
   Peer.ipv4('198.51.100.0/24'), Peer.ipv4('198.51.100.2'), Peer.ipv4('203.0.113.0/25'), Peer.ipv4('192.0.2.7'),
   Peer.ipv6('2001:db8:1::/64'), Peer.ipv6('2001:db8:1::2'), Peer.ipv6('2001:db8:2::/48'), Peer.any(), Peer.anyIpv4(),
@@ -211,8 +216,12 @@ function buildCase(index: number, rnd: () => number, steps: string[]): Case {
     },
     () => {
       const p = part({
-        seconds: () => 1 + Math.floor(rnd() * 3600), tcp: () => rnd() < 0.8, udp: () => rnd() < 0.8, exempt: () => [pick(VALID_PEERS)],
-        ipv4PrefixLength: () => 24, ipv6PrefixLength: () => 56,
+        seconds: () => 1 + Math.floor(rnd() * 3600),
+        tcp: () => rnd() < 0.8,
+        udp: () => rnd() < 0.8,
+        exempt: () => [pick(VALID_PEERS)],
+        ipv4PrefixLength: () => 24,
+        ipv6PrefixLength: () => 56,
       });
       const id = partId('trap');
       steps.push(`new PortScanTrap(${show(id)}, ${describeProps(p)})`);
@@ -220,7 +229,12 @@ function buildCase(index: number, rnd: () => number, steps: string[]): Case {
       declared.trap = true;
     },
     () => {
-      const p = part({ perSecond: () => 1 + Math.floor(rnd() * 10_000), burst: () => 1 + Math.floor(rnd() * 10_000), perSource: () => rnd() < 0.5, ipv6PrefixLength: () => 64 });
+      const p = part({
+        perSecond: () => 1 + Math.floor(rnd() * 10_000),
+        burst: () => 1 + Math.floor(rnd() * 10_000),
+        perSource: () => rnd() < 0.5,
+        ipv6PrefixLength: () => 64,
+      });
       const id = partId('syn');
       steps.push(`new SynFloodGuard(${show(id)}, ${describeProps(p)})`);
       new SynFloodGuard(h, id as string, p);
@@ -428,8 +442,10 @@ describe(`input fuzz (seed ${SEED}, ${CASES} cases)`, () => {
     const topo = new Topology('cfwin');
     const RESET = (fam: 'v4' | 'v6') => ['raw', 'mangle', 'nat', 'filter'].map((t) => {
       const chains: Record<string, string[]> = {
-        raw: ['PREROUTING', 'OUTPUT'], mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
-        nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'], filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+        raw: ['PREROUTING', 'OUTPUT'],
+        mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+        nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+        filter: ['INPUT', 'FORWARD', 'OUTPUT'],
       };
       return [`*${t}`, ...chains[t].map((c) => `:${c} ACCEPT [0:0]`), 'COMMIT'].join('\n');
     }).join('\n') + `\n# reset ${fam}\n`;

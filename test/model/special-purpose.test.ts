@@ -3,8 +3,8 @@
  * entry pinned here by its block and registry name, and what the rendered
  * filter does with a source from it (first matching rule of the chain).
  */
-import * as ipaddr from 'ipaddr.js';
 import { App, TerraformStack } from 'cdktf';
+import * as ipaddr from 'ipaddr.js';
 import { BogonFilter, IpFamily, StatefulHost } from '../../lib';
 import { SPECIAL_PURPOSE_V4, SPECIAL_PURPOSE_V6 } from '../../lib/model/special-purpose';
 
@@ -94,7 +94,7 @@ function ends(cidr: string): string[] {
   const last = bytes.map((b, i) => {
     const bitsBefore = i * 8;
     const keep = Math.max(0, Math.min(8, len - bitsBefore));
-    return b | (0xff >> keep);
+    return b + 2 ** (8 - keep) - 1; // the network's host bits are zero: set them all
   });
   return [net.toString(), ipaddr.fromByteArray(last).toString()];
 }

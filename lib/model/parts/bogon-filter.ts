@@ -78,7 +78,10 @@ export class BogonFilterContribution extends PartContribution<BogonFilterSpec> {
     for (const a of s.allow) {
       rs.addRule({ table: 'raw', chain, slot: 100, owner: s.path, args: peerArgs(a, fams, (src) => [...src, '-j', 'RETURN']) });
     }
-    const lists: Array<[IpFamily, string[], string[]]> = [[IpFamily.V4, BOGONS_V4, BOGON_EXCEPTIONS_V4], [IpFamily.V6, BOGONS_V6, BOGON_EXCEPTIONS_V6]];
+    const lists: Array<[IpFamily, string[], string[]]> = [
+      [IpFamily.V4, BOGONS_V4, BOGON_EXCEPTIONS_V4],
+      [IpFamily.V6, BOGONS_V6, BOGON_EXCEPTIONS_V6],
+    ];
     // constants, spelled as iptables-save prints them (IPv4-mapped in dotted form)
     for (const [f, list, except] of lists) {
       if (!fams.includes(f)) continue;

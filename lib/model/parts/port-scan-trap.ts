@@ -1,3 +1,4 @@
+import { ValueProblem } from '../../private/errors';
 import { IpFamily } from '../family';
 import { FinalOrder, PartContribution, HostFirewallSpec, peerArgs, perFamily, REJECT_WITH, RuleId, TCP_CHAIN, UDP_CHAIN } from '../host-firewall';
 import { prefixLengthProblem, windowSecondsProblem } from '../kernel-limits';
@@ -6,7 +7,6 @@ import { ClosedPortResponse } from '../options';
 import { Peer } from '../peer';
 import { Ruleset } from '../ruleset';
 import { InputSlot, ServiceSlot } from '../slots';
-import { ValueProblem } from '../../private/errors';
 
 /** A validated port-scan trap. */
 export interface PortScanTrapSpec {

@@ -85,7 +85,9 @@ export class SshGuardContribution extends PartContribution<SshGuardSpec> {
     const fams = host.families;
     const service = s.port.protocol === Protocol.TCP ? TCP_CHAIN : UDP_CHAIN;
     const openings = openingsOf(host, s.port);
-    const entries = openings.length > 0 ? openings.map((o) => ({ peer: o.peer ?? Peer.any(), iface: o.iface })) : [{ peer: Peer.any(), iface: undefined }];
+    const entries = openings.length > 0
+      ? openings.map((o) => ({ peer: o.peer ?? Peer.any(), iface: o.iface }))
+      : [{ peer: Peer.any(), iface: undefined }];
     for (const e of entries) {
       const iface = e.iface ? ['-i', e.iface] : [];
       rs.addRule({ table: 'filter', chain: service, slot: ServiceSlot.GUARD, owner: s.path, args: peerArgs(e.peer, fams, (src) => [...src, ...iface, ...s.port._matchArgs(), '-j', s.chain]) });
