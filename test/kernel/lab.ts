@@ -33,9 +33,10 @@ export class Lab {
   private readonly processes: ChildProcess[] = [];
   private vethCounter = 0;
 
-  public constructor() {
+  /** @param prefix namespace name prefix (default `cfw`); the pid and a counter keep labs apart. */
+  public constructor(prefix = 'cfw') {
     labCounter += 1;
-    this.prefix = `cfw${process.pid}x${labCounter}`;
+    this.prefix = `${prefix}${process.pid}x${labCounter}`;
   }
 
   /** Creates a namespace `<prefix>-<name>` with loopback up; returns its full name. */
