@@ -169,7 +169,10 @@ export function bootScript(input: CloudInitInput): string {
  * other cloud-config parts after them.
  */
 export function cloudInitDocument(input: CloudInitInput): string {
-  const script = bootScript(input).split('\n').slice(0, -1);
+  // a subshell: `set -eu` and `exit` stay ours when cloud-init merges other
+  // bootcmd entries after it into the same script; a failure still ends it
+  // with our status (a plain statement, not an AND-OR list, so set -e holds)
+  const script = ['(', ...bootScript(input).split('\n').slice(0, -1), ')', 'rc=$?; if [ "$rc" != 0 ]; then exit "$rc"; fi'];
   return [
     '#cloud-config',
     '# cdktf-iptables: the firewall is installed and loaded by bootcmd (before sshd), once per instance',

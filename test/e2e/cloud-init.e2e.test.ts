@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { TerraformOutput, TerraformStack, Testing } from 'cdktf';
 import { CACHE_DIR, Fleet, Target } from './target';
-import { ClosedPortResponse, CloudInitEncoding, CloudInitOptions, IpFamily, NatGateway, Peer, Port, StatefulHost } from '../../lib';
+import { ClosedPortResponse, CloudInitEncoding, CloudInitFormat, CloudInitOptions, IpFamily, NatGateway, Peer, Port, StatefulHost } from '../../lib';
 import { sh } from '../kernel/lab';
 import { ping, tcpSyn } from '../kernel/probes';
 import { normalizeRules } from '../kernel/rules-io';
@@ -118,8 +118,10 @@ describe('cloud-init user-data on booted hosts (Debian cloud-init, NoCloud seed)
   let big: Target; // 1,000 allowFrom peers, gzip + base64
   let clash: Target; // an enabled nftables.service, no takeOver: cloud-init reports the error
   let taken: Target; // the same with takeOver: nftables disabled and masked, rules loaded
+  let mixed: Target; // MIME multipart with the user's own cloud-config and script parts
   let webHost: StatefulHost;
   let takenHost: StatefulHost;
+  let mixedHost: StatefulHost;
   let gwHost: StatefulHost;
   let bigHost: StatefulHost;
 
@@ -127,7 +129,7 @@ describe('cloud-init user-data on booted hosts (Debian cloud-init, NoCloud seed)
     fleet = new CloudInitFleet();
     timings['base image (build or cache) s'] = fleet.imageSeconds;
     timings['cloud-init layer (build or cache) s'] = fleet.layerSeconds;
-    [web, gw, big, clash, taken] = [fleet.target(), fleet.target(), fleet.target(), fleet.target(), fleet.target()];
+    [web, gw, big, clash, taken, mixed] = [fleet.target(), fleet.target(), fleet.target(), fleet.target(), fleet.target(), fleet.target()];
 
     const w = synthUserData((h) => {
       h.allow(Port.HTTPS);
@@ -157,9 +159,19 @@ describe('cloud-init user-data on booted hosts (Debian cloud-init, NoCloud seed)
     takenHost = k.host;
     seed(taken, 'cfw-taken', k.value);
 
+    const m = synthUserData((h) => h.allow(Port.HTTPS), {}, {
+      format: CloudInitFormat.MIME_MULTIPART,
+      parts: [
+        { contentType: 'text/cloud-config', content: '#cloud-config\nbootcmd:\n  - echo user-bootcmd-ran | tee /root/user-bootcmd\nruncmd:\n  - [touch, /root/user-runcmd]\n' },
+        { contentType: 'text/x-shellscript', content: '#!/bin/sh\ntouch /root/user-script\n', filename: 'user.sh' },
+      ],
+    });
+    mixedHost = m.host;
+    seed(mixed, 'cfw-mixed', m.value);
+
     const t0 = Date.now();
-    const boots = await Promise.all([web.boot(), gw.boot(), big.boot(), clash.boot(), taken.boot()]);
-    timings['boot of 5 hosts (parallel) s'] = (Date.now() - t0) / 1000;
+    const boots = await Promise.all([web.boot(), gw.boot(), big.boot(), clash.boot(), taken.boot(), mixed.boot()]);
+    timings['boot of 6 hosts (parallel) s'] = (Date.now() - t0) / 1000;
     boots.forEach((s, i) => { timings[`boot host ${i} s`] = s; });
   }, 900_000);
 
@@ -256,6 +268,16 @@ describe('cloud-init user-data on booted hosts (Debian cloud-init, NoCloud seed)
     expect(taken.exec('systemctl is-enabled nftables.service', { check: false }).stdout.trim()).toBe('masked');
     expect(taken.exec('systemctl is-active nftables.service', { check: false }).stdout.trim()).toBe('inactive');
     expect(taken.exec('grep cdktf-iptables /var/log/cloud-init-output.log').stdout).toMatch(/takeOver: stopping, disabling and masking nftables/);
+  }, 300_000);
+
+  test('MIME multipart with the user\'s own parts: all of them run, the firewall\'s bootcmd first', () => {
+    expectCloudInitClean(mixed, mixedHost);
+    expect(mixed.exec('ls /root/user-bootcmd /root/user-runcmd /root/user-script').stdout.split('\n').filter(Boolean)).toHaveLength(3);
+    const out = mixed.exec('grep -n "cdktf-iptables: firewall installed\\|^user-bootcmd-ran" /var/log/cloud-init-output.log').stdout.trim().split('\n');
+    expect(out).toHaveLength(2);
+    expect(out[0]).toMatch(/cdktf-iptables: firewall installed/);
+    expect(out[1]).toMatch(/user-bootcmd-ran/);
+    expect(mixed.exec('iptables-save').stdout).toMatch(/--dport 443 /);
   }, 300_000);
 
   test('after a reboot: the units load the sets, then the rules, before network-pre.target; cloud-init does not install again', async () => {

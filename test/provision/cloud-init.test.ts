@@ -39,7 +39,10 @@ describe('the #cloud-config document', () => {
   test('the script is valid sh, stops on any failure (set -eu), and names the failure', () => {
     expect(spawnSync('sh', ['-n'], { input: script }).status).toBe(0);
     const lines = script.split('\n').filter((l) => l && !l.startsWith('#'));
-    expect(lines[0]).toBe('set -eu');
+    // in a subshell, so merged bootcmd entries after it keep their own shell options
+    expect(lines[0]).toBe('(');
+    expect(lines[1]).toBe('set -eu');
+    expect(lines.slice(-2)).toEqual([')', 'rc=$?; if [ "$rc" != 0 ]; then exit "$rc"; fi']);
     expect(script).toMatch(/trap '.*error: the firewall install stopped/);
   });
 
