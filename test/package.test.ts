@@ -49,10 +49,12 @@ describe('the packed library in a fresh app', () => {
     const tarball = fs.readdirSync(work).find((f) => f.endsWith('.tgz'))!;
     app = path.join(work, 'app');
     fs.mkdirSync(app);
-    const cdktfVersion = require(path.join(ROOT, 'node_modules', 'cdktf', 'package.json')).version;
-    const constructsVersion = require(path.join(ROOT, 'node_modules', 'constructs', 'package.json')).version;
+    const versionOf = (pkg: string) => JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+    const cdktfVersion = versionOf('cdktf');
+    const constructsVersion = versionOf('constructs');
     fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({
-      name: 'readme-app', private: true,
+      name: 'readme-app',
+      private: true,
       dependencies: { 'cdktf-iptables': `file:../${tarball}`, 'cdktf': cdktfVersion, 'constructs': constructsVersion },
     }, null, 2));
     fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2020', module: 'commonjs', strict: true, esModuleInterop: true, skipLibCheck: true } }));
@@ -105,9 +107,9 @@ describe('the packed library in a fresh app', () => {
     fs.writeFileSync(path.join(dir, 'main.ts'), [
       "import { App, TerraformStack } from 'cdktf';",
       "import { Port, StatefulHost } from 'cdktf-iptables';",
-      "const app = new App();",
+      'const app = new App();',
       "new StatefulHost(new TerraformStack(app, 's'), 'web', { allow: [Port.SSH], connection: { host: '203.0.113.10', privateKey: 'k' } });",
-      "app.synth();",
+      'app.synth();',
     ].join('\n'));
     const r = run(TS_NODE, ['--transpile-only', 'main.ts'], dir);
     expect(r.status).not.toBe(0);

@@ -3,11 +3,11 @@ import * as path from 'path';
 import { Construct } from 'constructs';
 import { BundleFile, deployBundle, DeployBundle, sha256 } from './bundle';
 import { SshConnection } from './connection';
-import { ForeignRules } from './foreign-rules';
 import { DistroProfile, IPSETS_UNIT, ipsetsUnit, restoreUnit } from './distro';
+import { ForeignRules } from './foreign-rules';
 import { IpFamily, ruleFileName } from '../model/family';
-import { firewallError } from '../private/errors';
 import { Aspects, DataResource, IAspect, IConstruct, ITerraformDependable, Lazy, newNullProvider, newNullResource, TerraformProvider, TerraformStack, Token } from '../private/cdktf';
+import { firewallError } from '../private/errors';
 
 /** Which Terraform resource carries the provisioners. */
 export enum Installer {

@@ -134,7 +134,7 @@ describe('deploy lifecycle on booted hosts', () => {
     }
     expect(live(b)).toContain('-A IN_SSH -m recent --rcheck --seconds');
     // the deploying client left no trace in the guard's list, nor in the pass list
-    expect(b.exec(`cat /proc/net/xt_recent/sshbf /proc/net/xt_recent/cfwdeploy`).stdout).not.toContain(`src=${RUNNER_V4} `);
+    expect(b.exec('cat /proc/net/xt_recent/sshbf /proc/net/xt_recent/cfwdeploy').stdout).not.toContain(`src=${RUNNER_V4} `);
     // another client: three new connections inside 10 s pass, the 4th is dropped
     const other = fleet.lab.netns('other');
     fleet.lab.link(fleet.runner, 'vother', [], other, 'eth0', ['198.51.100.200/24']);
