@@ -135,6 +135,7 @@ export function bundleFiles(spec: InstallSpec, content: DeployContent): BundleFi
 export function confirmCommand(deployId: string): string[] {
   return [
     'set -e',
+    'chmod 700 "$0" 2>/dev/null || true',
     'if [ "$(id -u)" -ne 0 ]; then SUDO="sudo -n"; else SUDO=""; fi',
     `$SUDO /bin/sh /var/lib/cdktf-iptables/firewall.sh confirm ${deployId}`,
   ];

@@ -237,7 +237,8 @@ describe('deploy lifecycle on booted hosts', () => {
     const out = await timed('9 deploy as a sudo user s', () => app.apply([], false));
     expect({ status: out.status, out: out.status === 0 ? '' : out.stdout + out.stderr }).toEqual({ status: 0, out: '' });
     expect(live(c)).toContain('--dport 8009');
-    expect(c.exec('ls -A /home/ops').stdout).not.toMatch(/cdktf-iptables/);
+    // Terraform leaves an empty file where each script was; none keeps content or stays writable by others
+    expect(c.exec("find /home/ops -name '.cdktf-iptables-*' \\( -size +0 -o -perm -o+w \\)").stdout).toBe('');
     expect(c.exec('ls -A /tmp').stdout).not.toMatch(/terraform_|cdktf-iptables/);
     expect(c.exec("stat -c '%a %U' /var/lib/cdktf-iptables /var/lib/cdktf-iptables/firewall.sh /run/cdktf-iptables").stdout.split('\n').filter(Boolean)).toEqual(['700 root', '700 root', '700 root']);
   }, 120_000);
