@@ -559,7 +559,7 @@ export class StatefulHost extends Construct {
       errors.push((e as Error).message);
     }
     const ssh = Port.tcp(this.sshPort);
-    const guarded = this.parts().some((p) => (p as any).port instanceof Port && (p as any).port._covers(ssh));
+    const guarded = this.parts().some((p) => Port.isPort((p as any).port) && Port._adopt((p as any).port)._covers(ssh));
     const sshOpen = guarded || this.openings.some((o) => o.port._covers(ssh));
     if (!sshOpen && this.trustedInterfaces.length === 0) {
       const deploy = this._installer ? ' A deploy of these rules fails its new-connection check and rolls back.' : '';

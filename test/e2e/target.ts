@@ -145,7 +145,8 @@ export class Target {
     this.ns = this.lab.netns(`h${this.index}b${this.boots}`);
     const veth = `vh${this.index}b${this.boots}`;
     // the same MAC address on every boot: neighbours' caches stay right across a reboot
-    const mac = `02:cf:00:00:${(this.index >> 8).toString(16).padStart(2, '0')}:${(this.index & 255).toString(16).padStart(2, '0')}`;
+    const hex = (n: number) => n.toString(16).padStart(2, '0');
+    const mac = `02:cf:00:00:${hex(Math.floor(this.index / 256) % 256)}:${hex(this.index % 256)}`;
     this.lab.link(this.runner, veth, [], this.ns, 'eth0', [`${this.v4}/24`, `${this.v6}/64`], { bMac: mac });
     this.lab.exec(this.runner, 'ip', ['link', 'set', veth, 'master', 'br0']);
     const log = fs.openSync(path.join(this.root, `boot${this.boots}.log`), 'w');

@@ -7,9 +7,9 @@ import { App, DataResource, TerraformStack, TerraformVariable, Testing } from 'c
 import 'cdktf/lib/testing/adapters/jest';
 import { Distro, ForeignRules, Installer, IpFamily, NatGateway, Port, SshBruteforceGuard, StatefulHost } from '../../lib';
 import { deployBundle } from '../../lib/provision/bundle';
-import { tempDir } from '../temp';
 import { distroProfile, restoreUnit } from '../../lib/provision/distro';
 import { shellQuote } from '../../lib/provision/installer';
+import { tempDir } from '../temp';
 
 Testing.setupJest();
 
@@ -158,7 +158,10 @@ describe('deploy resources', () => {
     try {
       const app = new App({ outdir });
       new StatefulHost(new TerraformStack(app, 's'), 'web', {
-        allow: [Port.SSH], distro: Distro.RHEL, rollbackSeconds: 60, takeOver: true,
+        allow: [Port.SSH],
+        distro: Distro.RHEL,
+        rollbackSeconds: 60,
+        takeOver: true,
         connection: { host: '10.0.0.5', user: 'admin', privateKey: KEY },
       });
       app.synth();

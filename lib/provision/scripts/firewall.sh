@@ -435,6 +435,11 @@ confirm() { # deploy
     if [ -n "${CFW_IPSETS:-}" ]; then
       # the sets are live already: enabling is enough (a start would only add entries)
       systemctl is-enabled --quiet cdktf-ipsets.service 2>/dev/null || systemctl enable --quiet cdktf-ipsets.service || die "$kept enabling cdktf-ipsets.service failed"
+    elif [ -f /etc/systemd/system/cdktf-ipsets.service ]; then
+      # the firewall has no sets any more: nothing restores the old ones at boot
+      systemctl disable --quiet cdktf-ipsets.service 2>/dev/null || true
+      rm -f /etc/systemd/system/cdktf-ipsets.service "$CFW_IPSETS_PATH"
+      systemctl daemon-reload
     fi
     for f in $CFW_FAMILIES; do
       unit=$(unit_of "$f")
