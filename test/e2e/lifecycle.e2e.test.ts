@@ -199,8 +199,7 @@ describe('deploy lifecycle on booted hosts', () => {
   }, 180_000);
 
   test('7. ufw active + takeOver + a tree that closes SSH: after the rollback ufw is active again', async () => {
-    // a stand-in ufw.service (the image has no ufw package): a real unit that is simply active
-    d.exec("printf '[Unit]\\nDescription=stand-in ufw\\n[Service]\\nExecStart=/bin/sleep infinity\\n[Install]\\nWantedBy=multi-user.target\\n' > /lib/systemd/system/ufw.service && systemctl daemon-reload && systemctl enable --now --quiet ufw.service");
+    d.standInUfw(true);
     const app = new DeployApp(fleet, 'case7');
     app.synth((s, key) => web(s, key, d, { allow: [Port.HTTPS], takeOver: true }));
     const out = await timed('7 takeOver + closing tree (fails) s', () => app.apply([], false));

@@ -217,6 +217,19 @@ export class Target {
     throw new Error(`no systemd found under systemd-nspawn ${this.nspawn!.pid}`);
   }
 
+  /**
+   * A stand-in ufw (the image has no ufw package): a real unit that runs, and
+   * /etc/ufw/ufw.conf saying whether ufw is on (stock Ubuntu runs the unit
+   * even with `ENABLED=no`).
+   */
+  public standInUfw(enabled: boolean): void {
+    this.exec([
+      "printf '[Unit]\\nDescription=stand-in ufw\\n[Service]\\nExecStart=/bin/sleep infinity\\n[Install]\\nWantedBy=multi-user.target\\n' > /lib/systemd/system/ufw.service",
+      `mkdir -p /etc/ufw && echo ENABLED=${enabled ? 'yes' : 'no'} > /etc/ufw/ufw.conf`,
+      'systemctl daemon-reload && systemctl enable --now --quiet ufw.service',
+    ].join(' && '));
+  }
+
   /** True when a new TCP connection to the host's SSH port succeeds within `ms`. */
   public sshPortAnswers(ms = 3000): boolean {
     return this.lab.probe(this.runner, 'nc', ['-z', '-w', String(Math.ceil(ms / 1000)), this.v4, '22']).status === 0;
