@@ -1,6 +1,6 @@
 /**
  * cloud-init delivery with the real consumer: Debian's cloud-init (22.4, from
- * a cached image layer, see image-cloudinit.sh) boots systemd-nspawn hosts
+ * a cached image layer, see layer-cloudinit.sh) boots systemd-nspawn hosts
  * whose NoCloud seed (/var/lib/cloud/seed/nocloud) is the user-data that
  * `host.cloudInit()` resolves to in a synthesized stack. Checks run inside the
  * hosts with nsenter; packets come from the runner namespace. Timings and
@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { TerraformOutput, TerraformStack, Testing } from 'cdktf';
-import { CACHE_DIR, Fleet, Target } from './target';
+import { Fleet, Target } from './target';
 import { ClosedPortResponse, CloudInitEncoding, CloudInitFormat, CloudInitOptions, IpFamily, NatGateway, Peer, Port, StatefulHost } from '../../lib';
 import { sh } from '../kernel/lab';
 import { ping, tcpSyn } from '../kernel/probes';
@@ -20,14 +20,14 @@ const facts: Record<string, string | number> = {};
 
 /** A fleet whose hosts boot the base image with the cloud-init layer on top. */
 class CloudInitFleet extends Fleet {
-  public readonly layerSeconds: number;
   public constructor() {
-    super();
-    const t0 = Date.now();
-    const lower = sh('bash', [path.join(__dirname, 'image-cloudinit.sh'), CACHE_DIR, this.image], { timeoutMs: 900_000 }).stdout.trim().split('\n').pop()!;
-    this.layerSeconds = (Date.now() - t0) / 1000;
-    // overlay lowerdir: the cloud-init layer over the base image
-    (this as { image: string }).image = lower;
+    // Debian's cloud-init (and locales, which its locale module needs; ipset for hosts with sets)
+    super({ name: 'cloudinit', packages: ['cloud-init', 'locales', 'ipset'], configure: path.join(__dirname, 'layer-cloudinit.sh') });
+  }
+
+  /** Seconds spent on the image and its cloud-init layer (built once, then cached). */
+  public get layerSeconds(): number {
+    return this.imageSeconds;
   }
 }
 

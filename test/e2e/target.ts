@@ -53,15 +53,19 @@ export class Fleet {
   private readonly targets: Target[] = [];
 
   /**
-   * @param packages extra Debian packages: the hosts boot an image layer that
-   * has them (built once by image-layer.sh and cached, named `layer`)
+   * @param layer extra Debian packages: the hosts boot an image layer that has
+   * them (built once by image-layer.sh and cached under its name), configured
+   * by the `configure` script if given
    */
-  public constructor(layer?: { name: string; packages: string[] }) {
+  public constructor(layer?: { name: string; packages: string[]; configure?: string }) {
     if (process.getuid?.() !== 0) throw new Error('the e2e tests need root, network namespaces and systemd-nspawn (see README)');
     const { image, seconds } = cachedImage();
     const t0 = Date.now();
     this.image = layer
-      ? sh('bash', [path.join(__dirname, 'image-layer.sh'), CACHE_DIR, image, layer.name, ...layer.packages], { timeoutMs: 900_000 }).stdout.trim().split('\n').pop()!
+      ? sh('bash', [path.join(__dirname, 'image-layer.sh'), CACHE_DIR, image, layer.name, ...layer.packages], {
+        timeoutMs: 900_000,
+        env: { ...process.env, LAYER_CONFIGURE: layer.configure ?? '' },
+      }).stdout.trim().split('\n').pop()!
       : image;
     this.imageSeconds = seconds + (Date.now() - t0) / 1000;
     this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-e2e-'));
