@@ -57,11 +57,11 @@ async function timed<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
 const norm = (text: string) => normalizeRules(text).split('\nCOMMIT').map((t) => t.replace(/^\n/, ''))
   .filter((t) => /^-A /m.test(t) || /^:\S+ DROP /m.test(t)).map((t) => `${t}\nCOMMIT`).join('\n');
 const live = (t: Target, cmd = 'iptables-save') => norm(t.exec(cmd).stdout);
-/** Starts an apply and kills terraform as soon as the host has loaded (and armed) the new rules. */
-async function killedAfterLoad(app: DeployApp, t: Target): Promise<void> {
+/** Starts an apply and kills terraform as soon as the host runs the new rules (`marker` is in them), before the confirm. */
+async function killedAfterLoad(app: DeployApp, t: Target, marker: string): Promise<void> {
   const child = app.applyInBackground();
   try {
-    await waitUntil('the new rules to be armed', () => t.exec('test -f /run/cdktf-iptables/armed', { check: false }).status === 0, 60_000);
+    await waitUntil('the new rules to be live', () => t.exec('iptables-save', { check: false }).stdout.includes(marker), 60_000);
   } finally {
     await killGroup(child);
   }
@@ -188,7 +188,7 @@ describe('deploy lifecycle on booted hosts', () => {
     app.apply();
     const before = live(c);
     app.synth((s, key) => web(s, key, c, { allow: [Port.SSH, Port.tcp(8443)], rollbackSeconds: 8 }));
-    await killedAfterLoad(app, c);
+    await killedAfterLoad(app, c, '--dport 8443');
     expect(c.exec('iptables-save').stdout).toContain('--dport 8443');
     await timed('6 rollback after a killed apply s', () => waitUntil('the rollback', () => c.exec('test -f /run/cdktf-iptables/rolled-back', { check: false }).status === 0, 30_000));
     expect(live(c)).toEqual(before);
@@ -218,7 +218,7 @@ describe('deploy lifecycle on booted hosts', () => {
     app.apply();
     const persisted = norm(app.file('web', 'iptables.rules'));
     app.synth((s, key) => web(s, key, d, { allow: [Port.HTTPS], rollbackSeconds: 300 }));
-    await killedAfterLoad(app, d);
+    await killedAfterLoad(app, d, '--dport 443');
     expect(d.exec('iptables-save').stdout).toContain('--dport 443');
     await timed('8 reboot inside the window s', () => d.reboot());
     expect(live(d)).toEqual(persisted);
