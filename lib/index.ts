@@ -12,3 +12,4 @@ export * from './constructs/bogon-filter';
 export { Distro } from './provision/distro';
 export * from './provision/connection';
 export { Installer } from './provision/installer';
+export * from './analysis';

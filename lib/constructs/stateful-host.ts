@@ -2,8 +2,12 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
+import { declaredIntent, impliedRoutes } from '../analysis/declare';
+import { RulesetEvaluator } from '../analysis/evaluator';
+import { checkIntent } from '../analysis/intent';
+import { PacketProps, ReachabilityReport, TimedPacketProps, Verdict } from '../analysis/types';
 import { IpFamily, ALL_FAMILIES, ruleFileName } from '../model/family';
-import { Block, FirewallContribution, hostFirewall, Opening } from '../model/host-firewall';
+import { Block, FirewallContribution, hostFirewall, HostFirewallSpec, Opening } from '../model/host-firewall';
 import { interfaceNameProblem } from '../model/interface-name';
 import { ClosedPortResponse, OutboundOptions, OutboundPolicy } from '../model/options';
 import { Peer } from '../model/peer';
@@ -16,7 +20,13 @@ import { cloudInitDocument, sysctlFor } from '../provision/cloud-init';
 import { connectionProblem, SshConnection } from '../provision/connection';
 import { Distro, distroProfile, restoreUnit } from '../provision/distro';
 import { HostInstaller, Installer, PROBE_FILE, SCRIPT_FILE } from '../provision/installer';
-import { renderIptablesSave } from '../render/iptables-save';
+import { quoteArg, renderIptablesSave } from '../render/iptables-save';
+
+/** The reachability report written beside the rule files. */
+const REACHABILITY_FILE = 'reachability.txt';
+
+/** Intent-check results by rule text and declaration: identical hosts are checked once. */
+const INTENT_CACHE = new Map<string, string[]>();
 
 /**
  * Properties of a {@link StatefulHost}.
@@ -165,6 +175,7 @@ export class StatefulHost extends Construct {
   private readonly openings: Opening[] = [];
   private sshPort = 22;
   private readonly rendered = new Map<string, string>();
+  private readonly evaluators = new Map<string, RulesetEvaluator>();
   private readonly blocks: Block[] = [];
 
   public constructor(scope: Construct, id: string, props: StatefulHostProps = {}) {
@@ -396,7 +407,12 @@ export class StatefulHost extends Construct {
 
   /** The whole ruleset of this host: its own rules and its parts'. */
   private ruleset(): Ruleset {
-    return hostFirewall({
+    return hostFirewall(this.firewallSpec());
+  }
+
+  /** Everything the host's rules are made of (also what the intent check reads). */
+  private firewallSpec(): HostFirewallSpec {
+    return {
       path: this.node.path,
       families: this.families,
       ping: this.ping,
@@ -410,7 +426,78 @@ export class StatefulHost extends Construct {
       openings: this.openings,
       blocks: this.blocks,
       parts: this.parts().map((p) => p._contribution()),
-    });
+    };
+  }
+
+  /**
+   * The verdict of this host's rules for `family` on one packet, computed
+   * offline from the rendered rule file (fresh rate limits, empty recent lists).
+   * @example host.evaluate({ family: IpFamily.V4, protocol: Protocol.TCP, source: '198.51.100.7', destinationPort: 22 }).action
+   */
+  public evaluate(packet: PacketProps): Verdict {
+    return this.evaluator(packet.family).evaluate(packet);
+  }
+
+  /**
+   * The verdicts on a sequence of packets (all of one family), carrying
+   * recent lists and rate limits from packet to packet.
+   * @example host.simulate([0, 1, 2, 3].map((at) => ({ at, ...sshSyn })))[3].action // DROP under SshBruteforceGuard
+   */
+  public simulate(packets: TimedPacketProps[]): Verdict[] {
+    if (packets.length === 0) return [];
+    const fam = packets[0].family;
+    if (packets.some((p) => p.family !== fam)) {
+      throw firewallError(this.node.path, { message: 'simulate() takes packets of one family', fix: 'Simulate IPv4 and IPv6 sequences separately.' });
+    }
+    return this.evaluator(fam).simulate(packets);
+  }
+
+  /**
+   * Which sources reach which ports on which interfaces of this host, for
+   * `family`: opened, guarded, refused or silent (also written at synth as
+   * `reachability.txt` beside the rule files).
+   * @example host.reachability(IpFamily.V4).text
+   */
+  public reachability(family: IpFamily): ReachabilityReport {
+    return this.evaluator(family).reachability(`reachability of ${printablePath(this.node.path)}, ${family} (from ${ruleFileName(family)})`);
+  }
+
+  /** The evaluator over the rendered file of `family` (cached with the file). */
+  private evaluator(family: IpFamily): RulesetEvaluator {
+    const text = this.renderRules(family);
+    const key = `${family}|${text}`;
+    let ev = this.evaluators.get(key);
+    if (!ev) {
+      ev = RulesetEvaluator.fromText(family, text, { routes: impliedRoutes(this.firewallSpec(), family) });
+      this.evaluators.set(key, ev);
+    }
+    return ev;
+  }
+
+  /** Undeclared reachability (and declared openings the rules refuse), as messages naming the parts. */
+  private intentProblems(): string[] {
+    const spec = this.firewallSpec();
+    const rs = hostFirewall(spec);
+    const out: string[] = [];
+    for (const family of this.families) {
+      const owners = new Map<string, string[]>();
+      for (const r of rs.allRules) {
+        const args = r.args[family];
+        if (!args) continue;
+        const text = ['-A', r.chain, ...args].map(quoteArg).join(' ');
+        owners.set(text, [...(owners.get(text) ?? []), r.owner]);
+      }
+      const text = this.renderRules(family);
+      const cacheKey = `${text}\u0000${JSON.stringify(declaredIntent(spec, family))}`;
+      let problems = INTENT_CACHE.get(cacheKey);
+      if (!problems) {
+        problems = checkIntent(this.evaluator(family)._engine, declaredIntent(spec, family), owners).map((p) => p.message);
+        if (INTENT_CACHE.size > 1000) INTENT_CACHE.clear();
+        INTENT_CACHE.set(cacheKey, problems);
+      }
+      out.push(...problems.map((m) => `[${this.node.path}] intent check: ${m}`));
+    }
+    return out;
   }
 
   /** The firewall parts whose nearest host is this one. */
@@ -488,6 +575,7 @@ export class StatefulHost extends Construct {
     } catch (e) {
       errors.push((e as Error).message);
     }
+    if (errors.length === 0) errors.push(...this.intentProblems());
     const ssh = Port.tcp(this.sshPort);
     const guarded = this.parts().some((p) => (p as any).port instanceof Port && (p as any).port._covers(ssh));
     const sshOpen = guarded || this.openings.some((o) => o.port._covers(ssh));
@@ -505,6 +593,12 @@ export class StatefulHost extends Construct {
     const stack = TerraformStack.of(this);
     const stackDir = path.join(session.manifest.outdir, session.manifest.forStack(stack).synthesizedStackPath, '..');
     const files = this.outputFiles(); // render everything before writing anything
+    // what is reachable, beside the rule files (not a deploy input: no trigger changes)
+    files.push({
+      relativePath: path.posix.join(this.outputFolder, REACHABILITY_FILE),
+      content: this.families.map((f) => this.reachability(f).text).join('\n'),
+      mode: 0o644,
+    });
     for (const f of files) {
       const target = path.join(stackDir, f.relativePath);
       fs.mkdirSync(path.dirname(target), { recursive: true });

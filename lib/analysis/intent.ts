@@ -1,0 +1,113 @@
+/**
+ * The library's own net: what a program declared (openings with their sources
+ * and interfaces, trusted interfaces, guards, blocks, bogon filters, NAT
+ * forwards, ping) against what the rendered rules let in, cell by cell.
+ */
+import { bitsOf, Cidr, inCidr, parseCidr, rangeToCidrs } from './address';
+import { Engine } from './engine';
+import { Cell, cells, OTHER_IFACE } from './reachability';
+import { Reach } from './types';
+import { IpFamily } from '../model/family';
+
+/** A port opening as declared. */
+export interface DeclaredOpening {
+  readonly protocol: string;
+  readonly fromPort: number;
+  readonly toPort: number;
+  /** Source prefix; undefined: every source. */
+  readonly cidr?: string;
+  readonly iface?: string;
+  readonly owner: string;
+}
+
+/** What a host declared, for one family. */
+export interface DeclaredIntent {
+  readonly family: IpFamily;
+  readonly owner: string;
+  readonly ping: boolean;
+  readonly trusted: readonly string[];
+  readonly openings: readonly DeclaredOpening[];
+  /** Guards govern their port: they guard its openings, or open it to all when none. */
+  readonly guards: ReadonlyArray<{ protocol: string; port: number; owner: string }>;
+  readonly blocks: ReadonlyArray<{ cidr: string; owner: string }>;
+  readonly bogons: ReadonlyArray<{ iface: string; drop: readonly string[]; allow: readonly string[]; owner: string }>;
+  /** DNAT port forwards arriving on `wan`, except from the spoofed (LAN) prefixes. */
+  readonly forwards: ReadonlyArray<{ protocol: string; fromPort: number; toPort: number; wan: string; spoofed: readonly string[]; owner: string }>;
+}
+
+/** A difference between declared and computed reachability. */
+export interface IntentProblem {
+  readonly message: string;
+}
+
+const LINK_LOCAL_V6 = 'fe80::/10';
+
+/** Whether the declaration admits a cell's packets, and who declared it. */
+function declared(intent: DeclaredIntent, c: Cell, ifaceName: string): { ok: boolean; by: string[] } {
+  const fam = intent.family;
+  const bits = bitsOf(fam);
+  const inside = (cidr: string) => {
+    const p: Cidr = parseCidr(fam, cidr);
+    return inCidr(bits, p, c.srcLo) && inCidr(bits, p, c.srcHi);
+  };
+  for (const b of intent.bogons) {
+    if (b.iface === ifaceName && b.drop.some(inside) && !b.allow.some(inside)) return { ok: false, by: [b.owner] };
+  }
+  if (ifaceName === 'lo') return { ok: true, by: [intent.owner] };
+  const block = intent.blocks.find((b) => inside(b.cidr));
+  if (block) return { ok: false, by: [block.owner] };
+  if (intent.trusted.includes(ifaceName)) return { ok: true, by: [intent.owner] };
+  if (c.protocol === 'icmp' || c.protocol === 'ipv6-icmp') {
+    if (intent.ping) return { ok: true, by: [intent.owner] };
+    if (fam === IpFamily.V6 && inside(LINK_LOCAL_V6)) return { ok: true, by: [intent.owner] };
+    return { ok: false, by: [] };
+  }
+  if (c.protocol !== 'tcp' && c.protocol !== 'udp') return { ok: false, by: [] };
+  const covers = (o: { protocol: string; fromPort: number; toPort: number }) => o.protocol === c.protocol && o.fromPort <= c.fromPort && o.toPort >= c.toPort;
+  const fwd = intent.forwards.find((f) => covers(f) && f.wan === ifaceName);
+  if (fwd) return { ok: !fwd.spoofed.some(inside), by: [fwd.owner] };
+  const openings = intent.openings.filter(covers);
+  const admitted = openings.filter((o) => (!o.cidr || inside(o.cidr)) && (!o.iface || o.iface === ifaceName));
+  const guard = intent.guards.find((g) => g.protocol === c.protocol && g.port >= c.fromPort && g.port <= c.toPort);
+  if (guard && openings.length === 0) return { ok: true, by: [guard.owner] };
+  if (admitted.length > 0) return { ok: true, by: admitted.map((o) => o.owner).concat(guard ? [guard.owner] : []) };
+  return { ok: false, by: [...openings.map((o) => o.owner), ...(guard ? [guard.owner] : [])] };
+}
+
+/**
+ * Compares the reachability computed from the rules with the declaration.
+ * `owners` maps a rule's text (`-A CHAIN ...`) to the construct paths that asked for it.
+ */
+export function checkIntent(engine: Engine, intent: DeclaredIntent, owners: ReadonlyMap<string, readonly string[]> = new Map()): IntentProblem[] {
+  const fam = intent.family;
+  const problems = new Map<string, { lines: string[]; parts: Set<string>; srcs: Array<[bigint, bigint]>; head: string }>();
+  for (const c of cells(engine)) {
+    const ifaceName = c.iface === OTHER_IFACE ? '*' : c.iface;
+    const accepted = c.reach === Reach.OPENED || c.reach === Reach.GUARDED;
+    const d = declared(intent, c, ifaceName);
+    if (accepted === d.ok) continue;
+    const ports = c.protocol === 'tcp' || c.protocol === 'udp' ? (c.fromPort === c.toPort ? `${c.fromPort}` : `${c.fromPort}-${c.toPort}`) : c.protocol === 'other' ? 'other protocols' : 'echo-request';
+    const rules = c.verdict.trace.filter((t) => !/ policy /.test(t));
+    const deciding = c.verdict.trace[c.verdict.trace.length - 1] ?? '(no rule)';
+    const parts = new Set<string>(d.by);
+    for (const t of rules) for (const o of owners.get(t.replace(/^\S+ \S+ #\d+: /, '')) ?? []) parts.add(o);
+    const head = accepted
+      ? `${fam} ${c.protocol} ${ports} on ${ifaceName === '*' ? 'any other interface' : ifaceName} is ${c.reach}${c.forwardedTo ? ` (forwarded to ${c.forwardedTo})` : ''}, but nothing declares it`
+      : `${fam} ${c.protocol} ${ports} on ${ifaceName === '*' ? 'any other interface' : ifaceName} is declared open, but the rules ${c.reach === Reach.REFUSED ? 'refuse' : 'drop'} it`;
+    const key = `${head}\u0000${deciding}`;
+    let p = problems.get(key);
+    if (!p) { p = { lines: rules, parts, srcs: [], head }; problems.set(key, p); }
+    for (const o of parts) p.parts.add(o);
+    const last = p.srcs[p.srcs.length - 1];
+    if (last && last[1] + 1n === c.srcLo) last[1] = c.srcHi;
+    else p.srcs.push([c.srcLo, c.srcHi]);
+  }
+  const top = (1n << BigInt(bitsOf(fam))) - 1n;
+  return [...problems.values()].map((p) => {
+    const srcs = p.srcs.length === 1 && p.srcs[0][0] === 0n && p.srcs[0][1] === top ? ['any source'] : p.srcs.flatMap(([a, b]) => rangeToCidrs(fam, a, b));
+    const shown = srcs.length > 6 ? [...srcs.slice(0, 6), `and ${srcs.length - 6} more`] : srcs;
+    return {
+      message: `${p.head}: from ${shown.join(', ')}; rules matched: ${p.lines.length ? p.lines.map((l) => `[${l}]`).join(' ') : 'none'}; parts involved: ${[...p.parts].sort().join(', ') || 'none'}`,
+    };
+  });
+}
