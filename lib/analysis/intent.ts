@@ -80,34 +80,63 @@ function declared(intent: DeclaredIntent, c: Cell, ifaceName: string): { ok: boo
  */
 export function checkIntent(engine: Engine, intent: DeclaredIntent, owners: ReadonlyMap<string, readonly string[]> = new Map()): IntentProblem[] {
   const fam = intent.family;
-  const problems = new Map<string, { lines: string[]; parts: Set<string>; srcs: Array<[bigint, bigint]>; head: string }>();
+  type Acc = { head: string; tail: string; lines: string[]; parts: Set<string>; srcs: Array<[bigint, bigint]>; ports: Array<[number, number]>; protocol: string };
+  const problems = new Map<string, Acc>();
   for (const c of cells(engine)) {
     const ifaceName = c.iface === OTHER_IFACE ? '*' : c.iface;
     const accepted = c.reach === Reach.OPENED || c.reach === Reach.GUARDED;
     const d = declared(intent, c, ifaceName);
     if (accepted === d.ok) continue;
-    const ports = c.protocol === 'tcp' || c.protocol === 'udp' ? (c.fromPort === c.toPort ? `${c.fromPort}` : `${c.fromPort}-${c.toPort}`) : c.protocol === 'other' ? 'other protocols' : 'echo-request';
     const rules = c.verdict.trace.filter((t) => !/ policy /.test(t));
     const deciding = c.verdict.trace[c.verdict.trace.length - 1] ?? '(no rule)';
     const parts = new Set<string>(d.by);
     for (const t of rules) for (const o of owners.get(t.replace(/^\S+ \S+ #\d+: /, '')) ?? []) parts.add(o);
-    const head = accepted
-      ? `${fam} ${c.protocol} ${ports} on ${ifaceName === '*' ? 'any other interface' : ifaceName} is ${c.reach}${c.forwardedTo ? ` (forwarded to ${c.forwardedTo})` : ''}, but nothing declares it`
-      : `${fam} ${c.protocol} ${ports} on ${ifaceName === '*' ? 'any other interface' : ifaceName} is declared open, but the rules ${c.reach === Reach.REFUSED ? 'refuse' : 'drop'} it`;
-    const key = `${head}\u0000${deciding}`;
+    const where = `on ${ifaceName === '*' ? 'any other interface' : ifaceName}`;
+    const head = `${fam} ${c.protocol}`;
+    const tail = accepted
+      ? `${where} is ${c.reach}${c.forwardedTo ? ` (forwarded to ${c.forwardedTo})` : ''}, but nothing declares it`
+      : `${where} is declared open, but the rules ${c.reach === Reach.REFUSED ? 'refuse' : 'drop'} it`;
+    const key = `${head}\u0000${tail}\u0000${deciding}`;
     let p = problems.get(key);
-    if (!p) { p = { lines: rules, parts, srcs: [], head }; problems.set(key, p); }
+    if (!p) { p = { head, tail, lines: rules, parts, srcs: [], ports: [], protocol: c.protocol }; problems.set(key, p); }
     for (const o of parts) p.parts.add(o);
-    const last = p.srcs[p.srcs.length - 1];
-    if (last && last[1] + 1n === c.srcLo) last[1] = c.srcHi;
-    else p.srcs.push([c.srcLo, c.srcHi]);
+    if (!p.ports.some(([a]) => a === c.fromPort)) p.ports.push([c.fromPort, c.toPort]);
+    if (!p.srcs.some(([a, b]) => a <= c.srcLo && b >= c.srcHi)) p.srcs.push([c.srcLo, c.srcHi]);
   }
   const top = (1n << BigInt(bitsOf(fam))) - 1n;
   return [...problems.values()].map((p) => {
-    const srcs = p.srcs.length === 1 && p.srcs[0][0] === 0n && p.srcs[0][1] === top ? ['any source'] : p.srcs.flatMap(([a, b]) => rangeToCidrs(fam, a, b));
-    const shown = srcs.length > 6 ? [...srcs.slice(0, 6), `and ${srcs.length - 6} more`] : srcs;
+    const srcs = sourcesText(fam, mergeRanges(p.srcs), top);
+    const shown = srcs.length > 8 ? [...srcs.slice(0, 8), `and ${srcs.length - 8} more`] : srcs;
+    const ports = p.protocol === 'tcp' || p.protocol === 'udp'
+      ? mergeRanges(p.ports.map(([a, b]) => [BigInt(a), BigInt(b)] as [bigint, bigint])).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',')
+      : p.protocol === 'other' ? 'other protocols' : 'echo-request';
     return {
-      message: `${p.head}: from ${shown.join(', ')}; rules matched: ${p.lines.length ? p.lines.map((l) => `[${l}]`).join(' ') : 'none'}; parts involved: ${[...p.parts].sort().join(', ') || 'none'}`,
+      message: `${p.head} ${ports} ${p.tail}: from ${shown.join(' ')}; rules matched: ${p.lines.length ? p.lines.map((l) => `[${l}]`).join(' ') : 'none'}; parts involved: ${[...p.parts].sort().join(', ') || 'none'}`,
     };
   });
+}
+
+function mergeRanges(rs: Array<[bigint, bigint]>): Array<[bigint, bigint]> {
+  const sorted = [...rs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const out: Array<[bigint, bigint]> = [];
+  for (const [a, b] of sorted) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1] + 1n) { if (b > last[1]) last[1] = b; } else out.push([a, b]);
+  }
+  return out;
+}
+
+/** Sources as CIDRs, or `any` / `any except ...` when shorter. */
+export function sourcesText(fam: IpFamily, ranges: Array<[bigint, bigint]>, top: bigint): string[] {
+  if (ranges.length === 1 && ranges[0][0] === 0n && ranges[0][1] === top) return ['any'];
+  const direct = ranges.flatMap(([a, b]) => rangeToCidrs(fam, a, b));
+  const comp: Array<[bigint, bigint]> = [];
+  let cur = 0n;
+  for (const [a, b] of ranges) {
+    if (a > cur) comp.push([cur, a - 1n]);
+    cur = b + 1n;
+  }
+  if (cur <= top) comp.push([cur, top]);
+  const compCidrs = comp.flatMap(([a, b]) => rangeToCidrs(fam, a, b));
+  return compCidrs.length < direct.length ? ['any', 'except', ...compCidrs] : direct;
 }

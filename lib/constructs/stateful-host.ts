@@ -495,7 +495,7 @@ export class StatefulHost extends Construct {
         if (INTENT_CACHE.size > 1000) INTENT_CACHE.clear();
         INTENT_CACHE.set(cacheKey, problems);
       }
-      out.push(...problems.map((m) => `[${this.node.path}] intent check: ${m}`));
+      out.push(...problems.map((m) => `intent check: ${m}`));
     }
     return out;
   }
