@@ -82,7 +82,19 @@ export function checkIntent(engine: Engine, intent: DeclaredIntent, owners: Read
   const fam = intent.family;
   type Acc = { head: string; tail: string; lines: string[]; parts: Set<string>; srcs: Array<[bigint, bigint]>; ports: Array<[number, number]>; protocol: string };
   const problems = new Map<string, Acc>();
-  for (const c of cells(engine)) {
+  const extra = {
+    sources: [
+      ...intent.openings.flatMap((o) => (o.cidr ? [o.cidr] : [])), ...intent.blocks.map((b) => b.cidr),
+      ...intent.bogons.flatMap((b) => [...b.drop, ...b.allow]), ...intent.forwards.flatMap((f) => f.spoofed),
+      ...(fam === IpFamily.V6 ? [LINK_LOCAL_V6] : []),
+    ],
+    ports: [
+      ...intent.openings.map((o) => [o.fromPort, o.toPort] as [number, number]), ...intent.guards.map((g) => [g.port, g.port] as [number, number]),
+      ...intent.forwards.map((f) => [f.fromPort, f.toPort] as [number, number]),
+    ],
+    ifaces: ['lo', ...intent.trusted, ...intent.openings.flatMap((o) => (o.iface ? [o.iface] : [])), ...intent.bogons.map((b) => b.iface), ...intent.forwards.map((f) => f.wan)],
+  };
+  for (const c of cells(engine, extra)) {
     const ifaceName = c.iface === OTHER_IFACE ? '*' : c.iface;
     const accepted = c.reach === Reach.OPENED || c.reach === Reach.GUARDED;
     const d = declared(intent, c, ifaceName);

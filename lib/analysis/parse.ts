@@ -439,6 +439,9 @@ function parseRuleArgs(family: IpFamily, table: string, args: string[], index: n
       const [name] = take(1, tok);
       textArgs.push(tok, name);
       i += 2;
+      if (TARGET_OPTIONS[name] === undefined && !declared.has(name)) {
+        throw new Error(`unsupported target ${name} (not a target the evaluator knows, nor a chain of table ${table})`);
+      }
       const known = TARGET_OPTIONS[name] ?? {};
       const opts: Opt[] = [];
       while (i < rest.length) {
@@ -455,9 +458,6 @@ function parseRuleArgs(family: IpFamily, table: string, args: string[], index: n
         i += 1 + arity;
       }
       const isJump = tok === '-g' || tok === '--goto' ? 'goto' : 'jump';
-      if (TARGET_OPTIONS[name] === undefined && !declared.has(name)) {
-        throw new Error(`unsupported target ${name} (not a target the evaluator knows, nor a chain of table ${table})`);
-      }
       target = compileTarget(family, name, opts, isJump);
       continue;
     }

@@ -4,7 +4,7 @@
  * cell is evaluated (fresh state, then "exhausted" state to see what a rate
  * limit or recent list can take away).
  */
-import { bitsOf, formatCidr, lastOf, rangeToCidrs } from './address';
+import { bitsOf, formatCidr, lastOf, parseCidr, rangeToCidrs } from './address';
 import { Engine, EngineState, EngineVerdict } from './engine';
 import { ParsedRule } from './parse';
 import { Action, ConnState, PacketProps, Reach, ReachabilityEntry, ReachabilityReport } from './types';
@@ -46,7 +46,7 @@ function allRules(engine: Engine): ParsedRule[] {
 }
 
 /** Every cell of the host's reachability (new packets to the host). */
-export function cells(engine: Engine): Cell[] {
+export function cells(engine: Engine, extra: { sources?: readonly string[]; ports?: ReadonlyArray<[number, number]>; ifaces?: readonly string[] } = {}): Cell[] {
   const family = engine.rules.family;
   const bits = bitsOf(family);
   const rules = allRules(engine);
@@ -72,6 +72,16 @@ export function cells(engine: Engine): Cell[] {
     }
     if (r.inIface) ifaces.add(r.inIface.name);
   }
+  for (const cidr of extra.sources ?? []) {
+    const c = parseCidr(family, cidr);
+    cuts.add(c.base);
+    if (lastOf(bits, c) < top) cuts.add(lastOf(bits, c) + 1n);
+  }
+  for (const [lo, hi] of extra.ports ?? []) {
+    portCuts.add(Math.max(1, lo));
+    if (hi < 65535) portCuts.add(hi + 1);
+  }
+  for (const i of extra.ifaces ?? []) ifaces.add(i);
   const srcBounds = [...cuts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const srcIntervals = srcBounds.map((lo, i) => [lo, i + 1 < srcBounds.length ? srcBounds[i + 1] - 1n : top] as [bigint, bigint]);
   const portBounds = [...portCuts].sort((a, b) => a - b);
