@@ -33,9 +33,10 @@ export class Lab {
   private readonly processes: ChildProcess[] = [];
   private vethCounter = 0;
 
-  public constructor() {
+  /** @param options.prefix namespace name prefix (default `cfw`; the verdict tests use `cfwvd`) */
+  public constructor(options: { prefix?: string } = {}) {
     labCounter += 1;
-    this.prefix = `cfw${process.pid}x${labCounter}`;
+    this.prefix = `${options.prefix ?? 'cfw'}${process.pid}x${labCounter}`;
   }
 
   /** Creates a namespace `<prefix>-<name>` with loopback up; returns its full name. */
