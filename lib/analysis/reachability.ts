@@ -4,9 +4,10 @@
  * cell is evaluated (fresh state, then "exhausted" state to see what a rate
  * limit or recent list can take away).
  */
-import { bitsOf, formatCidr, lastOf, parseCidr, rangeToCidrs } from './address';
+import { bitsOf, formatCidr, lastOf, parseCidr } from './address';
 import { Engine, EngineState, EngineVerdict } from './engine';
 import { ParsedRule } from './parse';
+import { sourcesText } from './intent';
 import { Action, ConnState, PacketProps, Reach, ReachabilityEntry, ReachabilityReport } from './types';
 import { IpFamily } from '../model/family';
 import { Protocol } from '../model/port';
@@ -115,7 +116,7 @@ export function cells(engine: Engine, extra: { sources?: readonly string[]; port
               via = [...fresh.consulted].sort();
             }
           }
-          const forwardedTo = v.forwarded && v.translatedDestination
+          const forwardedTo = v.action === Action.ACCEPT && v.forwarded && v.translatedDestination
             ? `${v.translatedDestination}${v.translatedDestinationPort !== undefined ? `:${v.translatedDestinationPort}` : ''}`
             : undefined;
           out.push({ iface, protocol: proto.name, fromPort: pLo, toPort: pHi, srcLo: sLo, srcHi: sHi, reach, via, forwardedTo, verdict: v });
@@ -128,62 +129,74 @@ export function cells(engine: Engine, extra: { sources?: readonly string[]; port
 
 const REACH_ORDER = [Reach.OPENED, Reach.GUARDED, Reach.REFUSED, Reach.SILENT];
 
-/** Folds cells into report entries: sources merged, equal port ranges and interfaces joined. */
+/** Folds cells into report entries: sources treated alike on every port first, then per port; interfaces with equal lines joined. */
 export function report(family: IpFamily, all: Cell[], title: string): ReachabilityReport {
   const bits = bitsOf(family);
   const top = (1n << BigInt(bits)) - 1n;
   type Group = { reach: Reach; via: string[]; forwardedTo?: string; ranges: Array<[bigint, bigint]> };
-  // per iface+protocol+port interval: groups of sources
-  const byPort = new Map<string, { iface: string; protocol: string; from: number; to: number; groups: Group[] }>();
-  for (const c of all) {
-    const k = `${c.iface}\u0000${c.protocol}\u0000${c.fromPort}`;
-    let e = byPort.get(k);
-    if (!e) { e = { iface: c.iface, protocol: c.protocol, from: c.fromPort, to: c.toPort, groups: [] }; byPort.set(k, e); }
-    const gk = (g: Group) => `${g.reach}|${g.via.join(',')}|${g.forwardedTo ?? ''}`;
-    const key = gk({ reach: c.reach, via: c.via, forwardedTo: c.forwardedTo, ranges: [] });
-    let g = e.groups.find((x) => gk(x) === key);
-    if (!g) { g = { reach: c.reach, via: c.via, forwardedTo: c.forwardedTo, ranges: [] }; e.groups.push(g); }
-    const last = g.ranges[g.ranges.length - 1];
-    if (last && last[1] + 1n === c.srcLo) last[1] = c.srcHi;
-    else g.ranges.push([c.srcLo, c.srcHi]);
-  }
-  const sig = (groups: Group[]) => JSON.stringify(groups.map((g) => [g.reach, g.via, g.forwardedTo ?? '', g.ranges.map(([a, b]) => `${a}-${b}`)]).sort());
-  // merge adjacent port intervals with the same groups
-  const merged: Array<{ iface: string; protocol: string; from: number; to: number; groups: Group[] }> = [];
-  for (const e of byPort.values()) {
-    const prev = merged[merged.length - 1];
-    if (prev && prev.iface === e.iface && prev.protocol === e.protocol && prev.to + 1 === e.from && sig(prev.groups) === sig(e.groups)) prev.to = e.to;
-    else merged.push({ ...e });
-  }
-  const sourcesText = (ranges: Array<[bigint, bigint]>): string[] => {
-    const direct = ranges.flatMap(([a, b]) => rangeToCidrs(family, a, b));
-    if (ranges.length === 1 && ranges[0][0] === 0n && ranges[0][1] === top) return ['any'];
-    const comp: Array<[bigint, bigint]> = [];
-    let cur = 0n;
-    for (const [a, b] of ranges) {
-      if (a > cur) comp.push([cur, a - 1n]);
-      cur = b + 1n;
-    }
-    if (cur <= top) comp.push([cur, top]);
-    const compCidrs = comp.flatMap(([a, b]) => rangeToCidrs(family, a, b));
-    return compCidrs.length < direct.length ? ['any', 'except', ...compCidrs] : direct;
-  };
+  const valueKey = (c: { reach: Reach; via: string[]; forwardedTo?: string }) => `${c.reach}|${c.via.join(',')}|${c.forwardedTo ?? ''}`;
   const rows: ReachabilityEntry[] = [];
-  for (const e of merged) {
-    for (const g of [...e.groups].sort((a, b) => REACH_ORDER.indexOf(a.reach) - REACH_ORDER.indexOf(b.reach) || (a.forwardedTo ?? '').localeCompare(b.forwardedTo ?? ''))) {
-      rows.push({
-        interfaces: [e.iface],
-        protocol: e.protocol,
-        ports: e.protocol === 'tcp' || e.protocol === 'udp' ? (e.from === e.to ? `${e.from}` : `${e.from}-${e.to}`) : '-',
-        reach: g.reach,
-        sources: sourcesText(g.ranges),
-        via: g.via,
-        forwardedTo: g.forwardedTo,
-      });
+  const ifaceNames = [...new Set(all.map((c) => c.iface))];
+  for (const iface of ifaceNames) {
+    const mine = all.filter((c) => c.iface === iface);
+    // sources treated the same way by every protocol and port
+    const perSource = new Map<bigint, Set<string>>();
+    for (const c of mine) {
+      let set = perSource.get(c.srcLo);
+      if (!set) { set = new Set(); perSource.set(c.srcLo, set); }
+      set.add(valueKey(c));
+    }
+    const uniform = new Set<bigint>([...perSource].filter(([, v]) => v.size === 1).map(([k]) => k));
+    const uniformRanges: Array<[bigint, bigint]> = [];
+    const everything = new Map<string, Group>();
+    const seen = new Set<bigint>();
+    for (const c of mine) {
+      if (!uniform.has(c.srcLo) || seen.has(c.srcLo)) continue;
+      seen.add(c.srcLo);
+      uniformRanges.push([c.srcLo, c.srcHi]);
+      const k = valueKey(c);
+      let g = everything.get(k);
+      if (!g) { g = { reach: c.reach, via: c.via, forwardedTo: c.forwardedTo, ranges: [] }; everything.set(k, g); }
+      g.ranges.push([c.srcLo, c.srcHi]);
+    }
+    for (const g of everything.values()) {
+      rows.push({ interfaces: [iface], protocol: 'all', ports: '-', reach: g.reach, sources: sourcesOf(family, merge(g.ranges), top, []), via: g.via, forwardedTo: g.forwardedTo });
+    }
+    // the rest, per protocol and port range
+    const byPort = new Map<string, { protocol: string; from: number; to: number; groups: Map<string, Group> }>();
+    for (const c of mine) {
+      if (uniform.has(c.srcLo)) continue;
+      const k = `${c.protocol}\u0000${c.fromPort}`;
+      let e = byPort.get(k);
+      if (!e) { e = { protocol: c.protocol, from: c.fromPort, to: c.toPort, groups: new Map() }; byPort.set(k, e); }
+      const gk = valueKey(c);
+      let g = e.groups.get(gk);
+      if (!g) { g = { reach: c.reach, via: c.via, forwardedTo: c.forwardedTo, ranges: [] }; e.groups.set(gk, g); }
+      g.ranges.push([c.srcLo, c.srcHi]);
+    }
+    const sig = (groups: Map<string, Group>) => JSON.stringify([...groups].map(([k, g]) => [k, merge(g.ranges).map(([a, b]) => `${a}-${b}`)]).sort());
+    const merged: Array<{ protocol: string; from: number; to: number; groups: Map<string, Group> }> = [];
+    for (const e of byPort.values()) {
+      const prev = merged[merged.length - 1];
+      if (prev && prev.protocol === e.protocol && prev.to + 1 === e.from && sig(prev.groups) === sig(e.groups)) prev.to = e.to;
+      else merged.push({ ...e });
+    }
+    for (const e of merged) {
+      for (const g of e.groups.values()) {
+        rows.push({
+          interfaces: [iface],
+          protocol: e.protocol,
+          ports: e.protocol === 'tcp' || e.protocol === 'udp' ? (e.from === e.to ? `${e.from}` : `${e.from}-${e.to}`) : '-',
+          reach: g.reach,
+          sources: sourcesOf(family, merge(g.ranges), top, uniformRanges),
+          via: g.via,
+          forwardedTo: g.forwardedTo,
+        });
+      }
     }
   }
   // join interfaces with identical lines
-  const protoOrder = ['tcp', 'udp', 'icmp', 'ipv6-icmp', 'other'];
+  const protoOrder = ['all', 'tcp', 'udp', 'icmp', 'ipv6-icmp', 'other'];
   const joined = new Map<string, ReachabilityEntry>();
   for (const r of rows) {
     const k = JSON.stringify([r.protocol, r.ports, r.reach, r.sources, r.via, r.forwardedTo ?? '']);
@@ -191,18 +204,21 @@ export function report(family: IpFamily, all: Cell[], title: string): Reachabili
     if (prev) prev.interfaces.push(...r.interfaces);
     else joined.set(k, { ...r, interfaces: [...r.interfaces] });
   }
+  const ifaceOrder = (xs: string[]) => xs.map((x) => (x === OTHER_IFACE ? '~' : x)).join(',');
   const entries = [...joined.values()].sort((a, b) =>
     protoOrder.indexOf(a.protocol) - protoOrder.indexOf(b.protocol)
     || portStart(a.ports) - portStart(b.ports)
-    || cmp(a.interfaces.join(','), b.interfaces.join(','))
-    || REACH_ORDER.indexOf(a.reach) - REACH_ORDER.indexOf(b.reach));
+    || cmp(ifaceOrder(a.interfaces), ifaceOrder(b.interfaces))
+    || REACH_ORDER.indexOf(a.reach) - REACH_ORDER.indexOf(b.reach)
+    || cmp(a.forwardedTo ?? '', b.forwardedTo ?? ''));
   const lines = [
     `# ${title}`,
-    '# new connections and packets to the host, by protocol, port and arrival interface (* = any other interface)',
+    '# new connections and packets to the host, by protocol, port and arrival interface (* = any interface not named)',
     '# opened: accepted | guarded: accepted until a rate limit or recent list trips | refused: answered with RST / ICMP error | silent: dropped',
+    '# "all" lines cover sources treated alike on every port; port lines leave those sources out',
   ];
   for (const r of entries) {
-    const what = `${r.protocol} ${r.ports === '-' ? (r.protocol === 'other' ? 'protocols' : 'echo-request') : r.ports}`;
+    const what = r.protocol === 'all' ? 'all' : `${r.protocol} ${r.ports === '-' ? (r.protocol === 'other' ? 'protocols' : 'echo-request') : r.ports}`;
     const extra = [
       ...(r.forwardedTo ? [`-> ${r.forwardedTo}`] : []),
       ...(r.via.length ? [`(via ${r.via.join(', ')})`] : []),
@@ -210,6 +226,38 @@ export function report(family: IpFamily, all: Cell[], title: string): Reachabili
     lines.push([pad(what, 18), pad(`on ${r.interfaces.join(',')}`, 16), pad(r.reach, 8), `from ${r.sources.join(' ')}`, ...extra].join(' ').trimEnd());
   }
   return { family, entries, text: lines.join('\n') + '\n' };
+}
+
+function merge(rs: Array<[bigint, bigint]>): Array<[bigint, bigint]> {
+  const sorted = [...rs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const out: Array<[bigint, bigint]> = [];
+  for (const [a, b] of sorted) {
+    const last = out[out.length - 1];
+    if (last && a <= last[1] + 1n) { if (b > last[1]) last[1] = b; } else out.push([a, b]);
+  }
+  return out;
+}
+
+/**
+ * Sources as the shortest text: CIDRs, `any`, or `any except ...`; gaps made
+ * only of `dontCare` ranges (covered by an "all" line) are bridged.
+ */
+function sourcesOf(family: IpFamily, ranges: Array<[bigint, bigint]>, top: bigint, dontCare: Array<[bigint, bigint]>): string[] {
+  const care = merge(dontCare);
+  const bridged: Array<[bigint, bigint]> = [];
+  const isDontCare = (a: bigint, b: bigint) => care.some(([x, y]) => x <= a && y >= b);
+  for (const r of ranges) {
+    const last = bridged[bridged.length - 1];
+    if (last && isDontCare(last[1] + 1n, r[0] - 1n)) last[1] = r[1];
+    else bridged.push([r[0], r[1]]);
+  }
+  // extend to the edges over don't-care ranges, too
+  if (bridged.length) {
+    if (bridged[0][0] > 0n && isDontCare(0n, bridged[0][0] - 1n)) bridged[0][0] = 0n;
+    const l = bridged[bridged.length - 1];
+    if (l[1] < top && isDontCare(l[1] + 1n, top)) l[1] = top;
+  }
+  return sourcesText(family, bridged, top);
 }
 
 function portStart(p: string): number {
