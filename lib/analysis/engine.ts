@@ -44,10 +44,42 @@ export class EngineState {
   /** Names of stateful matches that were consulted (for the reachability report). */
   public readonly consulted = new Set<string>();
   /**
+   * Seconds of clock uncertainty (the kernel counts time in jiffies): a rate
+   * or window decision that would differ within `slack` sets `ambiguous`.
+   */
+  public slack = 0;
+  /** Set when a decision of the last packet was within `slack` of its boundary. */
+  public ambiguous = false;
+  /** Take the other branch of decisions within `slack` (to follow a kernel that did). */
+  public flip = false;
+
+  /**
    * @param exhausted evaluate as if every recent check matched and every rate were used up
    */
   public constructor(public readonly exhausted = false) {}
+
+  /** A deep copy (recent stamps, buckets). */
+  public clone(): EngineState {
+    const c = new EngineState(this.exhausted);
+    for (const [k, t] of this.recent) c.recent.set(k, new Map([...t].map(([a, e]) => [a, { stamps: [...e.stamps], index: e.index, ttl: e.ttl }])));
+    for (const [k, b] of this.limits) c.limits.set(k, { ...b });
+    for (const [k, t] of this.hashlimits) c.hashlimits.set(k, new Map([...t].map(([a, b]) => [a, { ...b }])));
+    c.slack = this.slack;
+    return c;
+  }
+
+  /** Replaces this state's content with `other`'s. */
+  public restore(other: EngineState): void {
+    for (const m of [this.recent, this.limits, this.hashlimits] as Array<Map<string, unknown>>) m.clear();
+    const c = other.clone();
+    for (const [k, v] of c.recent) this.recent.set(k, v);
+    for (const [k, v] of c.limits) this.limits.set(k, v);
+    for (const [k, v] of c.hashlimits) this.hashlimits.set(k, v);
+  }
 }
+
+/** Hashlimit's garbage collector runs once a second: an idle entry lives up to that much past its expiry. */
+const HASHLIMIT_GC_SECONDS = 1;
 
 /** A rule or policy that counted a packet: index 0 is the chain's policy. */
 export interface Hit {
@@ -274,7 +306,7 @@ export class Engine {
       case 'limit': {
         state.consulted.add(`limit ${m.perSecond >= 1 ? `${m.perSecond}/sec` : `${Math.round(m.perSecond * 60)}/min`}`);
         if (state.exhausted) return m.neg;
-        const ok = take(state.limits, m.id, at, m.perSecond, m.burst, Infinity);
+        const ok = take(state.limits, m.id, at, m.perSecond, m.burst, Infinity, state);
         return ok !== m.neg;
       }
       case 'hashlimit': {
@@ -289,7 +321,7 @@ export class Engine {
           if (mode === 'srcport') key.push(String(p.sport));
           if (mode === 'dstport') key.push(String(p.dport ?? 0));
         }
-        const ok = take(table, key.join('|'), at, m.perSecond, m.burst, m.expireMs / 1000);
+        const ok = take(table, key.join('|'), at, m.perSecond, m.burst, m.expireMs / 1000, state);
         return m.above ? !ok : ok;
       }
     }
@@ -322,6 +354,10 @@ export class Engine {
         if (s < since - 1e-9) continue;
         hits++;
         if (!m.hitcount || hits >= m.hitcount) { ret = !ret; break; }
+      }
+      if (state.slack > 0 && e.stamps.some((x) => Math.abs(x - since) <= state.slack)) {
+        state.ambiguous = true;
+        if (state.flip) ret = !ret;
       }
       if (m.reap && m.seconds) e.stamps = e.stamps.filter((s) => s >= since - 1e-9);
     }
@@ -394,10 +430,20 @@ function inPorts(t: PortTest, port: number): boolean {
   return t.ranges.some(([lo, hi]) => port >= lo && port <= hi);
 }
 
-/** A token bucket: full (`burst`) on first use, refilled at `rate`/s; an idle entry older than `expire` s starts over. */
-function take(buckets: Map<string, Bucket>, key: string, at: number, rate: number, burst: number, expire: number): boolean {
+/**
+ * A token bucket: full (`burst`) on first use, refilled at `rate`/s; an idle
+ * entry older than `expire` s starts over. Decisions within `state.slack` of
+ * a boundary mark the packet ambiguous (and flip with `state.flip`).
+ */
+function take(buckets: Map<string, Bucket>, key: string, at: number, rate: number, burst: number, expire: number, state: EngineState): boolean {
   let b = buckets.get(key);
-  if (!b || at - b.last >= expire) {
+  const slack = state.slack;
+  let expired = !b || at - b.last >= expire;
+  if (b && slack > 0 && Number.isFinite(expire) && at - b.last >= expire - slack && at - b.last <= expire + HASHLIMIT_GC_SECONDS + slack) {
+    state.ambiguous = true;
+    if (state.flip) expired = !expired;
+  }
+  if (!b || expired) {
     b = { credit: burst, prev: at, last: at };
     buckets.set(key, b);
   } else {
@@ -405,8 +451,13 @@ function take(buckets: Map<string, Bucket>, key: string, at: number, rate: numbe
     b.prev = at;
     b.last = at;
   }
-  if (b.credit >= 1 - 1e-9) {
-    b.credit -= 1;
+  let ok = b.credit >= 1 - 1e-9;
+  if (slack > 0 && b.credit < burst && Math.abs(b.credit - 1) <= slack * rate + 1e-9) {
+    state.ambiguous = true;
+    if (state.flip) ok = !ok;
+  }
+  if (ok) {
+    b.credit = Math.max(0, b.credit - 1);
     return true;
   }
   return false;
