@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise */ // address, mask and TCP-flag arithmetic
 /** Addresses as big integers, for matching and partitioning. */
 import * as ipaddr from 'ipaddr.js';
 import { IpFamily } from '../model/family';
@@ -34,8 +35,7 @@ export function parseCidr(family: IpFamily, text: string): Cidr {
   const bits = bitsOf(family);
   let prefix = bits;
   if (len !== undefined) {
-    if (/^\d+$/.test(len)) prefix = Number(len);
-    else {
+    if (/^\d+$/.test(len)) {prefix = Number(len);} else {
       const m = parseAddress(family, len, 'netmask');
       prefix = m.toString(2).replace(/0+$/, '').length;
       if (m !== maskOf(bits, prefix)) throw new Error(`netmask ${len} is not contiguous`);

@@ -47,7 +47,14 @@ export function declaredIntent(spec: HostFirewallSpec, family: IpFamily): Declar
     } else if (part instanceof NatGatewayContribution && family === IpFamily.V4) {
       const s = specOf<NatGatewaySpec>(part);
       for (const f of s.forwards) {
-        forwards.push({ protocol: f.port.protocol, fromPort: f.port.fromPort, toPort: f.port.toPort, wan: s.wan, spoofed: s.lans.map((l) => l.cidr.cidr), owner: s.path });
+        forwards.push({
+          protocol: f.port.protocol,
+          fromPort: f.port.fromPort,
+          toPort: f.port.toPort,
+          wan: s.wan,
+          spoofed: s.lans.map((l) => l.cidr.cidr),
+          owner: s.path,
+        });
       }
     }
   }

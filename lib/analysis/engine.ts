@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise */ // address, mask and TCP-flag arithmetic
 /**
  * The packet walk of the kernel over a parsed ruleset: raw PREROUTING →
  * mangle PREROUTING → nat PREROUTING (DNAT, NEW only) → routing → mangle /
@@ -58,24 +59,37 @@ export class EngineState {
    */
   public constructor(public readonly exhausted = false) {}
 
-  /** A deep copy (recent stamps, buckets). */
-  public clone(): EngineState {
-    const c = new EngineState(this.exhausted);
-    for (const [k, t] of this.recent) c.recent.set(k, new Map([...t].map(([a, e]) => [a, { stamps: [...e.stamps], index: e.index, ttl: e.ttl }])));
-    for (const [k, b] of this.limits) c.limits.set(k, { ...b });
-    for (const [k, t] of this.hashlimits) c.hashlimits.set(k, new Map([...t].map(([a, b]) => [a, { ...b }])));
-    c.slack = this.slack;
-    return c;
+  private journal: Array<[Map<string, unknown>, Map<string, unknown>]> | undefined;
+
+  /** Starts recording what the next packet changes, so that `rollback()` can undo it. */
+  public begin(): void {
+    this.journal = [];
   }
 
-  /** Replaces this state's content with `other`'s. */
-  public restore(other: EngineState): void {
-    for (const m of [this.recent, this.limits, this.hashlimits] as Array<Map<string, unknown>>) m.clear();
-    const c = other.clone();
-    for (const [k, v] of c.recent) this.recent.set(k, v);
-    for (const [k, v] of c.limits) this.limits.set(k, v);
-    for (const [k, v] of c.hashlimits) this.hashlimits.set(k, v);
+  /** Called before a map of this state changes: keeps a copy for `rollback()`. */
+  public touch(m: Map<string, unknown>): void {
+    if (!this.journal || this.journal.some(([x]) => x === m)) return;
+    this.journal.push([m, new Map([...m].map(([k, v]) => [k, copyValue(v)]))]);
   }
+
+  /** Undoes every change since `begin()`. */
+  public rollback(): void {
+    for (const [m, copy] of (this.journal ?? []).reverse()) {
+      m.clear();
+      for (const [k, v] of copy) m.set(k, v);
+    }
+    this.journal = [];
+  }
+}
+
+function copyValue(v: unknown): unknown {
+  if (v instanceof Map) return new Map([...v].map(([k, x]) => [k, copyValue(x)]));
+  if (v && typeof v === 'object') {
+    const o = { ...(v as Record<string, unknown>) };
+    if (Array.isArray(o.stamps)) o.stamps = [...o.stamps];
+    return o;
+  }
+  return v;
 }
 
 /** Hashlimit's garbage collector runs once a second: an idle entry lives up to that much past its expiry. */
@@ -158,7 +172,8 @@ export class Engine {
     return this.result({ action: Action.ACCEPT }, trace, hits, forwarded, p.outIface, nat, p);
   }
 
-  private result(r: { action: Action; rejectWith?: string }, trace: string[], hits: Hit[], forwarded: boolean, outIface: string | undefined, nat: { dst?: bigint; dport?: number; src?: string }, p: Pkt): EngineVerdict {
+  private result(r: { action: Action; rejectWith?: string }, trace: string[], hits: Hit[], forwarded: boolean,
+    outIface: string | undefined, nat: { dst?: bigint; dport?: number; src?: string }, p: Pkt): EngineVerdict {
     return {
       action: r.action,
       rejectWith: r.rejectWith,
@@ -180,7 +195,8 @@ export class Engine {
     return best?.iface;
   }
 
-  private walkBuiltin(table: string, chain: ParsedChain, p: Pkt, at: number, state: EngineState, trace: string[], hits: Hit[], nat: { dst?: bigint; dport?: number; src?: string }): Flow {
+  private walkBuiltin(table: string, chain: ParsedChain, p: Pkt, at: number, state: EngineState, trace: string[], hits: Hit[],
+    nat: { dst?: bigint; dport?: number; src?: string }): Flow {
     const r = this.walk(table, chain, p, at, state, trace, hits, nat, 0);
     if (r.kind === 'final' || r.kind === 'accept') return r.kind === 'accept' ? { kind: 'continue' } : r;
     const policy = chain.policy ?? 'ACCEPT';
@@ -191,7 +207,8 @@ export class Engine {
   }
 
   /** Walks a chain: `accept` ends this table, `final` ends the packet, `return` goes back (or to the policy). */
-  private walk(table: string, chain: ParsedChain, p: Pkt, at: number, state: EngineState, trace: string[], hits: Hit[], nat: { dst?: bigint; dport?: number; src?: string }, depth: number): Flow {
+  private walk(table: string, chain: ParsedChain, p: Pkt, at: number, state: EngineState, trace: string[], hits: Hit[],
+    nat: { dst?: bigint; dport?: number; src?: string }, depth: number): Flow {
     if (depth > 64) throw new Error(`${table} ${chain.name}: jumps nest deeper than 64 (a loop?)`);
     const chains = this.rules.tables.get(table)!.chains;
     for (const rule of chain.rules) {
@@ -306,6 +323,7 @@ export class Engine {
       case 'limit': {
         state.consulted.add(`limit ${m.perSecond >= 1 ? `${m.perSecond}/sec` : `${Math.round(m.perSecond * 60)}/min`}`);
         if (state.exhausted) return m.neg;
+        state.touch(state.limits);
         const ok = take(state.limits, m.id, at, m.perSecond, m.burst, Infinity, state);
         return ok !== m.neg;
       }
@@ -313,7 +331,8 @@ export class Engine {
         state.consulted.add(m.name);
         if (state.exhausted) return m.above;
         let table = state.hashlimits.get(m.name);
-        if (!table) { table = new Map(); state.hashlimits.set(m.name, table); }
+        if (!table) { state.touch(state.hashlimits); table = new Map(); state.hashlimits.set(m.name, table); }
+        state.touch(table);
         const key: string[] = [];
         for (const mode of m.mode) {
           if (mode === 'srcip') key.push((p.src & maskOf(this.bits, m.srcPrefix ?? this.bits)).toString(16));
@@ -331,7 +350,8 @@ export class Engine {
     state.consulted.add(m.name);
     if (state.exhausted && m.op !== 'set') return !m.neg;
     let table = state.recent.get(m.name);
-    if (!table) { table = new Map(); state.recent.set(m.name, table); }
+    if (!table) { state.touch(state.recent); table = new Map(); state.recent.set(m.name, table); }
+    state.touch(table);
     const addr = (m.rdest ? this.need(p.dst, rule, 'destination') : p.src) & m.mask;
     const key = addr.toString(16);
     let ret = m.neg;
@@ -343,8 +363,7 @@ export class Engine {
       table.set(key, { stamps: [at], index: 1, ttl: p.ttl });
       return !ret;
     }
-    if (m.op === 'set') ret = !ret;
-    else if (m.op === 'remove') {
+    if (m.op === 'set') {ret = !ret;} else if (m.op === 'remove') {
       table.delete(key);
       return !ret;
     } else {

@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise */ // address, mask and TCP-flag arithmetic
 /**
  * The library's own net: what a program declared (openings with their sources
  * and interfaces, trusted interfaces, guards, blocks, bogon filters, NAT
@@ -63,7 +64,8 @@ function declared(intent: DeclaredIntent, c: Cell, ifaceName: string): { ok: boo
     return { ok: false, by: [] };
   }
   if (c.protocol !== 'tcp' && c.protocol !== 'udp') return { ok: false, by: [] };
-  const covers = (o: { protocol: string; fromPort: number; toPort: number }) => o.protocol === c.protocol && o.fromPort <= c.fromPort && o.toPort >= c.toPort;
+  const covers = (o: { protocol: string; fromPort: number; toPort: number }) =>
+    o.protocol === c.protocol && o.fromPort <= c.fromPort && o.toPort >= c.toPort;
   const fwd = intent.forwards.find((f) => covers(f) && f.wan === ifaceName);
   if (fwd) return { ok: !fwd.spoofed.some(inside), by: [fwd.owner] };
   const openings = intent.openings.filter(covers);
@@ -80,7 +82,16 @@ function declared(intent: DeclaredIntent, c: Cell, ifaceName: string): { ok: boo
  */
 export function checkIntent(engine: Engine, intent: DeclaredIntent, owners: ReadonlyMap<string, readonly string[]> = new Map()): IntentProblem[] {
   const fam = intent.family;
-  type Acc = { head: string; tail: string; lines: string[]; parts: Set<string>; srcs: Array<[bigint, bigint]>; ports: Array<[number, number]>; protocol: string };
+  type Acc = {
+    head: string;
+    tail: string;
+    lines: string[];
+    parts: Set<string>;
+    srcs: Array<[bigint, bigint]>;
+    ports: Array<[number,
+      number]>;
+    protocol: string;
+  };
   const problems = new Map<string, Acc>();
   const extra = {
     sources: [
@@ -133,7 +144,7 @@ function mergeRanges(rs: Array<[bigint, bigint]>): Array<[bigint, bigint]> {
   const out: Array<[bigint, bigint]> = [];
   for (const [a, b] of sorted) {
     const last = out[out.length - 1];
-    if (last && a <= last[1] + 1n) { if (b > last[1]) last[1] = b; } else out.push([a, b]);
+    if (last && a <= last[1] + 1n) { if (b > last[1]) last[1] = b; } else {out.push([a, b]);}
   }
   return out;
 }

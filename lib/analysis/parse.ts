@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise */ // address, mask and TCP-flag arithmetic
 /**
  * A parser of iptables-save text (as this library renders it, and as a host's
  * `iptables-save [-c]` prints it) into tables, chains and typed rules. Every
@@ -117,16 +118,44 @@ export function parseTcpFlags(text: string): number {
 }
 
 const ICMP_NAMES: Record<string, [number, number?]> = {
-  'any': [-1], 'echo-reply': [0], 'destination-unreachable': [3], 'network-unreachable': [3, 0], 'host-unreachable': [3, 1],
-  'protocol-unreachable': [3, 2], 'port-unreachable': [3, 3], 'fragmentation-needed': [3, 4], 'source-quench': [4], 'redirect': [5],
-  'echo-request': [8], 'router-advertisement': [9], 'router-solicitation': [10], 'time-exceeded': [11], 'ttl-exceeded': [11, 0],
-  'parameter-problem': [12], 'timestamp-request': [13], 'timestamp-reply': [14],
+  'any': [-1],
+  'echo-reply': [0],
+  'destination-unreachable': [3],
+  'network-unreachable': [3, 0],
+  'host-unreachable': [3, 1],
+  'protocol-unreachable': [3, 2],
+  'port-unreachable': [3, 3],
+  'fragmentation-needed': [3, 4],
+  'source-quench': [4],
+  'redirect': [5],
+  'echo-request': [8],
+  'router-advertisement': [9],
+  'router-solicitation': [10],
+  'time-exceeded': [11],
+  'ttl-exceeded': [11, 0],
+  'parameter-problem': [12],
+  'timestamp-request': [13],
+  'timestamp-reply': [14],
 };
 const ICMP6_NAMES: Record<string, [number, number?]> = {
-  'destination-unreachable': [1], 'no-route': [1, 0], 'communication-prohibited': [1, 1], 'address-unreachable': [1, 3], 'port-unreachable': [1, 4],
-  'packet-too-big': [2], 'time-exceeded': [3], 'ttl-exceeded': [3], 'parameter-problem': [4], 'echo-request': [128], 'echo-reply': [129],
-  'router-solicitation': [133], 'router-advertisement': [134], 'neighbour-solicitation': [135], 'neighbor-solicitation': [135],
-  'neighbour-advertisement': [136], 'neighbor-advertisement': [136], 'redirect': [137],
+  'destination-unreachable': [1],
+  'no-route': [1, 0],
+  'communication-prohibited': [1, 1],
+  'address-unreachable': [1, 3],
+  'port-unreachable': [1, 4],
+  'packet-too-big': [2],
+  'time-exceeded': [3],
+  'ttl-exceeded': [3],
+  'parameter-problem': [4],
+  'echo-request': [128],
+  'echo-reply': [129],
+  'router-solicitation': [133],
+  'router-advertisement': [134],
+  'neighbour-solicitation': [135],
+  'neighbor-solicitation': [135],
+  'neighbour-advertisement': [136],
+  'neighbor-advertisement': [136],
+  'redirect': [137],
 };
 
 /** Option arities per match module; anything not listed is refused by name. */
@@ -139,14 +168,33 @@ const MATCH_OPTIONS: Record<string, Record<string, number>> = {
   icmp6: { '--icmpv6-type': 1 },
   multiport: { '--dports': 1, '--destination-ports': 1, '--sports': 1, '--source-ports': 1, '--ports': 1 },
   recent: {
-    '--set': 0, '--rcheck': 0, '--update': 0, '--remove': 0, '--seconds': 1, '--reap': 0, '--hitcount': 1, '--rttl': 0,
-    '--name': 1, '--mask': 1, '--rsource': 0, '--rdest': 0,
+    '--set': 0,
+    '--rcheck': 0,
+    '--update': 0,
+    '--remove': 0,
+    '--seconds': 1,
+    '--reap': 0,
+    '--hitcount': 1,
+    '--rttl': 0,
+    '--name': 1,
+    '--mask': 1,
+    '--rsource': 0,
+    '--rdest': 0,
   },
   limit: { '--limit': 1, '--limit-burst': 1 },
   hashlimit: {
-    '--hashlimit-upto': 1, '--hashlimit-above': 1, '--hashlimit': 1, '--hashlimit-burst': 1, '--hashlimit-mode': 1, '--hashlimit-name': 1,
-    '--hashlimit-srcmask': 1, '--hashlimit-dstmask': 1, '--hashlimit-htable-size': 1, '--hashlimit-htable-max': 1,
-    '--hashlimit-htable-expire': 1, '--hashlimit-htable-gcinterval': 1,
+    '--hashlimit-upto': 1,
+    '--hashlimit-above': 1,
+    '--hashlimit': 1,
+    '--hashlimit-burst': 1,
+    '--hashlimit-mode': 1,
+    '--hashlimit-name': 1,
+    '--hashlimit-srcmask': 1,
+    '--hashlimit-dstmask': 1,
+    '--hashlimit-htable-size': 1,
+    '--hashlimit-htable-max': 1,
+    '--hashlimit-htable-expire': 1,
+    '--hashlimit-htable-gcinterval': 1,
   },
   hl: { '--hl-eq': 1, '--hl-lt': 1, '--hl-gt': 1 },
   ttl: { '--ttl-eq': 1, '--ttl-lt': 1, '--ttl-gt': 1 },
@@ -156,7 +204,9 @@ const MATCH_OPTIONS: Record<string, Record<string, number>> = {
 };
 
 const TARGET_OPTIONS: Record<string, Record<string, number>> = {
-  ACCEPT: {}, DROP: {}, RETURN: {},
+  ACCEPT: {},
+  DROP: {},
+  RETURN: {},
   REJECT: { '--reject-with': 1 },
   LOG: { '--log-prefix': 1, '--log-level': 1, '--log-tcp-sequence': 0, '--log-tcp-options': 0, '--log-ip-options': 0, '--log-uid': 0, '--log-macdecode': 0 },
   NFLOG: { '--nflog-group': 1, '--nflog-prefix': 1, '--nflog-range': 1, '--nflog-size': 1, '--nflog-threshold': 1 },
@@ -275,21 +325,30 @@ function compileMatch(family: IpFamily, module: string, opts: Opt[], ruleId: str
       }) as Match);
     case 'recent': {
       const ops = (['set', 'rcheck', 'update', 'remove'] as const).filter((x) => has(`--${x}`));
-      if (ops.length !== 1) throw new Error(`-m recent needs exactly one of --set, --rcheck, --update, --remove`);
+      if (ops.length !== 1) throw new Error('-m recent needs exactly one of --set, --rcheck, --update, --remove');
       const neg = opts.some((o) => o.neg && ['--set', '--rcheck', '--update', '--remove'].includes(o.name));
       const mask = one('--mask') ? parseAddress(family, one('--mask')!.values[0], 'recent mask') : (family === IpFamily.V4 ? 0xffffffffn : (1n << 128n) - 1n);
       return [{
-        kind: 'recent', neg, op: ops[0], name: one('--name')?.values[0] ?? 'DEFAULT',
+        kind: 'recent',
+        neg,
+        op: ops[0],
+        name: one('--name')?.values[0] ?? 'DEFAULT',
         seconds: one('--seconds') ? Number(one('--seconds')!.values[0]) : undefined,
         hitcount: one('--hitcount') ? Number(one('--hitcount')!.values[0]) : undefined,
-        rttl: has('--rttl'), mask, rdest: has('--rdest'), reap: has('--reap'),
+        rttl: has('--rttl'),
+        mask,
+        rdest: has('--rdest'),
+        reap: has('--reap'),
       }];
     }
     case 'limit': {
       const neg = opts.some((o) => o.neg);
       return [{
-        kind: 'limit', neg, perSecond: rateOf(one('--limit')?.values[0] ?? '3/hour', '--limit'),
-        burst: Number(one('--limit-burst')?.values[0] ?? 5), id: ruleId,
+        kind: 'limit',
+        neg,
+        perSecond: rateOf(one('--limit')?.values[0] ?? '3/hour', '--limit'),
+        burst: Number(one('--limit-burst')?.values[0] ?? 5),
+        id: ruleId,
       }];
     }
     case 'hashlimit': {
@@ -302,8 +361,12 @@ function compileMatch(family: IpFamily, module: string, opts: Opt[], ruleId: str
       const mode = (one('--hashlimit-mode')?.values[0] ?? '').split(',').filter(Boolean);
       for (const m of mode) if (!['srcip', 'dstip', 'srcport', 'dstport'].includes(m)) throw new Error(`--hashlimit-mode ${m} is not supported`);
       return [{
-        kind: 'hashlimit', above: !!above, perSecond: rateOf((above ?? up)!.values[0], '--hashlimit'),
-        burst: Number(one('--hashlimit-burst')?.values[0] ?? 5), name, mode,
+        kind: 'hashlimit',
+        above: !!above,
+        perSecond: rateOf((above ?? up)!.values[0], '--hashlimit'),
+        burst: Number(one('--hashlimit-burst')?.values[0] ?? 5),
+        name,
+        mode,
         srcPrefix: one('--hashlimit-srcmask') ? Number(one('--hashlimit-srcmask')!.values[0]) : undefined,
         dstPrefix: one('--hashlimit-dstmask') ? Number(one('--hashlimit-dstmask')!.values[0]) : undefined,
         expireMs: Number(one('--hashlimit-htable-expire')?.values[0] ?? 10000),
@@ -381,18 +444,24 @@ function parseRuleArgs(family: IpFamily, table: string, args: string[], index: n
     if (tok === '!') { neg = true; textArgs.push(tok); i++; continue; }
     if (tok === '-c' || tok === '--set-counters') { i += 3; continue; }
     const basic: Record<string, string> = {
-      '-s': 's', '--source': 's', '--src': 's', '-d': 'd', '--destination': 'd', '--dst': 'd',
-      '-i': 'i', '--in-interface': 'i', '-o': 'o', '--out-interface': 'o', '-p': 'p', '--protocol': 'p',
+      '-s': 's',
+      '--source': 's',
+      '--src': 's',
+      '-d': 'd',
+      '--destination': 'd',
+      '--dst': 'd',
+      '-i': 'i',
+      '--in-interface': 'i',
+      '-o': 'o',
+      '--out-interface': 'o',
+      '-p': 'p',
+      '--protocol': 'p',
     };
     if (basic[tok]) {
       const [v] = take(1, tok);
       textArgs.push(tok, v);
       const b = basic[tok];
-      if (b === 's') src = addrTest(family, neg, v);
-      else if (b === 'd') dst = addrTest(family, neg, v);
-      else if (b === 'i') inIface = { neg, name: v };
-      else if (b === 'o') outIface = { neg, name: v };
-      else {
+      if (b === 's') {src = addrTest(family, neg, v);} else if (b === 'd') {dst = addrTest(family, neg, v);} else if (b === 'i') {inIface = { neg, name: v };} else if (b === 'o') {outIface = { neg, name: v };} else {
         const lower = v.toLowerCase();
         if (lower === 'all' || lower === '0') { if (neg) throw new Error('-p ! all matches nothing'); } else {
           const num = /^\d+$/.test(lower) ? Number(lower) : PROTOCOL_NUMBERS[lower];

@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise */ // address, mask and TCP-flag arithmetic
 /**
  * Reachability, computed symbolically from the rules: sources, ports and
  * interfaces are cut at every boundary the rules mention, and one packet per
@@ -6,8 +7,8 @@
  */
 import { bitsOf, formatCidr, lastOf, parseCidr } from './address';
 import { Engine, EngineState, EngineVerdict } from './engine';
-import { ParsedRule } from './parse';
 import { sourcesText } from './intent';
+import { ParsedRule } from './parse';
 import { Action, ConnState, PacketProps, Reach, ReachabilityEntry, ReachabilityReport } from './types';
 import { IpFamily } from '../model/family';
 import { Protocol } from '../model/port';
@@ -47,7 +48,12 @@ function allRules(engine: Engine): ParsedRule[] {
 }
 
 /** Every cell of the host's reachability (new packets to the host). */
-export function cells(engine: Engine, extra: { sources?: readonly string[]; ports?: ReadonlyArray<[number, number]>; ifaces?: readonly string[] } = {}): Cell[] {
+export function cells(engine: Engine, extra: {
+  sources?: readonly string[];
+  ports?: ReadonlyArray<[number,
+    number]>;
+  ifaces?: readonly string[];
+} = {}): Cell[] {
   const family = engine.rules.family;
   const bits = bitsOf(family);
   const rules = allRules(engine);
@@ -233,7 +239,7 @@ function merge(rs: Array<[bigint, bigint]>): Array<[bigint, bigint]> {
   const out: Array<[bigint, bigint]> = [];
   for (const [a, b] of sorted) {
     const last = out[out.length - 1];
-    if (last && a <= last[1] + 1n) { if (b > last[1]) last[1] = b; } else out.push([a, b]);
+    if (last && a <= last[1] + 1n) { if (b > last[1]) last[1] = b; } else {out.push([a, b]);}
   }
   return out;
 }

@@ -4,6 +4,7 @@
  * sequences with recent / limit / hashlimit state, and refusals by name.
  */
 import { App, TerraformStack } from 'cdktf';
+import { EngineState } from '../../lib/analysis/engine';
 import {
   Action, ConnState, GuardMode, IpFamily, NatGateway, Peer, Port, PortScanTrap, Protocol, RulesetEvaluator,
   SshBruteforceGuard, StatefulHost, SynFloodGuard, TimedPacketProps,
@@ -11,7 +12,13 @@ import {
 
 const V4 = IpFamily.V4;
 const V6 = IpFamily.V6;
-const tcp = (source: string, destinationPort: number, more: object = {}) => ({ family: V4, protocol: Protocol.TCP, source, destinationPort, ...more });
+const tcp = (source: string, destinationPort: number, more: object = {}) => ({
+  family: V4,
+  protocol: Protocol.TCP,
+  source,
+  destinationPort,
+  ...more,
+});
 
 function host(props: object = {}): StatefulHost {
   return new StatefulHost(new TerraformStack(new App(), 's'), 'h', props);
@@ -163,11 +170,12 @@ describe('recent and hashlimit options the guards render', () => {
   });
 
   test('the deploy pass: a source on the cfwdeploy list is admitted for N seconds', () => {
-    const ev = RulesetEvaluator.fromText(V4, `*filter\n:INPUT DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n`
+    const ev = RulesetEvaluator.fromText(V4, '*filter\n:INPUT DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n'
       + '-A INPUT -m recent --rcheck --seconds 60 --name cfwdeploy --mask 255.255.255.255 --rsource -j ACCEPT\n'
       + '-A INPUT -p tcp -m tcp --dport 1 -m recent --set --name cfwdeploy --mask 255.255.255.255 --rsource -j DROP\nCOMMIT\n');
     const p = (at: number, port: number): TimedPacketProps => ({ at, ...tcp('198.51.100.7', port) });
-    expect(ev.simulate([p(0, 22), p(1, 1), p(2, 22), p(62, 22)]).map((v) => v.action)).toEqual([Action.DROP, Action.DROP, Action.ACCEPT, Action.DROP]);
+    expect(ev.simulate([p(0, 22), p(1, 1), p(2, 22), p(62, 22)]).map((v) => v.action)).toEqual([Action.DROP, Action.DROP, Action.ACCEPT,
+      Action.DROP]);
   });
 
   test('RETURN, goto, LOG and NFLOG: LOG does not decide', () => {
@@ -187,7 +195,13 @@ describe('recent and hashlimit options the guards render', () => {
     const ev = RulesetEvaluator.fromText(V6, '*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A PREROUTING -m rpfilter -j ACCEPT\n-A PREROUTING -j DROP\nCOMMIT\n', {
       routes: [{ cidr: '2001:db8:1::/64', iface: 'eth0' }, { cidr: '2001:db8:2::/64', iface: 'eth1' }],
     });
-    const p = (source: string, inInterface: string) => ev.evaluate({ family: V6, protocol: Protocol.UDP, source, destinationPort: 53, inInterface }).action;
+    const p = (source: string, inInterface: string) => ev.evaluate({
+      family: V6,
+      protocol: Protocol.UDP,
+      source,
+      destinationPort: 53,
+      inInterface,
+    }).action;
     expect([p('2001:db8:1::5', 'eth0'), p('2001:db8:1::5', 'eth1'), p('fe80::1', 'eth1'), p('2001:db8:9::1', 'eth0')])
       .toEqual([Action.ACCEPT, Action.DROP, Action.ACCEPT, Action.DROP]);
   });
@@ -218,5 +232,27 @@ describe('the NAT path of a NatGateway', () => {
       .toMatchObject({ action: Action.ACCEPT, forwarded: true, translatedSource: 'masquerade:ppp0' });
     expect(h.evaluate(tcp('198.51.100.7', 443, { inInterface: 'ppp0', destination: '192.168.0.9', outInterface: 'eth0' })))
       .toMatchObject({ action: Action.REJECT, rejectWith: 'icmp-host-unreachable' });
+  });
+});
+
+describe('engine state for the differential test', () => {
+  test('rollback undoes one packet; a decision within the slack is ambiguous and flips', () => {
+    const ev = RulesetEvaluator.fromText(V4, '*filter\n:INPUT DROP [0:0]\n-A INPUT -m limit --limit 10/sec --limit-burst 1 -j ACCEPT\nCOMMIT\n');
+    const state = new EngineState();
+    state.slack = 0.005;
+    const p = tcp('198.51.100.7', 22);
+    expect(ev._engine.run(p, 0, state).action).toBe(Action.ACCEPT);
+    state.begin();
+    state.ambiguous = false;
+    expect(ev._engine.run(p, 0.098, state).action).toBe(Action.DROP); // 0.98 tokens: within 5 ms of the next one
+    expect(state.ambiguous).toBe(true);
+    state.rollback();
+    state.flip = true;
+    expect(ev._engine.run(p, 0.098, state).action).toBe(Action.ACCEPT);
+    state.flip = false;
+    state.begin();
+    state.ambiguous = false;
+    expect(ev._engine.run(p, 0.3, state).action).toBe(Action.ACCEPT);
+    expect(state.ambiguous).toBe(false);
   });
 });

@@ -7,10 +7,10 @@
  */
 import { App, TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
+import { FirewallPart, IpFamily, Peer, Port, SshBruteforceGuard, StatefulHost } from '../../lib';
 import { Engine } from '../../lib/analysis/engine';
 import { checkIntent, DeclaredIntent } from '../../lib/analysis/intent';
 import { parseRuleset } from '../../lib/analysis/parse';
-import { FirewallPart, IpFamily, Peer, Port, SshBruteforceGuard, StatefulHost } from '../../lib';
 import { FirewallContribution, HostFirewallSpec } from '../../lib/model/host-firewall';
 import { Ruleset } from '../../lib/model/ruleset';
 

@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise */ // address, mask and flag arithmetic, the seeded PRNG
 /**
  * Differential test of the offline evaluator against the kernel.
  *
@@ -21,6 +22,10 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { App, TerraformStack } from 'cdktf';
 import { Lab, canUseNetns } from './lab';
+import { DeployedHostStack } from '../../examples/deployed-host/main';
+import { HardenedWebStack } from '../../examples/hardened-web/main';
+import { NatGatewayStack } from '../../examples/nat-gateway/main';
+import { SingleHostStack } from '../../examples/single-host/main';
 import {
   Action, BogonFilter, ConnState, DropLogger, GuardMode, IcmpEchoLimit, IpFamily, OutboundPolicy, Peer, Port, PortScanTrap,
   Protocol, RulesetEvaluator, SshBruteforceGuard, StatefulHost, SynFloodGuard, TimedPacketProps, ClosedPortResponse,
@@ -29,10 +34,6 @@ import { bitsOf, formatAddress, lastOf, parseAddress } from '../../lib/analysis/
 import { EngineState, EngineVerdict } from '../../lib/analysis/engine';
 import { parseRuleset } from '../../lib/analysis/parse';
 import { EvaluatorOptions, RouteProps } from '../../lib/analysis/types';
-import { DeployedHostStack } from '../../examples/deployed-host/main';
-import { HardenedWebStack } from '../../examples/hardened-web/main';
-import { NatGatewayStack } from '../../examples/nat-gateway/main';
-import { SingleHostStack } from '../../examples/single-host/main';
 
 const TOTAL = Number(process.env.CFW_DIFF_PACKETS ?? 10000);
 const SEED = Number(process.env.CFW_DIFF_SEED ?? 20261122);
@@ -201,7 +202,9 @@ const SUBJECTS: Subject[] = [
       new DropLogger(h, 'log', { prefix: 'cfwvd: ', perMinute: 30, burst: 3 });
       new IcmpEchoLimit(h, 'ping', { perSecond: 5, burst: 4 });
     }, {
-      allow: [Port.SSH, Port.HTTPS], closedPortResponse: ClosedPortResponse.DROP, trustedInterfaces: ['eth2'],
+      allow: [Port.SSH, Port.HTTPS],
+      closedPortResponse: ClosedPortResponse.DROP,
+      trustedInterfaces: ['eth2'],
       outbound: { policy: OutboundPolicy.DROP, allow: [Port.tcp(443)] },
     }),
   },
@@ -222,8 +225,21 @@ function prng(seed: number): () => number {
 }
 
 interface Wire {
-  id: number; client: number; family: 4 | 6; src: string; dst: string; proto: number;
-  sport?: number; dport?: number; flags?: number; seq?: number; ack?: number; icmpType?: number; icmpCode?: number; icmpId?: number; ttl?: number;
+  id: number;
+  client: number;
+  family: 4 | 6;
+  src: string;
+  dst: string;
+  proto: number;
+  sport?: number;
+  dport?: number;
+  flags?: number;
+  seq?: number;
+  ack?: number;
+  icmpType?: number;
+  icmpCode?: number;
+  icmpId?: number;
+  ttl?: number;
   inner?: Wire;
 }
 interface Case {
@@ -293,7 +309,16 @@ function generate(fam: IpFamily, count: number, seed: number, text: string, topo
   const usedOther = new Set<string>();
   let id = firstId;
   const icmpP = v4 ? 1 : 58;
-  const base = (client: number, src: string, dst: string, proto: number): Wire => ({ id: id++, client, family: famN, src, dst, proto, sport: 1024 + (id % 60000), ttl: 64 });
+  const base = (client: number, src: string, dst: string, proto: number): Wire => ({
+    id: id++,
+    client,
+    family: famN,
+    src,
+    dst,
+    proto,
+    sport: 1024 + (id % 60000),
+    ttl: 64,
+  });
   const local = (client: number) => (rnd() < 0.8 ? addrOf(topo.ifaces[client]) : addrOf(pick(topo.ifaces)));
   const forwardDst = (client: number): string => {
     const others = topo.ifaces.filter((_, n) => n !== client);
@@ -305,7 +330,8 @@ function generate(fam: IpFamily, count: number, seed: number, text: string, topo
   };
   const packetOf = (w: Wire, state: ConnState, extra: Partial<TimedPacketProps> = {}): Omit<TimedPacketProps, 'at'> => ({
     family: fam,
-    protocol: w.proto === 6 ? Protocol.TCP : w.proto === 17 ? Protocol.UDP : w.proto === 1 ? Protocol.ICMP : w.proto === 58 ? Protocol.ICMPV6 : Protocol.GRE,
+    protocol: w.proto === 6 ? Protocol.TCP : w.proto === 17 ? Protocol.UDP : w.proto === 1 ? Protocol.ICMP
+      : w.proto === 58 ? Protocol.ICMPV6 : Protocol.GRE,
     source: w.src,
     destination: w.dst,
     sourcePort: w.sport,
@@ -336,7 +362,12 @@ function generate(fam: IpFamily, count: number, seed: number, text: string, topo
     cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'syn-flood' });
   }
   for (let k = 0; k < 14; k++) {
-    const w = { ...base(client0, sources[3 % sources.length], addrOf(topo.ifaces[client0]), icmpP), icmpType: v4 ? 8 : 128, icmpCode: 0, icmpId: 30000 + id };
+    const w = {
+      ...base(client0, sources[3 % sources.length], addrOf(topo.ifaces[client0]), icmpP),
+      icmpType: v4 ? 8 : 128,
+      icmpCode: 0,
+      icmpId: 30000 + id,
+    };
     cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'ping-flood' });
   }
 
@@ -349,7 +380,13 @@ function generate(fam: IpFamily, count: number, seed: number, text: string, topo
       const w = { ...base(client, src, local(client), 6), dport, flags: 2, seq: Math.floor(rnd() * 2 ** 31) };
       cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'tcp-syn' });
     } else if (r < 0.41) {
-      const w = { ...base(client, src, local(client), 6), dport, flags: pick([16, 24]), seq: Math.floor(rnd() * 2 ** 31), ack: Math.floor(rnd() * 2 ** 31) };
+      const w = {
+        ...base(client, src, local(client), 6),
+        dport,
+        flags: pick([16, 24]),
+        seq: Math.floor(rnd() * 2 ** 31),
+        ack: Math.floor(rnd() * 2 ** 31),
+      };
       cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'tcp-ack-new' });
     } else if (r < 0.45) {
       const flags = pick([0, 3, 1]);
@@ -383,19 +420,28 @@ function generate(fam: IpFamily, count: number, seed: number, text: string, topo
       if (which === 'tcp') {
         const w = { ...base(client, src, dst, 6), dport, flags: pick([16, 24]), seq: 77, ack: 99 };
         cases.push({
-          wire: w, packet: packetOf(w, ConnState.ESTABLISHED), unanswerable: false, kind: 'established',
+          wire: w,
+          packet: packetOf(w, ConnState.ESTABLISHED),
+          unanswerable: false,
+          kind: 'established',
           conntrack: ['-p', 'tcp', '-s', src, '-d', dst, '--sport', String(w.sport), '--dport', String(dport), '--state', 'ESTABLISHED', '-u', 'SEEN_REPLY,ASSURED', '--timeout', '600'],
         });
       } else if (which === 'udp') {
         const w = { ...base(client, src, dst, 17), dport };
         cases.push({
-          wire: w, packet: packetOf(w, ConnState.ESTABLISHED), unanswerable: false, kind: 'established',
+          wire: w,
+          packet: packetOf(w, ConnState.ESTABLISHED),
+          unanswerable: false,
+          kind: 'established',
           conntrack: ['-p', 'udp', '-s', src, '-d', dst, '--sport', String(w.sport), '--dport', String(dport), '-u', 'SEEN_REPLY,ASSURED', '--timeout', '600'],
         });
       } else {
         const w = { ...base(client, src, dst, icmpP), icmpType: v4 ? 8 : 128, icmpCode: 0, icmpId: 40000 + (id % 20000) };
         cases.push({
-          wire: w, packet: packetOf(w, ConnState.ESTABLISHED), unanswerable: false, kind: 'established',
+          wire: w,
+          packet: packetOf(w, ConnState.ESTABLISHED),
+          unanswerable: false,
+          kind: 'established',
           conntrack: v4
             ? ['-p', 'icmp', '-s', src, '-d', dst, '--icmp-type', '8', '--icmp-code', '0', '--icmp-id', String(w.icmpId), '-u', 'SEEN_REPLY', '--timeout', '600']
             : ['-p', 'icmpv6', '-s', src, '-d', dst, '--icmpv6-type', '128', '--icmpv6-code', '0', '--icmpv6-id', String(w.icmpId), '-u', 'SEEN_REPLY', '--timeout', '600'],
@@ -409,7 +455,10 @@ function generate(fam: IpFamily, count: number, seed: number, text: string, topo
       const inner: Wire = { id, client, family: famN, src: dst, dst: src, proto: 17, sport: innerSport, dport: 33434, ttl: 64 };
       const w = { ...base(client, src, dst, icmpP), icmpType: v4 ? 3 : 1, icmpCode: v4 ? 3 : 4, inner };
       cases.push({
-        wire: w, packet: packetOf(w, related ? ConnState.RELATED : ConnState.INVALID), unanswerable: true, kind: related ? 'related' : 'icmp-error-invalid',
+        wire: w,
+        packet: packetOf(w, related ? ConnState.RELATED : ConnState.INVALID),
+        unanswerable: true,
+        kind: related ? 'related' : 'icmp-error-invalid',
         conntrack: related ? ct(!v4, ['-p', 'udp', '-s', dst, '-d', src, '--sport', String(innerSport), '--dport', '33434', '--timeout', '600']) : undefined,
       });
     } else if (r < 0.89) {
@@ -423,7 +472,12 @@ function generate(fam: IpFamily, count: number, seed: number, text: string, topo
       const dst = forwardDst(client);
       const proto = pick([6, 6, 17, icmpP]);
       const w: Wire = proto === 6 ? { ...base(client, src, dst, 6), dport, flags: 2, seq: 9 }
-        : proto === 17 ? { ...base(client, src, dst, 17), dport } : { ...base(client, src, dst, icmpP), icmpType: v4 ? 8 : 128, icmpCode: 0, icmpId: id % 65536 };
+        : proto === 17 ? { ...base(client, src, dst, 17), dport } : {
+          ...base(client, src, dst, icmpP),
+          icmpType: v4 ? 8 : 128,
+          icmpCode: 0,
+          icmpId: id % 65536,
+        };
       cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'forward' });
     }
   }
@@ -442,12 +496,26 @@ function flagText(f: number): string {
 
 const REJECT_ANSWER: Record<string, string> = {
   'tcp-reset': 'rst',
-  'icmp-net-unreachable': 'icmp:3:0', 'icmp-host-unreachable': 'icmp:3:1', 'icmp-proto-unreachable': 'icmp:3:2', 'icmp-port-unreachable': 'icmp:3:3',
-  'icmp-net-prohibited': 'icmp:3:9', 'icmp-host-prohibited': 'icmp:3:10', 'icmp-admin-prohibited': 'icmp:3:13',
-  'icmp6-no-route': 'icmp:1:0', 'icmp6-adm-prohibited': 'icmp:1:1', 'icmp6-addr-unreachable': 'icmp:1:3', 'icmp6-port-unreachable': 'icmp:1:4',
+  'icmp-net-unreachable': 'icmp:3:0',
+  'icmp-host-unreachable': 'icmp:3:1',
+  'icmp-proto-unreachable': 'icmp:3:2',
+  'icmp-port-unreachable': 'icmp:3:3',
+  'icmp-net-prohibited': 'icmp:3:9',
+  'icmp-host-prohibited': 'icmp:3:10',
+  'icmp-admin-prohibited': 'icmp:3:13',
+  'icmp6-no-route': 'icmp:1:0',
+  'icmp6-adm-prohibited': 'icmp:1:1',
+  'icmp6-addr-unreachable': 'icmp:1:3',
+  'icmp6-port-unreachable': 'icmp:1:4',
 };
 
-interface Observed { id: number; t: number; arrived: boolean; out: Array<{ iface: string; src: string; dst: string; sport?: number; dport?: number }>; resp: string[] }
+interface Observed {
+  id: number;
+  t: number;
+  arrived: boolean;
+  resp: string[];
+  out: Array<{ iface: string; src: string; dst: string; sport?: number; dport?: number }>;
+}
 
 function expected(v: EngineVerdict, c: Case): string {
   if (v.action === Action.ACCEPT) {
@@ -528,7 +596,9 @@ describe.each(SUBJECTS.map((s, i) => [s.name, s, i] as const))('%s', (_name, sub
     const before = counters(lab.lab, lab.srv, fam);
     const r = spawnSync('python3', [DRIVER], {
       input: JSON.stringify({ srv: lab.srv, clients: lab.clients, gap_us: 150, packets: cases.map((c) => c.wire) }),
-      encoding: 'utf8', maxBuffer: 256 << 20, timeout: 120_000,
+      encoding: 'utf8',
+      maxBuffer: 256 << 20,
+      timeout: 120_000,
     });
     if (r.status !== 0) throw new Error(`driver failed: ${r.stderr}`);
     const after = counters(lab.lab, lab.srv, fam);
@@ -548,17 +618,22 @@ describe.each(SUBJECTS.map((s, i) => [s.name, s, i] as const))('%s', (_name, sub
     cases.forEach((c, i) => {
       const at = obs[i].t;
       const packet = { ...c.packet, at };
-      const before = state.clone();
+      state.begin();
       state.ambiguous = false;
       let v = engine.run(packet, at, state);
       const o = observed(obs[i], c);
       if (state.ambiguous && expected(v, c) !== o) {
-        const first = state.clone();
-        state.restore(before);
+        state.rollback();
         state.flip = true;
         const alt = engine.run(packet, at, state);
         state.flip = false;
-        if (expected(alt, c) === o) { v = alt; ambiguous++; } else state.restore(first);
+        if (expected(alt, c) === o) {
+          v = alt;
+          ambiguous++;
+        } else {
+          state.rollback();
+          v = engine.run(packet, at, state);
+        }
       }
       for (const h of v.hits) {
         const k = `${h.table} ${h.chain} #${h.index}`;
