@@ -25,8 +25,18 @@ import { quoteArg, renderIptablesSave } from '../render/iptables-save';
 /** The reachability report written beside the rule files. */
 const REACHABILITY_FILE = 'reachability.txt';
 
-/** Intent-check results by rule text and declaration: identical hosts are checked once. */
-const INTENT_CACHE = new Map<string, string[]>();
+/** Reachability reports by rule text (titles set per host): identical hosts are analysed once. */
+const REACH_CACHE = new Map<string, ReachabilityReport>();
+
+/** Rule texts and declarations (without owners) that passed the intent check. */
+const INTENT_CLEAN = new Set<string>();
+/** Evaluators by rule text and routes. */
+const EVALUATORS = new Map<string, RulesetEvaluator>();
+
+/** Rule text without comment lines (the header names the host): what the kernel gets. */
+function semanticText(text: string): string {
+  return text.replace(/^#.*\n/gm, '');
+}
 
 /**
  * Properties of a {@link StatefulHost}.
@@ -175,7 +185,6 @@ export class StatefulHost extends Construct {
   private readonly openings: Opening[] = [];
   private sshPort = 22;
   private readonly rendered = new Map<string, string>();
-  private readonly evaluators = new Map<string, RulesetEvaluator>();
   private readonly blocks: Block[] = [];
 
   public constructor(scope: Construct, id: string, props: StatefulHostProps = {}) {
@@ -459,17 +468,26 @@ export class StatefulHost extends Construct {
    * @example host.reachability(IpFamily.V4).text
    */
   public reachability(family: IpFamily): ReachabilityReport {
-    return this.evaluator(family).reachability(`reachability of ${printablePath(this.node.path)}, ${family} (from ${ruleFileName(family)})`);
+    const title = `reachability of ${printablePath(this.node.path)}, ${family} (from ${ruleFileName(family)})`;
+    const key = `${family}\u0000${semanticText(this.renderRules(family))}\u0000${JSON.stringify(impliedRoutes(this.firewallSpec(), family))}`;
+    let r = REACH_CACHE.get(key);
+    if (!r) {
+      r = this.evaluator(family).reachability('\u0000');
+      if (REACH_CACHE.size > 1000) REACH_CACHE.clear();
+      REACH_CACHE.set(key, r);
+    }
+    return { family: r.family, entries: r.entries.map((e) => ({ ...e, interfaces: [...e.interfaces], sources: [...e.sources], via: [...e.via] })), text: r.text.replace('\u0000', title) };
   }
 
-  /** The evaluator over the rendered file of `family` (cached with the file). */
+  /** The evaluator over the rendered file of `family` (shared by hosts with the same rules). */
   private evaluator(family: IpFamily): RulesetEvaluator {
-    const text = this.renderRules(family);
-    const key = `${family}|${text}`;
-    let ev = this.evaluators.get(key);
+    const routes = impliedRoutes(this.firewallSpec(), family);
+    const key = `${family}\u0000${semanticText(this.renderRules(family))}\u0000${JSON.stringify(routes)}`;
+    let ev = EVALUATORS.get(key);
     if (!ev) {
-      ev = RulesetEvaluator.fromText(family, text, { routes: impliedRoutes(this.firewallSpec(), family) });
-      this.evaluators.set(key, ev);
+      ev = RulesetEvaluator.fromText(family, this.renderRules(family), { routes });
+      if (EVALUATORS.size > 1000) EVALUATORS.clear();
+      EVALUATORS.set(key, ev);
     }
     return ev;
   }
@@ -477,23 +495,23 @@ export class StatefulHost extends Construct {
   /** Undeclared reachability (and declared openings the rules refuse), as messages naming the parts. */
   private intentProblems(): string[] {
     const spec = this.firewallSpec();
-    const rs = hostFirewall(spec);
     const out: string[] = [];
     for (const family of this.families) {
+      const intent = declaredIntent(spec, family);
+      // identical rules and declarations (whoever owns them) are checked once
+      const key = `${family}\u0000${semanticText(this.renderRules(family))}\u0000${JSON.stringify(intent, (k, v) => (k === 'owner' ? undefined : v))}`;
+      if (INTENT_CLEAN.has(key)) continue;
       const owners = new Map<string, string[]>();
-      for (const r of rs.allRules) {
+      for (const r of hostFirewall(spec).allRules) {
         const args = r.args[family];
         if (!args) continue;
         const text = ['-A', r.chain, ...args].map(quoteArg).join(' ');
         owners.set(text, [...(owners.get(text) ?? []), r.owner]);
       }
-      const text = this.renderRules(family);
-      const cacheKey = `${text}\u0000${JSON.stringify(declaredIntent(spec, family))}`;
-      let problems = INTENT_CACHE.get(cacheKey);
-      if (!problems) {
-        problems = checkIntent(this.evaluator(family)._engine, declaredIntent(spec, family), owners).map((p) => p.message);
-        if (INTENT_CACHE.size > 1000) INTENT_CACHE.clear();
-        INTENT_CACHE.set(cacheKey, problems);
+      const problems = checkIntent(this.evaluator(family)._engine, intent, owners).map((p) => p.message);
+      if (problems.length === 0) {
+        if (INTENT_CLEAN.size > 1000) INTENT_CLEAN.clear();
+        INTENT_CLEAN.add(key);
       }
       out.push(...problems.map((m) => `intent check: ${m}`));
     }
