@@ -24,7 +24,7 @@ const project = new cdktf.ConstructLibraryCdktf({
   cdktfVersion: '^0.21.0',
   constructsVersion: '^10.4.2',
   peerDeps: ['@cdktf/provider-null@^11.0.1'],
-  devDeps: ['cdktf@0.21.0', 'constructs@10.4.2', '@cdktf/provider-null@11.0.1', 'ts-node'],
+  devDeps: ['cdktf@0.21.0', 'cdktf-cli@0.21.0', 'constructs@10.4.2', '@cdktf/provider-null@11.0.1', 'ts-node'],
   deps: ['ipaddr.js@^2.2.0'],
   bundledDeps: ['ipaddr.js'],
 
@@ -68,6 +68,10 @@ const project = new cdktf.ConstructLibraryCdktf({
   },
   gitignore: ['cdktf.out/', '.gen/', '.terraform/', '*.tfstate*', '/.bench/', '/.cache/'],
 });
+
+// @cdktf/provider-null is needed only by hosts that deploy with Installer.NULL_RESOURCE: an
+// optional peer, so npm does not install it into apps that use terraform_data or files only.
+project.package.addField('peerDependenciesMeta', { '@cdktf/provider-null': { optional: true } });
 
 // lib/ holds sources: keep them in git, ignore only the compiler's output there.
 project.gitignore.removePatterns('/lib');

@@ -12,4 +12,5 @@ export * from './constructs/bogon-filter';
 export { Distro } from './provision/distro';
 export * from './provision/connection';
 export { Installer } from './provision/installer';
+export * from './provision/foreign-rules';
 export * from './analysis';

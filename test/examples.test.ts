@@ -78,3 +78,28 @@ describe.each(EXAMPLES)('examples/%s', (example) => {
     }
   });
 });
+
+describe('the real cdktf CLI', () => {
+  const dir = path.join(ROOT, 'examples', 'single-host');
+  const cdktf = (args: string[]) => spawnSync(path.join(ROOT, 'node_modules', '.bin', 'cdktf'), args, {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 240_000,
+    env: { ...process.env, CHECKPOINT_DISABLE: '1', CI: 'true', TF_CLI_CONFIG_FILE: '/dev/null', TF_IN_AUTOMATION: '1' },
+  });
+  afterAll(() => fs.rmSync(path.join(dir, 'cdktf.out'), { recursive: true, force: true }));
+
+  test('`cdktf synth` in an example writes the same rule files as the program run directly', () => {
+    fs.rmSync(path.join(dir, 'cdktf.out'), { recursive: true, force: true });
+    const r = cdktf(['synth']);
+    expect({ status: r.status, out: r.status === 0 ? '' : r.stdout + r.stderr }).toEqual({ status: 0, out: '' });
+    const expected = synth('single-host');
+    for (const [name, content] of expected) expect(fs.readFileSync(path.join(dir, name), 'utf8')).toBe(content);
+  });
+
+  test('`cdktf deploy` of a files-only stack works (no resources, no providers)', () => {
+    const r = cdktf(['deploy', '--auto-approve']);
+    expect({ status: r.status, out: r.status === 0 ? '' : r.stdout + r.stderr }).toEqual({ status: 0, out: '' });
+    expect(r.stdout).toMatch(/No changes|Apply complete/);
+  });
+});

@@ -14,12 +14,14 @@ import { Peer } from '../model/peer';
 import { Port } from '../model/port';
 import { Ruleset } from '../model/ruleset';
 import { FIREWALL_PART_BRAND, hasBrand, STATEFUL_HOST_BRAND } from '../private/brand';
-import { addCustomSynthesis, Annotations, ISynthesisSession, TerraformStack } from '../private/cdktf';
+import { addCustomSynthesis, Annotations, ISynthesisSession, ITerraformDependable, TerraformStack } from '../private/cdktf';
 import { firewallError, showValue, ValueProblem } from '../private/errors';
 import { cloudInitDocument, sysctlFor } from '../provision/cloud-init';
-import { connectionProblem, SshConnection } from '../provision/connection';
-import { Distro, distroProfile, restoreUnit } from '../provision/distro';
-import { HostInstaller, Installer, PROBE_FILE, SCRIPT_FILE } from '../provision/installer';
+import { SshConnection } from '../provision/connection';
+import { ForeignRules } from '../provision/foreign-rules';
+import { createDeployment, DEPLOY_PASS_LIST, deployPassSeconds } from '../provision/deployment';
+import { Distro, distroProfile } from '../provision/distro';
+import { DeployContent, HostInstaller, Installer } from '../provision/installer';
 import { quoteArg, renderIptablesSave } from '../render/iptables-save';
 
 /** The reachability report written beside the rule files. */
@@ -124,6 +126,15 @@ export interface StatefulHostProps {
    * @default false
    */
   readonly takeOver?: boolean;
+
+  /**
+   * Rules of other tools that a deploy keeps: Docker's chains and forwarding
+   * rules, fail2ban's bans, or chains you name. They are merged into the new
+   * rules on the host at load time (atomically); nothing of theirs is persisted.
+   * @default - none: a load replaces whole tables, other tools' rules included
+   * @example [ForeignRules.DOCKER, ForeignRules.FAIL2BAN]
+   */
+  readonly keepForeignRules?: ForeignRules[];
 }
 
 /** A rule file of a host, as written at synth. */
@@ -234,34 +245,13 @@ export class StatefulHost extends Construct {
     (props.allow ?? []).forEach((p, i) => this.open(`allow[${i}]`, p));
 
     this.distro = this.checkEnum('distro', props.distro ?? Distro.DEBIAN, Distro);
-    if (props.connection !== undefined) {
-      this.check('', connectionProblem(props.connection));
-      const installer = this.checkEnum('installer', props.installer ?? Installer.NULL_RESOURCE, Installer);
-      const port = props.connection.port;
-      if (typeof port === 'number' && Number.isInteger(port) && port > 0) this.sshPort = port;
-      const rollbackSeconds = props.rollbackSeconds ?? 30;
-      if (!Number.isInteger(rollbackSeconds) || rollbackSeconds < 5 || rollbackSeconds > 3600) {
-        throw firewallError(this.node.path, { message: `rollbackSeconds is ${String(rollbackSeconds)}; it must be a whole number from 5 to 3600` });
-      }
-      const folderHash = crypto.createHash('sha256').update(this.node.path).digest('hex').slice(0, 12);
-      this._installer = new HostInstaller(this, 'deploy', {
-        installer,
-        connection: props.connection,
-        profile: distroProfile(this.distro),
-        families: this.families,
-        folder: this.outputFolder,
-        staging: `/tmp/cdktf-iptables-${folderHash}`,
-        rollbackSeconds,
-        takeOver: props.takeOver ?? false,
-        sysctl: () => sysctlFor(this.requirements),
-        hashes: () => this.fileHashes(),
-      });
-    } else if (props.installer !== undefined || props.rollbackSeconds !== undefined || props.takeOver !== undefined) {
-      throw firewallError(this.node.path, {
-        message: 'installer, rollbackSeconds and takeOver only apply to a deploy, and connection is not set',
-        fix: 'Add connection: { host, privateKey, ... }, or drop those settings.',
-      });
-    }
+    this._installer = createDeployment(this, props, {
+      families: this.families,
+      folder: this.outputFolder,
+      content: () => this.deployContent(),
+    });
+    const port = props.connection?.port;
+    if (typeof port === 'number' && Number.isInteger(port) && port > 0) this.sshPort = port;
 
     this.node.addValidation({ validate: () => this.validateTree() });
     addCustomSynthesis(this, { onSynthesize: (session: ISynthesisSession) => this.writeRuleFiles(session) });
@@ -361,37 +351,39 @@ export class StatefulHost extends Construct {
 
   /**
    * Every file written for this host at synth: the rule files and, with a
-   * connection, what the deploy uploads (units, script) and runs locally (probe).
+   * connection, the deploy bundle and the probe.
    */
   private outputFiles(): Array<{ relativePath: string; content: string; mode: number }> {
     const files = this.ruleFiles().map((f) => ({ relativePath: f.relativePath, content: f.content, mode: 0o644 }));
-    if (this._installer) {
-      const profile = distroProfile(this.distro);
-      for (const f of this.families) {
-        files.push({ relativePath: path.posix.join(this.outputFolder, profile.unit[f]), content: restoreUnit(f, profile.rulesPath[f]), mode: 0o644 });
-      }
-      for (const [name, mode] of [[SCRIPT_FILE, 0o755], [PROBE_FILE, 0o644]] as const) {
-        files.push({ relativePath: path.posix.join(this.outputFolder, name), content: fs.readFileSync(path.join(__dirname, '..', 'provision', 'scripts', name), 'utf8'), mode });
-      }
+    for (const f of this._installer?.outputFiles() ?? []) {
+      files.push({ relativePath: path.posix.join(this.outputFolder, f.name), content: f.content, mode: f.mode });
     }
     return files;
   }
 
-  /** sha256 of every file, keyed by file name: the deploy's triggers. */
-  private fileHashes(): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const f of this.outputFiles()) {
-      out[path.posix.basename(f.relativePath).replace(/[^A-Za-z0-9]/g, '_')] = crypto.createHash('sha256').update(f.content).digest('hex');
-    }
-    return out;
+  /** What a deploy carries: the rule files, sysctls, and the guards' lists. */
+  private deployContent(): DeployContent {
+    const rs = this.ruleset();
+    const rules: Partial<Record<IpFamily, string>> = {};
+    for (const f of this.families) rules[f] = this.renderRules(f);
+    return {
+      rules,
+      sysctl: sysctlFor(rs.requirements),
+      passList: rs.guardLists.length > 0 ? DEPLOY_PASS_LIST : undefined,
+      guardLists: rs.guardLists,
+      chains: [...new Set(rs.declaredChains.map((c) => c.name))].sort(),
+    };
   }
 
   /**
-   * The construct holding the deploy resources (`install` then `confirm`), when
-   * `connection` is set: depend on it to run after the firewall is in place.
+   * The Terraform resource that deploys this host's rules (when `connection`
+   * is set): it finishes only after the new rules were confirmed over a new
+   * connection and persisted, so `dependsOn: [host.deployment]` runs a
+   * resource after the firewall is in place.
+   * @example new TerraformOutput(stack, 'ready', { value: 'yes', dependsOn: [host.deployment!] })
    */
-  public get deployment(): Construct | undefined {
-    return this._installer;
+  public get deployment(): ITerraformDependable | undefined {
+    return this._installer?.resource;
   }
 
   /**
@@ -432,6 +424,7 @@ export class StatefulHost extends Construct {
       outboundPeers: this.outbound.allowTo,
       outboundPing: this.outbound.ping,
       reversePathFilter: this.reversePathFilter,
+      deployPass: this._installer ? { list: DEPLOY_PASS_LIST, seconds: deployPassSeconds(this._installer.rollbackSeconds) } : undefined,
       openings: this.openings,
       blocks: this.blocks,
       parts: this.parts().map((p) => p._contribution()),
@@ -599,10 +592,10 @@ export class StatefulHost extends Construct {
     const sshOpen = guarded || this.openings.some((o) => o.port._covers(ssh));
     if (!sshOpen && this.trustedInterfaces.length === 0) {
       const deploy = this._installer ? ' A deploy of these rules fails its new-connection check and rolls back.' : '';
-      Annotations.of(this).addWarning(`${this.node.path}: no rule admits SSH (${ssh}); once loaded, this host is reachable over SSH only through an already open session.${deploy}`);
+      Annotations.of(this).addWarning(`no rule admits SSH (${ssh}); once loaded, this host is reachable over SSH only through an already open session.${deploy}`);
     }
     if (!this.families.includes(IpFamily.V6)) {
-      Annotations.of(this).addWarning(`${this.node.path}: ipv6 is false, so no ip6tables.rules is written and IPv6 traffic is not filtered by this host's rules.`);
+      Annotations.of(this).addWarning(`ipv6 is false, so no ip6tables.rules is written and IPv6 traffic is not filtered by this host's rules.`);
     }
     return errors;
   }

@@ -3,6 +3,7 @@ import { ClosedPortResponse, OutboundPolicy } from './options';
 import { Peer } from './peer';
 import { Port, Protocol } from './port';
 import { both, RuleSpec } from './rule';
+import { recentList } from './matches';
 import { Ruleset } from './ruleset';
 import { InputSlot, OutputSlot, RawSlot, ServiceSlot } from './slots';
 
@@ -59,6 +60,21 @@ export interface HostFirewallSpec {
   readonly reversePathFilter: boolean;
   readonly openings: readonly Opening[];
   readonly blocks: readonly Block[];
+  /**
+   * When the host is deployed over SSH: an xt_recent list that lets the
+   * deploying client (added by the deploy after it authenticated, removed at
+   * confirm or rollback) past the brute-force guards for `seconds` at most.
+   * @default - no deploy pass
+   */
+  readonly deployPass?: DeployPass;
+}
+
+/** The deploy pass of a host's brute-force guards. */
+export interface DeployPass {
+  /** xt_recent list name (IPv6 rules use it with a `6` suffix). */
+  readonly list: string;
+  /** Longest time an entry counts. */
+  readonly seconds: number;
 }
 
 /** Ids of base rules that parts may replace. */
@@ -181,6 +197,9 @@ export function hostFirewall(spec: HostFirewallSpec): Ruleset {
       rule('PREROUTING', RawSlot.RPFILTER, { [IpFamily.V6]: ['-m', 'rpfilter', '-j', 'ACCEPT'] }, 0, 'raw'),
       rule('PREROUTING', RawSlot.RPFILTER_DROP, { [IpFamily.V6]: ['-j', 'DROP'] }, 0, 'raw'),
     ]);
+  }
+  if (spec.deployPass) {
+    for (const f of fams) rs.claim('recent list', recentList(f, spec.deployPass.list), owner);
   }
   for (const part of [...(spec.parts ?? [])].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     part.contribute(rs, spec);

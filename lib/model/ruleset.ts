@@ -1,6 +1,14 @@
 import { IpFamily } from './family';
 import { BUILTIN_CHAINS, ChainPolicy, ChainSpec, RuleSpec, TableName, TABLES } from './rule';
 
+/** A brute-force guard's recent list and the prefix lengths it counts sources by. */
+export interface GuardListNote {
+  /** The list name (IPv6 rules use it with a `6` suffix). */
+  readonly list: string;
+  readonly v4Prefix: number;
+  readonly v6Prefix: number;
+}
+
 /** One rendered chain: its declaration and its rules in final order. */
 export interface OrderedChain {
   readonly name: string;
@@ -24,6 +32,7 @@ export class Ruleset {
   private readonly rules: RuleSpec[] = [];
   private readonly claims = new Map<string, string>();
   private readonly flags = new Set<string>();
+  private readonly guards = new Map<string, GuardListNote>();
 
   /**
    * Claims a kernel-wide name (a chain, a recent list, a hashlimit table) for
@@ -46,6 +55,19 @@ export class Ruleset {
   /** The recorded requirements, sorted. */
   public get requirements(): string[] {
     return [...this.flags].sort();
+  }
+
+  /**
+   * Notes the xt_recent list of a brute-force guard: a deploy forgives the
+   * authenticated deploying client there.
+   */
+  public noteGuardList(note: GuardListNote): void {
+    this.guards.set(note.list, note);
+  }
+
+  /** The guards' recent lists, by name. */
+  public get guardLists(): GuardListNote[] {
+    return [...this.guards.values()].sort((a, b) => byCodePoint(a.list, b.list));
   }
 
   /** Declares a chain (a built-in chain's policy, or a user chain). */

@@ -1,9 +1,13 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { Construct } from 'constructs';
-import { durationSeconds, SshConnection } from './connection';
-import { DistroProfile } from './distro';
+import { BundleFile, deployBundle, DeployBundle, sha256 } from './bundle';
+import { SshConnection } from './connection';
+import { ForeignRules } from './foreign-rules';
+import { DistroProfile, restoreUnit } from './distro';
 import { IpFamily, ruleFileName } from '../model/family';
-import { Aspects, DataResource, IAspect, IConstruct, Lazy, NullProvider, NullResource, TerraformProvider, TerraformStack } from '../private/cdktf';
+import { firewallError } from '../private/errors';
+import { Aspects, DataResource, IAspect, IConstruct, ITerraformDependable, Lazy, newNullProvider, newNullResource, TerraformProvider, TerraformStack, Token } from '../private/cdktf';
 
 /** Which Terraform resource carries the provisioners. */
 export enum Installer {
@@ -13,30 +17,52 @@ export enum Installer {
   TERRAFORM_DATA = 'TERRAFORM_DATA',
 }
 
-/** Everything the installer resources need, already validated. */
+/** A guard's xt_recent list: the deploying client is forgiven there. */
+export interface GuardList {
+  readonly list: string;
+  readonly v4Prefix: number;
+  readonly v6Prefix: number;
+}
+
+/** What the firewall tree tells the deploy, computed at synth. */
+export interface DeployContent {
+  /** Rule file text per family the host renders. */
+  readonly rules: Partial<Record<IpFamily, string>>;
+  /** sysctl `key=value` settings (e.g. forwarding for a NAT gateway). */
+  readonly sysctl: readonly string[];
+  /** The xt_recent list of the deploy pass, when the host has brute-force guards. */
+  readonly passList?: string;
+  /** Recent lists of brute-force guards. */
+  readonly guardLists: readonly GuardList[];
+  /** Every chain the firewall declares (none may match a kept foreign chain). */
+  readonly chains: readonly string[];
+}
+
+/** Everything the deploy resource needs, already validated. */
 export interface InstallSpec {
   readonly installer: Installer;
   readonly connection: SshConnection;
   readonly profile: DistroProfile;
   readonly families: readonly IpFamily[];
+  /** Path of the host (for the bundle's header). */
+  readonly hostPath: string;
   /** Folder of the host's files, relative to the stack's synth folder. */
   readonly folder: string;
-  /** Where the files are uploaded on the target (a fresh, private folder). */
-  readonly staging: string;
   readonly rollbackSeconds: number;
   readonly takeOver: boolean;
-  /** sysctl `key=value` settings, known at synth (parts may add them). */
-  readonly sysctl: () => readonly string[];
-  /** Content hashes of every uploaded file, computed at synth. */
-  readonly hashes: () => Record<string, string>;
+  /** Rules of other tools kept across a load. */
+  readonly keep: readonly ForeignRules[];
+  /** The firewall's files and hints, rendered at synth. */
+  readonly content: () => DeployContent;
 }
 
-/** Support files written next to the rule files, uploaded to the target. */
-export const SCRIPT_FILE = 'firewall.sh';
+/** Files written next to the rule files for a deploy. */
+export const BUNDLE_FILE = 'deploy.sh';
 export const PROBE_FILE = 'probe.js';
+const SCRIPTS = path.join(__dirname, 'scripts');
 
-/** The settings passed to firewall.sh (all ours: validated paths, numbers and names). */
-export function scriptEnvironment(spec: InstallSpec): Record<string, string> {
+/** The settings the bundle hands to firewall.sh (all ours: validated paths, numbers and names). */
+export function scriptSettings(spec: InstallSpec, content: DeployContent): Record<string, string> {
   const fam = (f: IpFamily) => (f === IpFamily.V4 ? 'v4' : 'v6');
   return {
     CFW_FAMILIES: spec.families.map(fam).join(' '),
@@ -48,8 +74,16 @@ export function scriptEnvironment(spec: InstallSpec): Record<string, string> {
     CFW_SHIP_UNITS: spec.profile.shipUnits ? 'yes' : 'no',
     CFW_MASK: spec.profile.mask.join(' '),
     CFW_TAKE_OVER: spec.takeOver ? 'yes' : 'no',
-    CFW_SYSCTL: spec.sysctl().join(' '),
+    CFW_SYSCTL: content.sysctl.join(' '),
+    CFW_PASS_LIST: content.passList ?? '',
+    CFW_GUARD_LISTS: content.guardLists.map((g) => `${g.list}:${g.v4Prefix}:${g.v6Prefix}`).join(' '),
+    CFW_KEEP_CHAINS: unique(spec.keep.flatMap((k) => k.chains)).join(' '),
+    CFW_KEEP_IFACES: unique(spec.keep.flatMap((k) => k.interfaces)).join(' '),
   };
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
 }
 
 /** A POSIX shell word for one of our values (single-quoted). */
@@ -57,84 +91,131 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, '\'\\\'\'')}'`;
 }
 
-/** The remote command that runs firewall.sh as root (sudo -n for another user). */
-export function remoteCommand(spec: InstallSpec, verb: 'stage' | 'confirm'): string[] {
-  const env = Object.entries(scriptEnvironment(spec)).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
-  const dir = shellQuote(spec.staging);
+/** The files a deploy carries to the host: rule files, units, firewall.sh, settings. */
+export function bundleFiles(spec: InstallSpec, content: DeployContent): BundleFile[] {
+  const files: BundleFile[] = [];
+  for (const f of spec.families) {
+    const rules = content.rules[f];
+    if (rules === undefined) throw new Error(`internal: no ${ruleFileName(f)} for the deploy`);
+    files.push({ name: ruleFileName(f), content: rules, mode: '600' });
+  }
+  for (const f of spec.families) {
+    files.push({ name: spec.profile.unit[f], content: restoreUnit(f, spec.profile.rulesPath[f]), mode: '644' });
+  }
+  files.push({ name: 'firewall.sh', content: fs.readFileSync(path.join(SCRIPTS, 'firewall.sh'), 'utf8'), mode: '700' });
+  if (spec.keep.length > 0) {
+    for (const chain of content.chains) {
+      const k = spec.keep.find((f) => f.matchesChain(chain));
+      if (k) {
+        throw firewallError(spec.hostPath, {
+          message: `the firewall's own chain ${chain} matches the kept foreign chains ${k.chains.join(', ')}: a deploy would treat it as another tool's`,
+          fix: 'Rename the chain (e.g. a guard\'s chainName), or narrow keepForeignRules.',
+        });
+      }
+    }
+    files.push({ name: 'keep-foreign.awk', content: fs.readFileSync(path.join(SCRIPTS, 'keep-foreign.awk'), 'utf8'), mode: '600' });
+  }
+  const settings = Object.entries(scriptSettings(spec, content)).map(([k, v]) => `${k}=${shellQuote(v)}`);
+  files.push({ name: 'settings', content: `# cdktf-iptables deploy settings (sourced by firewall.sh)\n${settings.join('\n')}\n`, mode: '600' });
+  return files;
+}
+
+/** The remote command that confirms a deploy (as root: sudo -n for another user). */
+export function confirmCommand(deployId: string): string[] {
   return [
     'set -e',
     'if [ "$(id -u)" -ne 0 ]; then SUDO="sudo -n"; else SUDO=""; fi',
-    `$SUDO env ${env} sh ${dir}/${SCRIPT_FILE} ${verb} ${dir}`,
+    `$SUDO /bin/sh /var/lib/cdktf-iptables/firewall.sh confirm ${deployId}`,
   ];
 }
 
-/** The uploaded files: rule files, units and the script. */
-export function uploadedFiles(spec: InstallSpec): string[] {
-  return [...spec.families.map(ruleFileName), ...spec.families.map((f) => spec.profile.unit[f]), SCRIPT_FILE];
-}
-
 /**
- * The two resources that deploy a host's rules:
+ * The one resource that deploys a host's rules, in one Terraform step so that
+ * the rollback window covers only this host's own work, whatever Terraform's
+ * `-parallelism`:
  *
- * 1. `install`: uploads the files to a private staging folder, has the host's
- *    own iptables test them, snapshots the live rules, arms a rollback and
- *    loads the new rules atomically;
- * 2. `confirm`: opens a NEW connection through the new rules (a probe from
- *    where Terraform runs, then a fresh SSH session), cancels the rollback,
- *    persists the files, installs units where missing, enables and restarts
- *    iptables.service / ip6tables.service, and writes sysctl settings.
+ * 1. `remote-exec` of the bundle (`deploy.sh`), ONE SSH connection: unpack into
+ *    a fresh root-only folder, verify every file's sha256, test with the host's
+ *    own iptables, snapshot the live rules (verified restorable), arm the
+ *    rollback, load atomically;
+ * 2. `local-exec` probe from where Terraform runs: a NEW TCP connection to the
+ *    SSH port must pass the new rules;
+ * 3. `remote-exec` confirm over a NEW SSH connection: disarm, persist, install
+ *    units only where missing or changed, enable.
  *
- * Both are replaced whenever a file's content hash changes; an unchanged tree
- * plans no change.
+ * Replaced whenever a file, the target (host, port, user) or a deploy setting
+ * changes; an unchanged tree plans no change.
  */
 export class HostInstaller extends Construct {
-  /** The resource that stages, tests and loads the rules. */
-  public readonly install: IConstruct;
-  /** The resource that confirms the rules over a new connection and persists them. */
-  public readonly confirm: IConstruct;
+  /** The resource that deploys the rules; depend on it to run after the confirm. */
+  public readonly resource: ITerraformDependable;
+  private bundleMemo?: { key: string; bundle: DeployBundle };
 
-  public constructor(scope: Construct, id: string, spec: InstallSpec) {
+  /** Seconds before an unconfirmed load is rolled back. */
+  public readonly rollbackSeconds: number;
+
+  public constructor(scope: Construct, id: string, private readonly spec: InstallSpec) {
     super(scope, id);
-    const connection = terraformConnection(spec.connection);
-    const triggers = Lazy.anyValue({ produce: () => spec.hashes() });
-    const dir = spec.staging;
+    this.rollbackSeconds = spec.rollbackSeconds;
+    const c = spec.connection;
+    const connection = terraformConnection(c);
+    const port = portText(c.port ?? 22);
+    const triggers = {
+      deploy: Lazy.stringValue({ produce: () => sha256(this.bundle().script) }),
+      probe: Lazy.stringValue({ produce: () => sha256(probeScript()) }),
+      host: c.host,
+      port,
+      user: c.user ?? 'root',
+    };
     const src = (file: string) => path.posix.join(spec.folder, file);
-
-    const installProvisioners: any[] = [
-      {
-        type: 'remote-exec',
-        inline: [
-          'set -e',
-          `d=${shellQuote(dir)}`,
-          // a fresh folder only we own: never follow a link or reuse someone else's folder
-          'rm -rf "$d" 2>/dev/null || true',
-          'mkdir -m 700 "$d"',
-        ],
-      },
-      ...uploadedFiles(spec).map((file) => ({ type: 'file', source: src(file), destination: `${dir}/${file}` })),
-      { type: 'remote-exec', inline: Lazy.listValue({ produce: () => remoteCommand(spec, 'stage') }) },
-    ];
-    const probe = spec.connection.bastion ? [] : [{
+    const probe = c.bastion ? [] : [{
       type: 'local-exec',
       command: `node ${shellQuote(src(PROBE_FILE))}`,
       environment: {
-        CFW_HOST: spec.connection.host,
-        CFW_PORT: String(spec.connection.port ?? 22),
-        CFW_TIMEOUT_S: String(durationSeconds(spec.connection.timeout ?? '30s')),
+        CFW_HOST: c.host,
+        CFW_PORT: port,
+        CFW_TIMEOUT: c.timeout ?? '30s',
         CFW_ROLLBACK_SECS: String(spec.rollbackSeconds),
       },
     }];
-    const confirmProvisioners: any[] = [...probe, { type: 'remote-exec', inline: Lazy.listValue({ produce: () => remoteCommand(spec, 'confirm') }) }];
-
+    const provisioners: any[] = [
+      { type: 'remote-exec', script: src(BUNDLE_FILE) },
+      ...probe,
+      { type: 'remote-exec', inline: Lazy.listValue({ produce: () => confirmCommand(this.bundle().deployId) }) },
+    ];
     if (spec.installer === Installer.TERRAFORM_DATA) {
-      this.install = new DataResource(this, 'install', { triggersReplace: triggers, connection, provisioners: installProvisioners });
-      this.confirm = new DataResource(this, 'confirm', { triggersReplace: triggers, connection, provisioners: confirmProvisioners, dependsOn: [this.install as DataResource] });
+      this.resource = new DataResource(this, 'firewall', { triggersReplace: triggers, connection, provisioners });
     } else {
       ensureNullProvider(TerraformStack.of(this));
-      this.install = new NullResource(this, 'install', { triggers: triggers as any, connection, provisioners: installProvisioners });
-      this.confirm = new NullResource(this, 'confirm', { triggers: triggers as any, connection, provisioners: confirmProvisioners, dependsOn: [this.install as NullResource] });
+      this.resource = newNullResource(this, 'firewall', { triggers, connection, provisioners });
     }
   }
+
+  /** The deploy bundle, rendered once per content. */
+  public bundle(): DeployBundle {
+    const content = this.spec.content();
+    const files = bundleFiles(this.spec, content);
+    const key = sha256(files.map((f) => `${f.name}\0${f.mode}\0${f.content}`).join('\0'));
+    if (this.bundleMemo?.key !== key) this.bundleMemo = { key, bundle: deployBundle(this.spec.hostPath, files) };
+    return this.bundleMemo.bundle;
+  }
+
+  /** Files the deploy needs in the synth folder (relative to the host's folder). */
+  public outputFiles(): Array<{ name: string; content: string; mode: number }> {
+    return [
+      { name: BUNDLE_FILE, content: this.bundle().script, mode: 0o755 },
+      { name: PROBE_FILE, content: probeScript(), mode: 0o644 },
+    ];
+  }
+}
+
+/** A port (maybe a token) as a string. */
+function portText(port: number): string {
+  return Token.isUnresolved(port) ? Token.asString(port) : String(port);
+}
+
+function probeScript(): string {
+  return fs.readFileSync(path.join(SCRIPTS, PROBE_FILE), 'utf8');
 }
 
 /** The Terraform `connection` block. */
@@ -167,7 +248,7 @@ function ensureNullProvider(stack: TerraformStack): void {
     visit(node: IConstruct) {
       if (node !== stack) return;
       const has = stack.node.findAll().some((c) => c instanceof TerraformProvider && (c as TerraformProvider).terraformResourceType === 'null');
-      if (!has) new NullProvider(stack, 'cdktf-iptables-null');
+      if (!has) newNullProvider(stack, 'cdktf-iptables-null');
     },
   };
   Aspects.of(stack).add(aspect);

@@ -1,36 +1,37 @@
-/** The README's "Testing your firewall" example, verbatim but for the import paths. */
-import '../../lib/testing'; // registers toAccept / toDrop / toReject
-import { App, TerraformStack } from 'cdktf';
-import { Action, ConnState, IpFamily, Peer, Port, PortScanTrap, Protocol, SshBruteforceGuard, StatefulHost } from '../../lib';
+/**
+ * The README's "Testing your firewall" example, run as it stands: the block is
+ * read from README.md, transpiled, and its tests registered here (the package
+ * test runs the other README blocks as programs; this one needs jest).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import * as ts from 'typescript';
 
-const host = new StatefulHost(new TerraformStack(new App(), 'prod'), 'web', { allow: [Port.SSH, Port.HTTPS] });
-host.allowFrom(Peer.ipv4('192.0.2.0/24'), Port.tcp(5432));
-new SshBruteforceGuard(host, 'ssh-guard');
-new PortScanTrap(host, 'trap', { seconds: 60 });
+const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+const block = /^```typescript\n(\/\/ firewall\.test\.ts\n[\s\S]*?)^```$/m.exec(readme);
+if (!block) throw new Error('README has no "// firewall.test.ts" block');
+const js = ts.transpileModule(block[1], { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+const modules: Record<string, unknown> = {
+  'cdktf-iptables': require('../../lib'),
+  'cdktf-iptables/lib/testing': require('../../lib/testing'),
+};
+const req = (m: string) => modules[m] ?? require(m);
+// eslint-disable-next-line @typescript-eslint/no-implied-eval
+new Function('require', 'exports', 'test', 'expect', js)(req, {}, test, expect);
 
-const syn = (source: string, destinationPort: number) =>
-  ({ family: IpFamily.V4, protocol: Protocol.TCP, source, destinationPort });
-
-test('PostgreSQL only from the admin network', () => {
-  expect(host).toAccept(syn('192.0.2.10', 5432));
-  expect(host).toReject(syn('198.51.100.7', 5432), 'tcp-reset');
-  expect(host).toAccept(syn('198.51.100.7', 443));
-  expect(host).toAccept({ ...syn('198.51.100.7', 5000), state: ConnState.ESTABLISHED, tcpFlags: 'ACK' });
-  expect(host).toDrop({ ...syn('198.51.100.7', 443), state: ConnState.INVALID });
-});
-
-test('the 4th SSH attempt inside 10 s is dropped', () => {
-  const v = host.simulate([0, 1, 2, 3].map((at) => ({ at, ...syn('198.51.100.7', 22) })));
-  expect(v.map((x) => x.action)).toEqual([Action.ACCEPT, Action.ACCEPT, Action.ACCEPT, Action.DROP]);
-});
-
-test('after touching a closed port, a scanner sees every port closed', () => {
-  const v = host.simulate([{ at: 0, ...syn('198.51.100.7', 8080) }, { at: 1, ...syn('198.51.100.7', 443) }]);
-  expect(v[1]).toMatchObject({ action: Action.REJECT, rejectWith: 'tcp-reset' });
-});
-
-test('a failure prints the trace (the README excerpt)', () => {
+test('the README excerpt of a failure is what a failure prints', () => {
+  const lib = modules['cdktf-iptables'] as typeof import('../../lib');
+  const { App, TerraformStack } = require('cdktf');
+  const host = new lib.StatefulHost(new TerraformStack(new App(), 'prod'), 'web', { allow: [lib.Port.SSH, lib.Port.HTTPS] });
+  host.allowFrom(lib.Peer.ipv4('192.0.2.0/24'), lib.Port.tcp(5432));
+  new lib.SshBruteforceGuard(host, 'ssh-guard');
+  new lib.PortScanTrap(host, 'trap', { seconds: 60 });
   let message = '';
-  try { expect(host).toAccept(syn('198.51.100.7', 5432)); } catch (e) { message = (e as Error).message; }
-  expect(message).toMatch(/to be ACCEPT, the firewall says REJECT \(tcp-reset\)/);
+  try {
+    expect(host).toAccept({ family: lib.IpFamily.V4, protocol: lib.Protocol.TCP, source: '198.51.100.7', destinationPort: 5432 });
+  } catch (e) {
+    message = (e as Error).message;
+  }
+  const shown = /A failing matcher prints[^`]*```\n([\s\S]*?)```/.exec(readme)![1];
+  expect(`${message}\n`).toBe(shown);
 });

@@ -10,7 +10,7 @@
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Target, TARGET_V4, TARGET_V6 } from './target';
+import { Fleet, Target, TARGET_V4, TARGET_V6 } from './target';
 import { canUseNetns, sh } from '../kernel/lab';
 import { tcpSyn } from '../kernel/probes';
 import { normalizeRules } from '../kernel/rules-io';
@@ -28,6 +28,7 @@ function timed<T>(name: string, fn: () => T): T {
 }
 
 describe('deploy to a booted systemd host with terraform', () => {
+  let fleet: Fleet;
   let target: Target;
   let app: string;
   let stackDir: string;
@@ -47,7 +48,7 @@ describe('deploy to a booted systemd host with terraform', () => {
     timeoutMs: 300_000,
     env: {
       ...process.env,
-      TF_VAR_ssh_private_key: fs.readFileSync(target.keyFile, 'utf8'),
+      TF_VAR_ssh_private_key: fs.readFileSync(fleet.keyFile, 'utf8'),
       CHECKPOINT_DISABLE: '1',
       TF_IN_AUTOMATION: '1',
       TF_CLI_CONFIG_FILE: '/dev/null',
@@ -55,22 +56,21 @@ describe('deploy to a booted systemd host with terraform', () => {
     },
   });
   const rendered = (file: string) => fs.readFileSync(path.join(stackDir, 'firewall', 'web', file), 'utf8');
-  const live = (cmd: string) => normalizeRules(target.ssh(cmd).stdout);
+  const live = (cmd: string) => normalizeRules(target.exec(cmd).stdout);
 
   beforeAll(async () => {
     if (!canUseNetns()) throw new Error('the e2e test needs root, network namespaces and systemd-nspawn (see README)');
-    target = new Target();
-    app = path.join(target.work, 'app');
+    fleet = new Fleet();
+    target = fleet.target();
+    app = path.join(fleet.work, 'app');
     fs.mkdirSync(app);
     stackDir = path.join(app, 'cdktf.out', 'stacks', 'deployed-host');
-    const image = target.prepareImage();
-    timings['image (build or cache) s'] = image.imageSeconds;
-    timings['image copy s'] = image.copySeconds;
+    timings['image (build or cache) s'] = fleet.imageSeconds;
     timings['target boot s'] = await target.boot();
   }, 900_000);
 
   afterAll(() => {
-    target?.destroy();
+    fleet?.destroy();
     fs.mkdirSync(path.join(ROOT, 'test-reports'), { recursive: true });
     fs.writeFileSync(path.join(ROOT, 'test-reports', 'e2e-timings.json'), JSON.stringify(timings, null, 2));
     // eslint-disable-next-line no-console
@@ -81,20 +81,21 @@ describe('deploy to a booted systemd host with terraform', () => {
     synth('base');
     timed('terraform init s', () => terraform(['init', '-input=false', '-no-color']));
     const out = timed('first apply s', () => terraform(['apply', '-auto-approve', '-input=false', '-no-color']));
-    expect(out.stdout).toMatch(/Apply complete! Resources: 2 added/);
+    expect(out.stdout).toMatch(/Apply complete! Resources: 1 added/);
     expect(live('iptables-save')).toEqual(normalizeRules(rendered('iptables.rules')));
     expect(live('ip6tables-save')).toEqual(normalizeRules(rendered('ip6tables.rules')));
-    expect(target.ssh('systemctl is-enabled iptables.service ip6tables.service').stdout.split('\n').filter(Boolean)).toEqual(['enabled', 'enabled']);
-    expect(target.ssh('systemctl is-active iptables.service ip6tables.service').stdout.split('\n').filter(Boolean)).toEqual(['active', 'active']);
-    expect(target.ssh('cat /etc/iptables/iptables.rules').stdout).toBe(rendered('iptables.rules'));
+    expect(target.exec('systemctl is-enabled iptables.service ip6tables.service').stdout.split('\n').filter(Boolean)).toEqual(['enabled', 'enabled']);
+    expect(target.exec('systemctl is-active iptables.service ip6tables.service').stdout.split('\n').filter(Boolean)).toEqual(['active', 'active']);
+    expect(target.exec('cat /etc/iptables/iptables.rules').stdout).toBe(rendered('iptables.rules'));
     // real packets from the runner: SSH open, a closed port refused with RST, both families
     for (const addr of [TARGET_V4, TARGET_V6]) {
       expect(tcpSyn(target.lab, target.runner, addr, 22)).toMatchObject({ state: 'open' });
       expect(tcpSyn(target.lab, target.runner, addr, 8080)).toMatchObject({ state: 'closed', reason: 'reset' });
     }
     // the staging folder is gone and no rollback is pending
-    expect(target.ssh('ls /tmp | grep -c cdktf-iptables || true').stdout.trim()).toBe('0');
-    expect(target.ssh("systemctl list-units --all --no-legend 'cdktf-iptables-rollback*'", { check: false }).stdout.trim()).toBe('');
+    expect(target.exec('ls /var/lib/cdktf-iptables').stdout.split('\n').filter(Boolean).sort()).toEqual(['confirmed', 'firewall.sh']);
+    expect(target.exec('ls /run/cdktf-iptables').stdout.split('\n').filter(Boolean)).toEqual(['lock']);
+    expect(target.exec("systemctl list-units --all --no-legend 'cdktf-iptables-rollback*'", { check: false }).stdout.trim()).toBe('');
   });
 
   test('an unchanged tree plans no change', () => {
@@ -108,7 +109,7 @@ describe('deploy to a booted systemd host with terraform', () => {
     timings['reboot s'] = await target.reboot();
     expect(live('iptables-save')).toEqual(normalizeRules(rendered('iptables.rules')));
     expect(live('ip6tables-save')).toEqual(normalizeRules(rendered('ip6tables.rules')));
-    expect(target.ssh('systemctl is-active iptables.service ip6tables.service').stdout.split('\n').filter(Boolean)).toEqual(['active', 'active']);
+    expect(target.exec('systemctl is-active iptables.service ip6tables.service').stdout.split('\n').filter(Boolean)).toEqual(['active', 'active']);
     expect(tcpSyn(target.lab, target.runner, TARGET_V4, 8080)).toMatchObject({ state: 'closed', reason: 'reset' });
   }, 180_000);
 
@@ -117,10 +118,10 @@ describe('deploy to a booted systemd host with terraform', () => {
     const plan = terraform(['plan', '-detailed-exitcode', '-input=false', '-no-color'], false);
     expect(plan.status).toBe(2);
     const out = timed('re-apply s', () => terraform(['apply', '-auto-approve', '-input=false', '-no-color']));
-    expect(out.stdout).toMatch(/Apply complete! Resources: 2 added, 0 changed, 2 destroyed/);
+    expect(out.stdout).toMatch(/Apply complete! Resources: 1 added, 0 changed, 1 destroyed/);
     expect(live('iptables-save')).toContain('-A TCP -p tcp -m tcp --dport 443 -j ACCEPT');
     expect(live('iptables-save')).toEqual(normalizeRules(rendered('iptables.rules')));
-    expect(target.ssh('cat /etc/iptables/ip6tables.rules').stdout).toBe(rendered('ip6tables.rules'));
+    expect(target.exec('cat /etc/iptables/ip6tables.rules').stdout).toBe(rendered('ip6tables.rules'));
   });
 
   test('a tree that shuts SSH out fails the apply, says it was rolled back, and SSH works again on the old rules', () => {
@@ -134,15 +135,15 @@ describe('deploy to a booted systemd host with terraform', () => {
     expect(`${out.stdout}${out.stderr}`).toMatch(/ROLLED BACK: 198\.51\.100\.10:22 answers again on the previous rules/);
     expect(target.sshPortAnswers()).toBe(true);
     expect(live('iptables-save')).toEqual(before);
-    expect(target.ssh('cat /var/lib/cdktf-iptables/rolled-back').stdout).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(target.exec('cat /run/cdktf-iptables/rolled-back').stdout).toMatch(/^[0-9a-f]{20} \d{4}-\d\d-\d\dT/);
     // the persisted files are still the last confirmed ones
-    expect(target.ssh('grep -c "dport 443" /etc/iptables/iptables.rules').stdout.trim()).toBe('1');
-    expect(target.ssh('grep -c "dport 22 " /etc/iptables/iptables.rules').stdout.trim()).toBe('1');
+    expect(target.exec('grep -c "dport 443" /etc/iptables/iptables.rules').stdout.trim()).toBe('1');
+    expect(target.exec('grep -c "dport 22 " /etc/iptables/iptables.rules').stdout.trim()).toBe('1');
   }, 240_000);
 
   test('an active ufw is a clear error that changes nothing; takeOver: true stops, disables and masks it', () => {
     // a stand-in ufw.service (the image has no ufw package): a real unit that is simply active
-    target.ssh("printf '[Unit]\\nDescription=stand-in ufw\\n[Service]\\nExecStart=/bin/sleep infinity\\n[Install]\\nWantedBy=multi-user.target\\n' > /lib/systemd/system/ufw.service && systemctl daemon-reload && systemctl enable --now --quiet ufw.service");
+    target.exec("printf '[Unit]\\nDescription=stand-in ufw\\n[Service]\\nExecStart=/bin/sleep infinity\\n[Install]\\nWantedBy=multi-user.target\\n' > /lib/systemd/system/ufw.service && systemctl daemon-reload && systemctl enable --now --quiet ufw.service");
     const before = live('iptables-save');
     synth('base');
     const refused = terraform(['apply', '-auto-approve', '-input=false', '-no-color'], false);
@@ -152,8 +153,8 @@ describe('deploy to a booted systemd host with terraform', () => {
     synth('base', { CFW_TAKE_OVER: 'yes' });
     const out = terraform(['apply', '-auto-approve', '-input=false', '-no-color']);
     expect(out.stdout).toMatch(/stopping ufw \(takeOver\)/);
-    expect(target.ssh('systemctl is-enabled ufw.service', { check: false }).stdout.trim()).toBe('masked');
-    expect(target.ssh('systemctl is-active ufw.service', { check: false }).stdout.trim()).toBe('inactive');
+    expect(target.exec('systemctl is-enabled ufw.service', { check: false }).stdout.trim()).toBe('masked');
+    expect(target.exec('systemctl is-active ufw.service', { check: false }).stdout.trim()).toBe('inactive');
     expect(live('iptables-save')).toEqual(normalizeRules(rendered('iptables.rules')));
     expect(out.stdout).toMatch(/loading with iptables v1\.8\.9 \(nf_tables\)/);
   }, 240_000);

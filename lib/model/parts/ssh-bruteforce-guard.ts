@@ -64,7 +64,13 @@ export class SshGuardContribution extends PartContribution<SshGuardSpec> {
     const fams = host.families;
     const service = s.port.protocol === Protocol.TCP ? TCP_CHAIN : UDP_CHAIN;
     rs.addRule({ table: 'filter', chain: service, slot: ServiceSlot.GUARD, owner: s.path, args: perFamily(fams, () => [...s.port._matchArgs(), '-j', s.chain]) });
+    if (host.deployPass) {
+      // the deploying client, listed by the deploy after it authenticated, is never counted
+      const pass = host.deployPass;
+      rs.addRule({ table: 'filter', chain: s.chain, slot: 50, owner: s.path, args: perFamily(fams, (f) => [...recentCheck(f, 'rcheck', pass.list, pass.seconds), '-j', 'ACCEPT']) });
+    }
     if (s.mode === 'recent') {
+      rs.noteGuardList({ list: s.list, v4Prefix: 32, v6Prefix: 128 });
       s.windows.forEach((w, i) => rs.addRule({
         table: 'filter',
         chain: s.chain,

@@ -1,23 +1,38 @@
 #!/bin/sh
-# cdktf-iptables: installs rendered iptables/ip6tables rule files on this host.
+# cdktf-iptables: installs rendered iptables/ip6tables rule files on this host,
+# with a rollback that restores the exact state from before the load.
 #
-#   firewall.sh stage   STAGING  -- load the staged rules now, with a rollback armed
-#   firewall.sh confirm STAGING  -- keep them: cancel the rollback, persist, enable units
-#   firewall.sh rollback         -- restore the rules that were live before `stage`
+#   firewall.sh stage STAGING DEPLOY [CLIENT]  load the staged rules now, rollback armed
+#   firewall.sh confirm DEPLOY                 keep them: disarm, persist, enable units
+#   firewall.sh rollback DEPLOY NONCE          (the armed timer) restore the state from before
 #
-# Settings come from the environment, set by the provisioner from validated values:
+# STAGING holds the files of one deploy (verified against their sha256 by the
+# deploy bundle before this runs) and `settings`, which sets (all values ours,
+# validated at synth):
 #   CFW_FAMILIES       "v4" or "v4 v6"
 #   CFW_ROLLBACK_SECS  seconds before an unconfirmed load is rolled back
 #   CFW_RULES_V4 / CFW_RULES_V6   persistent rule file paths of the distro
 #   CFW_UNIT_V4 / CFW_UNIT_V6     unit names (iptables.service / ip6tables.service)
-#   CFW_SHIP_UNITS     "yes" to install our own units when the distro has none
+#   CFW_SHIP_UNITS     "yes" to install our own units even where the distro has some
 #   CFW_MASK           services to stop and mask on confirm (e.g. firewalld), may be empty
 #   CFW_TAKE_OVER      "yes" to stop conflicting firewall services instead of failing
 #   CFW_SYSCTL         sysctl settings (key=value, separated by spaces), may be empty
+#   CFW_PASS_LIST      xt_recent list that lets the deploying client past the
+#                      brute-force guards while it deploys; empty without guards
+#   CFW_GUARD_LISTS    "list:v4prefix:v6prefix ..." recent lists of brute-force
+#                      guards; the authenticated deploying client is forgiven there
+#   CFW_KEEP_CHAINS / CFW_KEEP_IFACES   chains (globs) and interfaces of other
+#                      tools (Docker, fail2ban) whose live rules are merged into
+#                      the loaded rules by keep-foreign.awk; may be empty
+#
+# DEPLOY is the deploy's id (a hash of its files). State:
+#   /run/cdktf-iptables      what is armed right now (volatile: a reboot disarms,
+#                            and the host boots on its persisted, previous rules)
+#   /var/lib/cdktf-iptables  this script, for the rollback timer and the confirm
 set -eu
 
 STATE=/var/lib/cdktf-iptables
-TIMER=cdktf-iptables-rollback
+RUN=/run/cdktf-iptables
 CONFLICTING="firewalld ufw nftables"
 
 say() { printf 'cdktf-iptables: %s\n' "$*" >&2; }
@@ -31,33 +46,57 @@ unit_of() { if [ "$1" = v4 ]; then echo "$CFW_UNIT_V4"; else echo "$CFW_UNIT_V6"
 
 have_systemd() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; }
 
-# The armed rollback is a transient service that sleeps, then restores: it runs
-# outside the SSH session, so it survives the session's end. (A transient
-# OnActiveSec timer was tried first: after a reboot of the container systemd
-# sometimes never fired it, which the end-to-end test caught.)
-rollback_pending() {
-  if [ -f "$STATE/rollback.unit" ] && have_systemd; then
-    systemctl is-active --quiet "$(cat "$STATE/rollback.unit").service" 2>/dev/null && return 0
-  fi
-  [ -f "$STATE/rollback.pid" ] && kill -0 "$(cat "$STATE/rollback.pid")" 2>/dev/null
+# Every step that reads or changes the armed state holds this lock, so a
+# confirm and a rollback that fire together cannot both win.
+lock() {
+  install -d -m 700 "$RUN"
+  exec 9>"$RUN/lock"
+  flock -w 60 9 || die "another cdktf-iptables step holds $RUN/lock for over 60s; nothing was changed"
 }
 
-cancel_rollback() {
-  if [ -f "$STATE/rollback.unit" ] && have_systemd; then
-    unit=$(cat "$STATE/rollback.unit")
-    systemctl stop "$unit.service" >/dev/null 2>&1 || true
-  fi
-  rm -f "$STATE/rollback.unit"
-  if [ -f "$STATE/rollback.pid" ]; then kill "$(cat "$STATE/rollback.pid")" 2>/dev/null || true; rm -f "$STATE/rollback.pid"; fi
+# The built-in chains of a table, for an empty table with ACCEPT policies.
+builtin_chains() {
+  case "$1" in
+    raw) echo PREROUTING OUTPUT ;;
+    mangle) echo PREROUTING INPUT FORWARD OUTPUT POSTROUTING ;;
+    nat) echo PREROUTING INPUT OUTPUT POSTROUTING ;;
+    filter|security) echo INPUT FORWARD OUTPUT ;;
+    *) return 1 ;;
+  esac
 }
 
-check_staging() {
-  if [ ! -d "$1" ] || [ -L "$1" ]; then die "staging folder $1 is missing"; fi
+tables_of() { sed -n 's/^\*\([a-z]*\)$/\1/p' "$1"; }
+
+empty_table() { # table
+  chains=$(builtin_chains "$1") || die "unknown table $1 in the new rules"
+  echo "*$1"
+  for c in $chains; do echo ":$c ACCEPT [0:0]"; done
+  echo COMMIT
+}
+
+# The live rules of a family, completed so that restoring them undoes the new
+# file whatever was there: every table the new file writes appears, as an
+# empty table with ACCEPT policies when it did not exist (iptables-save prints
+# nothing at all for a fresh nf_tables host). Verified before anything loads.
+snapshot() { # family new-file out
+  "$(save_cmd "$1")" > "$3.tmp" || die "$(save_cmd "$1") failed; nothing was changed"
+  for t in $(tables_of "$2"); do
+    grep -qx "\\*$t" "$3.tmp" || empty_table "$t" >> "$3.tmp"
+  done
+  verify_snapshot "$1" "$2" "$3.tmp"
+  mv "$3.tmp" "$3"
+}
+
+verify_snapshot() { # family new-file snapshot
+  for t in $(tables_of "$2"); do
+    grep -qx "\\*$t" "$3" || die "the snapshot of the live $1 rules lacks table $t; nothing was changed"
+  done
+  "$(restore_cmd "$1")" --test < "$3" \
+    || die "the live $1 rules cannot be restored by $(restore_cmd "$1") (rules of another tool this iptables cannot express?), so no rollback would be possible; nothing was changed"
 }
 
 # Say which iptables backend loads the rules, and warn when the other backend
-# holds rules too: they would still filter packets but be invisible to the
-# tools this host uses (iptables-legacy vs iptables-nft).
+# holds rules too (iptables-legacy vs iptables-nft).
 backend_note() {
   version=$(iptables -V 2>/dev/null || true)
   say "loading with $version"
@@ -70,108 +109,278 @@ backend_note() {
   fi
 }
 
-stage() {
-  check_staging "$1"
-  for f in $CFW_FAMILIES; do
-    command -v "$(restore_cmd "$f")" >/dev/null 2>&1 || die "$(restore_cmd "$f") is not installed on this host (install the iptables package)"
+# xt_recent lists: add, forgive or remove the deploying client (an address the
+# bundle read from SSH_CLIENT, checked to be one). Failures are harmless: the
+# list may not exist in this ruleset.
+recent_write() { # list-file line
+  [ -w "/proc/net/xt_recent/$1" ] || return 0
+  printf '%s\n' "$2" > "/proc/net/xt_recent/$1" 2>/dev/null || true
+}
+
+client_family() { case "$1" in *:*) echo v6 ;; *) echo v4 ;; esac; }
+
+# The address an xt_recent entry of prefix length $2 is stored under.
+masked() { # address prefix
+  case "$1" in
+    *:*) awk -v a="$1" -v p="$2" 'BEGIN {
+           n = split(a, h, "::"); split(h[1], l, ":"); c = 0
+           if (h[1] != "") for (i = 1; i <= length(l); i++) g[c++] = l[i]
+           m = 0; if (n > 1 && h[2] != "") m = split(h[2], r, ":")
+           while (c < 8 - m) g[c++] = "0"
+           for (i = 1; i <= m; i++) g[c++] = r[i]
+           out = ""
+           for (i = 0; i < 8; i++) {
+             v = 0; s = tolower(g[i])
+             for (j = 1; j <= length(s); j++) v = v * 16 + index("0123456789abcdef", substr(s, j, 1)) - 1
+             k = p - 16 * i; if (k < 0) k = 0; if (k > 16) k = 16
+             d = 2 ^ (16 - k); v = v - v % d
+             out = out (i ? ":" : "") sprintf("%x", v)
+           }
+           print out }' ;;
+    *) awk -v a="$1" -v p="$2" 'BEGIN {
+           split(a, o, "."); out = ""
+           for (i = 0; i < 4; i++) {
+             k = p - 8 * i; if (k < 0) k = 0; if (k > 8) k = 8
+             d = 2 ^ (8 - k); v = o[i + 1] - o[i + 1] % d
+             out = out (i ? "." : "") v
+           }
+           print out }' ;;
+  esac
+}
+
+pass_list() { # family
+  if [ "$1" = v4 ]; then echo "$CFW_PASS_LIST"; else echo "${CFW_PASS_LIST}6"; fi
+}
+
+client_pass() { # + or -
+  client=$(cat "$RUN/client" 2>/dev/null || true)
+  [ -n "$client" ] && [ -n "${CFW_PASS_LIST:-}" ] || return 0
+  recent_write "$(pass_list "$(client_family "$client")")" "$1$client"
+}
+
+client_forgive() {
+  client=$(cat "$RUN/client" 2>/dev/null || true)
+  [ -n "$client" ] || return 0
+  fam=$(client_family "$client")
+  for entry in ${CFW_GUARD_LISTS:-}; do
+    list=${entry%%:*}; rest=${entry#*:}; p4=${rest%%:*}; p6=${rest#*:}
+    if [ "$fam" = v4 ]; then recent_write "$list" "-$(masked "$client" "$p4")"
+    else recent_write "${list}6" "-$(masked "$client" "$p6")"; fi
   done
+}
+
+# The file a family loads: ours, or ours merged with the live rules of the
+# other tools we keep (their chains and the jumps into them).
+load_file() { # family staging
+  if [ -n "${CFW_KEEP_CHAINS:-}${CFW_KEEP_IFACES:-}" ]; then
+    "$(save_cmd "$1")" > "$2/live.$1" || die "$(save_cmd "$1") failed; nothing was changed"
+    awk -v chains="${CFW_KEEP_CHAINS:-}" -v ifaces="${CFW_KEEP_IFACES:-}" -f "$2/keep-foreign.awk" \
+      "$2/live.$1" "$2/$(file_of "$1")" > "$2/load.$1" || die "merging the kept rules of other tools failed; nothing was changed"
+  else
+    cp "$2/$(file_of "$1")" "$2/load.$1"
+  fi
+}
+
+keeping() {
+  if [ -n "${CFW_KEEP_CHAINS:-}${CFW_KEEP_IFACES:-}" ]; then printf ' (merged with the kept rules of other tools)'; fi
+}
+
+stop_timer() {
+  if [ -f "$RUN/timer.unit" ] && have_systemd; then
+    systemctl stop "$(cat "$RUN/timer.unit").service" >/dev/null 2>&1 || true
+  fi
+  rm -f "$RUN/timer.unit"
+}
+
+# Restores the snapshot (under the lock) and restarts what a takeOver stopped.
+restore_previous() {
+  for f in v4 v6; do
+    snap="$RUN/snapshot.$f"
+    [ -f "$snap" ] || continue
+    "$(restore_cmd "$f")" < "$snap" || say "restoring the previous $f rules failed"
+  done
+  if have_systemd; then
+    while read -r svc; do
+      [ -n "$svc" ] || continue
+      say "starting $svc again (it was stopped for the unconfirmed load)"
+      systemctl start "$svc" || say "could not start $svc again"
+    done < "$RUN/taken-over"
+  fi
+}
+
+clear_armed() {
+  rm -f "$RUN/armed" "$RUN/snapshot.v4" "$RUN/snapshot.v6" "$RUN/taken-over" "$RUN/client" "$RUN/settings"
+}
+
+stage() { # staging deploy [client]
+  staging=$1 deploy=$2 client=${3:-}
+  if [ ! -d "$staging" ] || [ -L "$staging" ]; then die "staging folder $staging is missing"; fi
+  # shellcheck disable=SC1091
+  . "$staging/settings"
+  for f in $CFW_FAMILIES; do
+    command -v "$(restore_cmd "$f")" >/dev/null 2>&1 || die "$(restore_cmd "$f") is not installed on this host (install the iptables package); nothing was changed"
+  done
+  command -v flock >/dev/null 2>&1 || die "flock is not installed on this host (util-linux); nothing was changed"
+  case "$client" in *[!0-9A-Fa-f.:]*) client= ;; esac
+  lock
   install -d -m 700 "$STATE"
-  : > "$STATE/taken-over"
-  for svc in $CONFLICTING; do
-    if have_systemd && systemctl is-active --quiet "$svc" 2>/dev/null; then
-      if [ "${CFW_TAKE_OVER:-no}" = yes ]; then
-        say "stopping $svc (takeOver); it is disabled and masked once the new rules are confirmed"
-        systemctl stop "$svc"
-        echo "$svc" >> "$STATE/taken-over"
-      else
-        die "$svc is active on this host and would fight over the rules; stop it, or set takeOver: true to let cdktf-iptables stop and mask it. Nothing was changed."
-      fi
-    fi
+  # stage folders of deploys that can no longer be confirmed (a reboot disarmed them)
+  armed=$(cat "$RUN/armed" 2>/dev/null || true)
+  for old in "$STATE"/stage.*; do
+    [ -d "$old" ] && [ "$old" != "$staging" ] && [ "$old" != "${armed##* }" ] && rm -rf "$old"
   done
   backend_note
-  # the host's own iptables validates the files before anything changes
+  # 1. checks that change nothing: the host's own iptables validates the files
+  #    (merged with the live rules of other tools we keep), conflicting
+  #    firewall services are refused unless takeOver
   for f in $CFW_FAMILIES; do
-    "$(restore_cmd "$f")" --test < "$1/$(file_of "$f")" || die "$(restore_cmd "$f") --test rejected $(file_of "$f"); nothing was changed"
+    load_file "$f" "$staging"
+    "$(restore_cmd "$f")" --test < "$staging/load.$f" || die "$(restore_cmd "$f") --test rejected $(file_of "$f")$(keeping); nothing was changed"
   done
-  install -d -m 700 "$STATE" "$STATE/rollback"
-  install -m 700 "$0" "$STATE/firewall.sh"
-  # keep the older snapshot while a previous load is still unconfirmed: it is the known-good one
-  if rollback_pending; then
-    cancel_rollback
-    say "an earlier load was never confirmed; keeping the rules from before it as the rollback point"
-  else
-    for f in $CFW_FAMILIES; do "$(save_cmd "$f")" > "$STATE/rollback/$(file_of "$f")"; done
+  active=
+  for svc in $CONFLICTING; do
+    if have_systemd && systemctl is-active --quiet "$svc" 2>/dev/null; then active="$active $svc"; fi
+  done
+  if [ -n "$active" ] && [ "${CFW_TAKE_OVER:-no}" != yes ]; then
+    die "${active# } is active on this host and would fight over the rules; stop it, or set takeOver: true to let cdktf-iptables stop and mask it. Nothing was changed."
   fi
-  rm -f "$STATE/rolled-back"
+  # 2. the rollback point, verified before anything changes
+  for f in $CFW_FAMILIES; do
+    if [ -n "$armed" ] && [ -f "$RUN/snapshot.$f" ]; then
+      # an earlier load was never confirmed: the rules from before it are the
+      # known-good state; tables it did not write did not exist before it either
+      cp "$RUN/snapshot.$f" "$RUN/next.$f"
+      for t in $(tables_of "$staging/$(file_of "$f")"); do
+        grep -qx "\\*$t" "$RUN/next.$f" || empty_table "$t" >> "$RUN/next.$f"
+      done
+      verify_snapshot "$f" "$staging/$(file_of "$f")" "$RUN/next.$f"
+    else
+      snapshot "$f" "$staging/$(file_of "$f")" "$RUN/next.$f"
+    fi
+  done
+  # 3. arm: from here on, a timer restores the rollback point unless confirmed
+  if [ -n "$armed" ]; then
+    say "an earlier load was never confirmed; its rollback point (the rules from before it) is kept"
+    stop_timer
+  else
+    : > "$RUN/taken-over"
+  fi
+  for f in $CFW_FAMILIES; do mv "$RUN/next.$f" "$RUN/snapshot.$f"; done
+  install -m 700 "$0" "$STATE/firewall.sh.tmp" && mv "$STATE/firewall.sh.tmp" "$STATE/firewall.sh"
+  cp "$staging/settings" "$RUN/settings"
+  printf '%s\n' "$client" > "$RUN/client"
+  nonce="$(date +%s)-$$"
+  printf '%s %s %s\n' "$deploy" "$nonce" "$staging" > "$RUN/armed"
+  rm -f "$RUN/rolled-back"
+  # the timer runs outside this SSH session, so it survives the session's end
   if have_systemd && command -v systemd-run >/dev/null 2>&1; then
-    unit="$TIMER-$(date +%s)-$$"
-    systemd-run --quiet --collect --unit="$unit" --setenv=CFW_FAMILIES="$CFW_FAMILIES" \
-      /bin/sh -c "sleep $CFW_ROLLBACK_SECS && exec /bin/sh $STATE/firewall.sh rollback"
-    echo "$unit" > "$STATE/rollback.unit"
+    unit="cdktf-iptables-rollback-$nonce"
+    systemd-run --quiet --collect --unit="$unit" \
+      /bin/sh -c "sleep $CFW_ROLLBACK_SECS && exec /bin/sh $STATE/firewall.sh rollback $deploy $nonce"
+    echo "$unit" > "$RUN/timer.unit"
   else
-    setsid sh -c "sleep $CFW_ROLLBACK_SECS; CFW_FAMILIES='$CFW_FAMILIES' sh '$STATE/firewall.sh' rollback" </dev/null >/dev/null 2>&1 &
-    echo $! > "$STATE/rollback.pid"
+    # no kill is ever needed: a timer whose nonce is no longer armed does nothing
+    setsid /bin/sh -c "sleep $CFW_ROLLBACK_SECS; exec /bin/sh $STATE/firewall.sh rollback $deploy $nonce" </dev/null >/dev/null 2>&1 &
   fi
-  for f in $CFW_FAMILIES; do
-    "$(restore_cmd "$f")" < "$1/$(file_of "$f")" || { rollback; die "loading $(file_of "$f") failed; the previous rules are back"; }
+  for svc in $active; do
+    say "stopping $svc (takeOver); it is disabled and masked once the new rules are confirmed, started again by a rollback"
+    echo "$svc" >> "$RUN/taken-over"
+    systemctl stop "$svc"
   done
+  # 4. load, atomically per family (other tools' rules merged again: they may have changed meanwhile)
+  for f in $CFW_FAMILIES; do
+    load_file "$f" "$staging"
+    if ! "$(restore_cmd "$f")" < "$staging/load.$f"; then
+      stop_timer; restore_previous; clear_armed
+      die "loading $(file_of "$f") failed; the previous rules are back"
+    fi
+  done
+  # the deploying client proved its key: its own connections never trip a guard
+  client_forgive
+  client_pass +
   say "new rules loaded; they are rolled back in ${CFW_ROLLBACK_SECS}s unless confirmed over a new SSH connection"
 }
 
-rollback() {
-  for f in $CFW_FAMILIES; do
-    snap="$STATE/rollback/$(file_of "$f")"
-    [ -f "$snap" ] && "$(restore_cmd "$f")" < "$snap"
-  done
-  date -u +%Y-%m-%dT%H:%M:%SZ > "$STATE/rolled-back"
-  rm -f "$STATE/rollback.pid" "$STATE/rollback.unit"
+rollback() { # deploy nonce
+  lock
+  armed=$(cat "$RUN/armed" 2>/dev/null || true)
+  # confirmed, superseded or already rolled back: nothing to do
+  [ "${armed% *}" = "$1 $2" ] || exit 0
+  # shellcheck disable=SC1091
+  . "$RUN/settings"
+  client_pass -
+  restore_previous
+  staging=${armed##* }
+  case "$staging" in "$STATE"/stage.*) rm -rf "$staging" ;; esac
+  clear_armed
+  rm -f "$RUN/timer.unit"
+  printf '%s %s\n' "$1" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$RUN/rolled-back"
   say "rules rolled back to the ones live before the last load"
 }
 
-confirm() {
-  check_staging "$1"
-  if [ -f "$STATE/rolled-back" ]; then
-    die "the new rules were already rolled back at $(cat "$STATE/rolled-back") (not confirmed within ${CFW_ROLLBACK_SECS}s); apply again"
+# Copies a file into place atomically, only when its content differs.
+put() { # source target mode
+  if [ -f "$2" ] && cmp -s "$1" "$2"; then return 1; fi
+  install -d -m 755 "$(dirname "$2")"
+  install -m "$3" "$1" "$2.cdktf-iptables.tmp"
+  mv "$2.cdktf-iptables.tmp" "$2"
+}
+
+confirm() { # deploy
+  lock
+  armed=$(cat "$RUN/armed" 2>/dev/null || true)
+  if [ "${armed%% *}" != "$1" ]; then
+    if [ "$(cut -d' ' -f1 "$RUN/rolled-back" 2>/dev/null)" = "$1" ]; then
+      die "the new rules were already rolled back at $(cut -d' ' -f2 "$RUN/rolled-back") (not confirmed in time); apply again"
+    fi
+    die "no load of this deploy is armed (rolled back, superseded by another deploy, or the host rebooted); apply again"
   fi
-  rollback_pending || die "no rollback is armed: run stage first"
-  cancel_rollback
-  for f in $CFW_FAMILIES; do
-    install -d -m 755 "$(dirname "$(rules_path "$f")")"
-    install -m 600 "$1/$(file_of "$f")" "$(rules_path "$f")"
-  done
+  # shellcheck disable=SC1091
+  . "$RUN/settings"
+  staging=${armed##* }
+  stop_timer
+  for f in $CFW_FAMILIES; do put "$staging/$(file_of "$f")" "$(rules_path "$f")" 600 || true; done
   if [ -n "${CFW_SYSCTL:-}" ]; then
-    {
-      echo "# written by cdktf-iptables"
-      for kv in $CFW_SYSCTL; do printf '%s\n' "$kv"; done
-    } > /etc/sysctl.d/90-cdktf-iptables.conf
+    printf '# written by cdktf-iptables\n' > "$staging/sysctl.conf"
+    for kv in $CFW_SYSCTL; do printf '%s\n' "$kv" >> "$staging/sysctl.conf"; done
+    put "$staging/sysctl.conf" /etc/sysctl.d/90-cdktf-iptables.conf 644 || true
     sysctl -q -p /etc/sysctl.d/90-cdktf-iptables.conf
   fi
   if have_systemd; then
-    for svc in $CFW_MASK $(cat "$STATE/taken-over" 2>/dev/null); do
-      systemctl disable --now "$svc" >/dev/null 2>&1 || true
-      systemctl mask "$svc" >/dev/null
+    reload=no
+    for svc in $CFW_MASK $(cat "$RUN/taken-over" 2>/dev/null); do
+      if [ "$(systemctl is-enabled "$svc" 2>/dev/null || true)" != masked ]; then
+        systemctl disable --now "$svc" >/dev/null 2>&1 || true
+        systemctl mask "$svc" >/dev/null
+      fi
     done
     for f in $CFW_FAMILIES; do
       unit=$(unit_of "$f")
       if [ "${CFW_SHIP_UNITS:-no}" = yes ] || ! systemctl cat "$unit" >/dev/null 2>&1; then
-        install -m 644 "$1/$unit" "/etc/systemd/system/$unit"
+        if put "$staging/$unit" "/etc/systemd/system/$unit" 644; then reload=yes; fi
       fi
     done
-    systemctl daemon-reload
+    [ "$reload" = no ] || systemctl daemon-reload
     for f in $CFW_FAMILIES; do
-      systemctl enable --quiet "$(unit_of "$f")"
-      systemctl restart "$(unit_of "$f")"
+      unit=$(unit_of "$f")
+      systemctl is-enabled --quiet "$unit" 2>/dev/null || systemctl enable --quiet "$unit"
+      # the new rules are live already: start only a unit that is not active
+      systemctl is-active --quiet "$unit" 2>/dev/null || systemctl start "$unit"
     done
   else
     say "no systemd here: rules are persisted in the rule files but nothing restores them at boot"
   fi
-  rm -rf "$1"
+  client_forgive
+  client_pass -
+  clear_armed
+  case "$staging" in "$STATE"/stage.*) rm -rf "$staging" ;; esac
+  printf '%s\n' "$1" > "$STATE/confirmed"
   say "rules confirmed, persisted and enabled"
 }
 
 case "${1:-}" in
-  stage) stage "$2" ;;
-  confirm) confirm "$2" ;;
-  rollback) rollback ;;
-  *) die "usage: firewall.sh stage|confirm STAGING | rollback" ;;
+  stage) stage "${2:?staging folder}" "${3:?deploy id}" "${4:-}" ;;
+  confirm) confirm "${2:?deploy id}" ;;
+  rollback) rollback "${2:?deploy id}" "${3:?nonce}" ;;
+  *) die "usage: firewall.sh stage STAGING DEPLOY [CLIENT] | confirm DEPLOY | rollback DEPLOY NONCE" ;;
 esac

@@ -1,0 +1,117 @@
+/**
+ * The library as a user gets it: the packed tarball installed into a fresh app
+ * (with cdktf and constructs, WITHOUT the optional @cdktf/provider-null), and
+ * every TypeScript block of the README run there as a complete program,
+ * importing only the package root.
+ */
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const ROOT = path.join(__dirname, '..');
+const TS_NODE = path.join(ROOT, 'node_modules', '.bin', 'ts-node');
+
+function run(cmd: string, args: string[], cwd: string, timeout = 300_000) {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, CHECKPOINT_DISABLE: '1', JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' } });
+  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? r.error.message : ''}` };
+}
+
+/** The README's code blocks of one language, in order. */
+export function readmeBlocks(lang: string): string[] {
+  const text = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  return [...text.matchAll(new RegExp('^```' + lang + '\\n([\\s\\S]*?)^```$', 'gm'))].map((m) => m[1]);
+}
+
+/** Compiled js older than a source makes the tarball stale: compile first. */
+function ensureCompiled(): void {
+  const newest = (dir: string, ext: string): number => fs.readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return Math.max(max, newest(p, ext));
+    return e.name.endsWith(ext) && !e.name.endsWith('.d.ts') ? Math.max(max, fs.statSync(p).mtimeMs) : max;
+  }, 0);
+  const lib = path.join(ROOT, 'lib');
+  if (!fs.existsSync(path.join(lib, 'index.js')) || newest(lib, '.ts') > newest(lib, '.js')) {
+    const r = run(path.join(ROOT, 'node_modules', '.bin', 'jsii'), ['--silence-warnings=reserved-word'], ROOT);
+    if (r.status !== 0) throw new Error(`jsii compile failed: ${r.out}`);
+  }
+}
+
+describe('the packed library in a fresh app', () => {
+  let work: string;
+  let app: string;
+
+  beforeAll(() => {
+    ensureCompiled();
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-pkg-'));
+    const pack = run('npm', ['pack', '--pack-destination', work, '--silent'], ROOT);
+    if (pack.status !== 0) throw new Error(`npm pack failed: ${pack.out}`);
+    const tarball = fs.readdirSync(work).find((f) => f.endsWith('.tgz'))!;
+    app = path.join(work, 'app');
+    fs.mkdirSync(app);
+    const cdktfVersion = require(path.join(ROOT, 'node_modules', 'cdktf', 'package.json')).version;
+    const constructsVersion = require(path.join(ROOT, 'node_modules', 'constructs', 'package.json')).version;
+    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({
+      name: 'readme-app', private: true,
+      dependencies: { 'cdktf-iptables': `file:../${tarball}`, 'cdktf': cdktfVersion, 'constructs': constructsVersion },
+    }, null, 2));
+    fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2020', module: 'commonjs', strict: true, esModuleInterop: true, skipLibCheck: true } }));
+    const install = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], app, 600_000);
+    if (install.status !== 0) throw new Error(`npm install failed: ${install.out}`);
+  }, 900_000);
+
+  afterAll(() => {
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  test('the package ships compiled code and scripts, not sources or tests', () => {
+    const pkg = path.join(app, 'node_modules', 'cdktf-iptables');
+    expect(fs.existsSync(path.join(pkg, 'lib', 'index.js'))).toBe(true);
+    expect(fs.existsSync(path.join(pkg, 'lib', 'index.d.ts'))).toBe(true);
+    expect(fs.existsSync(path.join(pkg, 'lib', 'provision', 'scripts', 'firewall.sh'))).toBe(true);
+    expect(fs.existsSync(path.join(pkg, 'lib', 'provision', 'scripts', 'probe.js'))).toBe(true);
+    expect(fs.existsSync(path.join(pkg, 'lib', 'index.ts'))).toBe(false);
+    expect(fs.existsSync(path.join(pkg, 'test'))).toBe(false);
+    // the optional peer was not installed
+    expect(fs.existsSync(path.join(app, 'node_modules', '@cdktf', 'provider-null'))).toBe(false);
+  });
+
+  const blocks = readmeBlocks('ts');
+  test('the README has TypeScript programs', () => {
+    expect(blocks.length).toBeGreaterThanOrEqual(3);
+  });
+
+  test.each(blocks.map((b, i) => [i + 1, b]))('README TypeScript block %i runs as a complete program', (i, block) => {
+    const dir = path.join(app, `block${i}`);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'main.ts'), block as string);
+    fs.copyFileSync(path.join(app, 'tsconfig.json'), path.join(dir, 'tsconfig.json'));
+    // type-checked, as a user's editor would
+    const r = run(TS_NODE, ['--project', path.join(dir, 'tsconfig.json'), 'main.ts'], dir);
+    expect({ block: i, status: r.status, out: r.status === 0 ? '' : r.out }).toEqual({ block: i, status: 0, out: '' });
+    if ((block as string).includes('app.synth()')) expect(fs.existsSync(path.join(dir, 'cdktf.out'))).toBe(true);
+  }, 120_000);
+
+  test('the tour writes exactly the rule file the README shows', () => {
+    const dir = path.join(app, 'block1');
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const shown = readme.match(/`cdktf\.out\/stacks\/prod\/firewall\/web\/iptables\.rules`:\n\n```\n([\s\S]*?)```/)![1];
+    expect(fs.readFileSync(path.join(dir, 'cdktf.out', 'stacks', 'prod', 'firewall', 'web', 'iptables.rules'), 'utf8')).toBe(shown);
+  });
+
+  test('without @cdktf/provider-null, the default installer is a clear error naming the host and the fix', () => {
+    const dir = path.join(app, 'null');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'main.ts'), [
+      "import { App, TerraformStack } from 'cdktf';",
+      "import { Port, StatefulHost } from 'cdktf-iptables';",
+      "const app = new App();",
+      "new StatefulHost(new TerraformStack(app, 's'), 'web', { allow: [Port.SSH], connection: { host: '203.0.113.10', privateKey: 'k' } });",
+      "app.synth();",
+    ].join('\n'));
+    const r = run(TS_NODE, ['--transpile-only', 'main.ts'], dir);
+    expect(r.status).not.toBe(0);
+    expect(r.out).toContain('[s/web] installer NULL_RESOURCE needs the package @cdktf/provider-null');
+    expect(r.out).toContain('Installer.TERRAFORM_DATA');
+  }, 120_000);
+});
