@@ -51,6 +51,7 @@ export class EngineState {
   public slack = 0;
   /** Set when a decision of the last packet was within `slack` of its boundary. */
   public ambiguous = false;
+  private journal: Array<[Map<string, unknown>, Map<string, unknown>]> | undefined;
   /** Take the other branch of decisions within `slack` (to follow a kernel that did). */
   public flip = false;
 
@@ -58,8 +59,6 @@ export class EngineState {
    * @param exhausted evaluate as if every recent check matched and every rate were used up
    */
   public constructor(public readonly exhausted = false) {}
-
-  private journal: Array<[Map<string, unknown>, Map<string, unknown>]> | undefined;
 
   /** Starts recording what the next packet changes, so that `rollback()` can undo it. */
   public begin(): void {

@@ -4,11 +4,11 @@
  * sequences with recent / limit / hashlimit state, and refusals by name.
  */
 import { App, TerraformStack } from 'cdktf';
-import { EngineState } from '../../lib/analysis/engine';
 import {
   Action, ConnState, GuardMode, IpFamily, NatGateway, Peer, Port, PortScanTrap, Protocol, RulesetEvaluator,
   SshBruteforceGuard, StatefulHost, SynFloodGuard, TimedPacketProps,
 } from '../../lib';
+import { EngineState } from '../../lib/analysis/engine';
 
 const V4 = IpFamily.V4;
 const V6 = IpFamily.V6;

@@ -5,23 +5,25 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import * as cdktf from 'cdktf';
 import * as ts from 'typescript';
+import * as lib from '../../lib';
+import * as testing from '../../lib/testing';
 
 const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
 const block = /^```typescript\n(\/\/ firewall\.test\.ts\n[\s\S]*?)^```$/m.exec(readme);
 if (!block) throw new Error('README has no "// firewall.test.ts" block');
 const js = ts.transpileModule(block[1], { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
-const modules: Record<string, unknown> = {
-  'cdktf-iptables': require('../../lib'),
-  'cdktf-iptables/lib/testing': require('../../lib/testing'),
+const modules: Record<string, unknown> = { 'cdktf': cdktf, 'cdktf-iptables': lib, 'cdktf-iptables/lib/testing': testing };
+const req = (m: string) => {
+  if (!(m in modules)) throw new Error(`the README block imports ${m}`);
+  return modules[m];
 };
-const req = (m: string) => modules[m] ?? require(m);
 // eslint-disable-next-line @typescript-eslint/no-implied-eval
 new Function('require', 'exports', 'test', 'expect', js)(req, {}, test, expect);
 
 test('the README excerpt of a failure is what a failure prints', () => {
-  const lib = modules['cdktf-iptables'] as typeof import('../../lib');
-  const { App, TerraformStack } = require('cdktf');
+  const { App, TerraformStack } = cdktf;
   const host = new lib.StatefulHost(new TerraformStack(new App(), 'prod'), 'web', { allow: [lib.Port.SSH, lib.Port.HTTPS] });
   host.allowFrom(lib.Peer.ipv4('192.0.2.0/24'), lib.Port.tcp(5432));
   new lib.SshBruteforceGuard(host, 'ssh-guard');
