@@ -44,7 +44,7 @@ export interface IntentProblem {
 const LINK_LOCAL_V6 = 'fe80::/10';
 
 /** Whether the declaration admits a cell's packets, and who declared it. */
-function declared(intent: DeclaredIntent, c: Cell, ifaceName: string): { ok: boolean; by: string[] } {
+function declared(intent: DeclaredIntent, c: Cell, ifaceName: string): { ok: boolean; by: string[]; optional?: boolean } {
   const fam = intent.family;
   const bits = bitsOf(fam);
   const inside = (cidr: string) => {
@@ -71,7 +71,8 @@ function declared(intent: DeclaredIntent, c: Cell, ifaceName: string): { ok: boo
   const openings = intent.openings.filter(covers);
   const admitted = openings.filter((o) => (!o.cidr || inside(o.cidr)) && (!o.iface || o.iface === ifaceName));
   const guard = intent.guards.find((g) => g.protocol === c.protocol && g.port >= c.fromPort && g.port <= c.toPort);
-  if (guard && openings.length === 0) return { ok: true, by: [guard.owner] };
+  // a guard on a port nobody opened may open it (as the guards do) or leave it shut
+  if (guard && openings.length === 0) return { ok: true, by: [guard.owner], optional: true };
   if (admitted.length > 0) return { ok: true, by: admitted.map((o) => o.owner).concat(guard ? [guard.owner] : []) };
   return { ok: false, by: [...openings.map((o) => o.owner), ...(guard ? [guard.owner] : [])] };
 }
@@ -109,7 +110,7 @@ export function checkIntent(engine: Engine, intent: DeclaredIntent, owners: Read
     const ifaceName = c.iface === OTHER_IFACE ? '*' : c.iface;
     const accepted = c.reach === Reach.OPENED || c.reach === Reach.GUARDED;
     const d = declared(intent, c, ifaceName);
-    if (accepted === d.ok) continue;
+    if (accepted === d.ok || (d.optional && !accepted)) continue;
     const rules = c.verdict.trace.filter((t) => !/ policy /.test(t));
     const deciding = c.verdict.trace[c.verdict.trace.length - 1] ?? '(no rule)';
     const parts = new Set<string>(d.by);

@@ -136,3 +136,10 @@ describe('at synth', () => {
     expect(h.reachability(IpFamily.V4).text).toContain('tcp 5432           on eth1');
   });
 });
+
+test('a guard on a port nobody opened may leave it shut (the guard decides whether it opens)', () => {
+  const declared = intent({ guards: [{ protocol: 'tcp', port: 22, owner: 's/h/guard' }] });
+  expect(check(file([]), declared)).toEqual([]);
+  expect(check(file(['-A TCP -p tcp -m tcp --dport 22 -j IN_SSH', ...GUARD('IN_SSH')]), declared)).toEqual([]);
+  expect(check(file(['-A TCP -p tcp -m tcp --dport 23 -j IN_SSH', ...GUARD('IN_SSH')]), declared)).toEqual([expect.stringMatching(/^V4 tcp 23 on any other interface is guarded, but nothing declares it/)]);
+});
