@@ -15,6 +15,9 @@ import { IpFamily } from '../model/family';
 export const RECENT_LIST_SIZE = 100;
 export const RECENT_HITS = 20;
 
+/** ICMPv6 types the kernel's conntrack leaves untracked (MLD, RS, RA, NS, NA, MLDv2 report). */
+const UNTRACKED_ICMPV6 = [130, 131, 132, 133, 134, 135, 136, 143];
+
 /** A packet as the engine sees it. */
 interface Pkt {
   readonly family: IpFamily;
@@ -408,8 +411,10 @@ export class Engine {
     if (num === undefined) throw new Error(`protocol ${pp.protocol} is not known`);
     if (fam === IpFamily.V4 && num === 58) throw new Error('ICMPv6 is an IPv6 protocol: use Protocol.ICMP for IPv4');
     if (fam === IpFamily.V6 && num === 1) throw new Error('ICMP is an IPv4 protocol: use Protocol.ICMPV6 for IPv6');
-    const state = pp.state ?? ConnState.NEW;
+    let state = pp.state ?? ConnState.NEW;
     if (!Object.values(ConnState).includes(state)) throw new Error(`state ${String(state)} is not a ConnState`);
+    // nf_conntrack_icmpv6: neighbour discovery, RS/RA and MLD are never tracked
+    if (num === 58 && UNTRACKED_ICMPV6.includes(pp.icmpType ?? 128)) state = ConnState.UNTRACKED;
     const dst = pp.destination ?? this.options.localAddresses?.find((a) => isFamily(fam, a));
     const portOk = (v: number | undefined, what: string) => {
       if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) throw new Error(`${what} ${v} is not a port`);

@@ -11,6 +11,12 @@ export enum ConnState {
   RELATED = 'RELATED',
   /** A packet conntrack could not place (bad flags, an ICMP error about nothing). */
   INVALID = 'INVALID',
+  /**
+   * A packet conntrack does not track. The kernel never tracks IPv6 neighbour
+   * discovery, router solicitations/advertisements and MLD (ICMPv6 types 130
+   * to 136 and 143): the evaluator treats those as UNTRACKED whatever `state` says.
+   */
+  UNTRACKED = 'UNTRACKED',
 }
 
 /** What finally happens to a packet. */
