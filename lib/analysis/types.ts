@@ -152,9 +152,8 @@ export interface Verdict {
    */
   readonly translatedDestinationPort?: number;
   /**
-   * The source after SNAT / MASQUERADE (MASQUERADE: `masquerade:<iface>`
-   * unless the interface's address is given in `localAddresses`... see
-   * `EvaluatorOptions.interfaceAddresses`).
+   * The source after SNAT / MASQUERADE. MASQUERADE gives the out interface's
+   * address from `EvaluatorOptions.interfaceAddresses`, else `masquerade:<iface>`.
    * @default - not translated
    */
   readonly translatedSource?: string;
