@@ -154,8 +154,9 @@ export class Engine {
     let forwarded = packet.outInterface !== undefined;
     if (!forwarded) {
       const dst = p.dst;
-      if (this.local.length > 0 && dst !== undefined) forwarded = !this.local.includes(dst);
-      else if (p.dnat && dst !== undefined && dst !== origDst) forwarded = !this.local.includes(dst);
+      const isLocal = (a: bigint) => this.local.includes(a) || this.loopback(a);
+      if (this.local.length > 0 && dst !== undefined) forwarded = !isLocal(dst);
+      else if (p.dnat && dst !== undefined && dst !== origDst) forwarded = !isLocal(dst);
       if (forwarded) {
         const route = this.lookup(dst!);
         if (!route) {
@@ -187,6 +188,11 @@ export class Engine {
       translatedDestinationPort: nat.dport,
       translatedSource: nat.src,
     };
+  }
+
+  /** 127.0.0.0/8 and ::1 always belong to the host. */
+  private loopback(a: bigint): boolean {
+    return this.rules.family === IpFamily.V4 ? a >> 24n === 127n : a === 1n;
   }
 
   private lookup(addr: bigint): string | undefined {

@@ -74,8 +74,8 @@ export class RulesetEvaluator {
   /**
    * Which sources reach which ports on which interfaces (new packets to the
    * host): opened, guarded, refused or silent.
-   * @param title the report's first line
-   * @default title - "reachability of iptables.rules"
+   * @param title the report's first line (default "reachability of iptables.rules")
+   * @example rules.reachability().text
    */
   public reachability(title?: string): ReachabilityReport {
     return report(this.family, cells(this.engine), title ?? `reachability of ${this.name}`);

@@ -256,3 +256,10 @@ describe('engine state for the differential test', () => {
     expect(state.ambiguous).toBe(false);
   });
 });
+
+test('with localAddresses, other destinations are forwarded; loopback is always the host', () => {
+  const ev = RulesetEvaluator.fromText(V4, '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD DROP [0:0]\nCOMMIT\n', { localAddresses: ['192.0.2.1'], routes: [{ cidr: '0.0.0.0/0', iface: 'eth1' }] });
+  expect(ev.evaluate(tcp('198.51.100.7', 22, { destination: '192.0.2.1' }))).toMatchObject({ action: Action.ACCEPT, forwarded: false });
+  expect(ev.evaluate(tcp('127.0.0.1', 22, { destination: '127.0.0.1', inInterface: 'lo' }))).toMatchObject({ action: Action.ACCEPT, forwarded: false });
+  expect(ev.evaluate(tcp('198.51.100.7', 22, { destination: '203.0.113.9' }))).toMatchObject({ action: Action.DROP, forwarded: true, outInterface: 'eth1' });
+});
