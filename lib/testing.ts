@@ -2,7 +2,7 @@
  * jest matchers for firewall verdicts. Import once in a test file (or in
  * jest's `setupFilesAfterEach`):
  *
- *   import 'cdktf-iptables/lib/testing';
+ *   import 'cdktf-iptables/testing';   // (also reachable as 'cdktf-iptables/lib/testing')
  *   expect(host).toAccept({ family: IpFamily.V4, protocol: Protocol.TCP, source: '198.51.100.7', destinationPort: 22 });
  *
  * Works on a StatefulHost and on a RulesetEvaluator (any iptables-save text).

@@ -14,7 +14,7 @@ const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'u
 const block = /^```typescript\n(\/\/ firewall\.test\.ts\n[\s\S]*?)^```$/m.exec(readme);
 if (!block) throw new Error('README has no "// firewall.test.ts" block');
 const js = ts.transpileModule(block[1], { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
-const modules: Record<string, unknown> = { 'cdktf': cdktf, 'cdktf-iptables': lib, 'cdktf-iptables/lib/testing': testing };
+const modules: Record<string, unknown> = { 'cdktf': cdktf, 'cdktf-iptables': lib, 'cdktf-iptables/testing': testing };
 const req = (m: string) => {
   if (!(m in modules)) throw new Error(`the README block imports ${m}`);
   return modules[m];
