@@ -1,6 +1,6 @@
 /**
  * jest matchers for firewall verdicts. Import once in a test file (or in
- * jest's `setupFilesAfterEach`):
+ * jest's `setupFilesAfterEnv`):
  *
  *   import 'cdktf-iptables/testing';   // (also reachable as 'cdktf-iptables/lib/testing')
  *   expect(host).toAccept({ family: IpFamily.V4, protocol: Protocol.TCP, source: '198.51.100.7', destinationPort: 22 });
