@@ -28,6 +28,13 @@ const project = new cdktf.ConstructLibraryCdktf({
   deps: ['ipaddr.js@^2.2.0'],
   bundledDeps: ['ipaddr.js'],
 
+  // other-language packages (jsii): their code is generated in CI (`npx projen pacmak:code`);
+  // PyPI, Maven Central, NuGet and the Go proxy are not reachable here, so nothing is published
+  publishToPypi: { distName: 'cdktf-iptables', module: 'cdktf_iptables' },
+  publishToMaven: { javaPackage: 'io.github.cdktfiptables', mavenGroupId: 'io.github.cdktfiptables', mavenArtifactId: 'cdktf-iptables' },
+  publishToNuget: { dotNetNamespace: 'CdktfIptables', packageId: 'CdktfIptables' },
+  publishToGo: { moduleName: 'github.com/cdktf-iptables/cdktf-iptables-go' },
+
   srcdir: 'lib',
   libdir: 'lib',
   testdir: 'test',
@@ -52,6 +59,9 @@ const project = new cdktf.ConstructLibraryCdktf({
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
       testTimeout: 120_000,
       maxWorkers: 1,
+      // every temp folder of a run lives under one folder, removed at the end
+      globalSetup: '<rootDir>/test/global-setup.ts',
+      globalTeardown: '<rootDir>/test/global-teardown.ts',
     },
   },
   tsconfigDevFile: 'tsconfig.dev.json',
@@ -102,12 +112,18 @@ project.addTask('bench', {
   exec: 'ts-node --transpile-only --prefer-ts-exts --project tsconfig.dev.json bench/synth.ts',
 });
 
+project.addTask('pacmak:code', {
+  description: 'Generate the Python, Java, C# and Go bindings (code only: their registries and toolchains are not needed)',
+  exec: 'jsii-pacmak --code-only --targets python java dotnet go --outdir dist/code',
+});
+
 const ci = project.addTask('ci', {
   description: 'What CI runs: system packages, compile (jsii), type-check, all tests incl. kernel tests',
   env: { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20', CHECKPOINT_DISABLE: '1' },
 });
 ci.spawn(project.tasks.tryFind('system-deps')!);
 ci.spawn(project.compileTask);
+ci.spawn(project.tasks.tryFind('pacmak:code')!);
 ci.spawn(project.tasks.tryFind('typecheck')!);
 ci.spawn(project.testTask);
 ci.spawn(project.tasks.tryFind('docgen')!);

@@ -28,9 +28,14 @@ function best(fn: () => void): number {
   return min;
 }
 
+const made: string[] = [];
 function outdir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-bench-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-bench-'));
+  made.push(dir);
+  return dir;
 }
+// every synth folder is removed when the benchmark ends
+process.on('exit', () => { for (const d of made) fs.rmSync(d, { recursive: true, force: true }); });
 
 // the content a host renders, for the bare baseline
 const sample = new StatefulHost(new TerraformStack(new App({ outdir: outdir() }), 's'), 'h', { allow: PORTS });

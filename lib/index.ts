@@ -9,6 +9,7 @@ export * from './constructs/port-scan-trap';
 export * from './constructs/nat-gateway';
 export * from './constructs/rate-guards';
 export * from './constructs/bogon-filter';
+export * from './constructs/blocklist';
 export { Distro } from './provision/distro';
 export * from './provision/connection';
 export { Installer } from './provision/installer';

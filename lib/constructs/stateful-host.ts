@@ -12,6 +12,7 @@ import { interfaceNameProblem } from '../model/interface-name';
 import { ClosedPortResponse, OutboundOptions, OutboundPolicy } from '../model/options';
 import { Peer } from '../model/peer';
 import { Port } from '../model/port';
+import { renderIpsets } from '../model/ipset';
 import { Ruleset } from '../model/ruleset';
 import { FIREWALL_PART_BRAND, hasBrand, STATEFUL_HOST_BRAND } from '../private/brand';
 import { addCustomSynthesis, Annotations, ISynthesisSession, ITerraformDependable, TerraformStack } from '../private/cdktf';
@@ -339,6 +340,17 @@ export class StatefulHost extends Construct {
     return `${this.openings.length}/${this.blocks.length}/${this.node.findAll().length}`;
   }
 
+  /**
+   * The `ipset restore` text of this host's sets (a {@link Blocklist}, or
+   * `block()` beyond a few peers), or undefined when it has none. Written as
+   * `ipsets.rules` next to the rule files; load it before them.
+   */
+  public ipsetRules(): string | undefined {
+    const sets = this.ruleset().sets.filter((s) => this.families.includes(s.family));
+    if (sets.length === 0) return undefined;
+    return renderIpsets(sets, `cdktf-iptables: ipset sets of ${printablePath(this.node.path)}. Generated; edit the cdktf program, not this file.`);
+  }
+
   /** The rule files this host writes, with paths relative to the stack's synth folder. */
   public ruleFiles(): RuleFile[] {
     return this.families.map((family) => ({
@@ -355,6 +367,8 @@ export class StatefulHost extends Construct {
    */
   private outputFiles(): Array<{ relativePath: string; content: string; mode: number }> {
     const files = this.ruleFiles().map((f) => ({ relativePath: f.relativePath, content: f.content, mode: 0o644 }));
+    const sets = this.ipsetRules();
+    if (sets !== undefined) files.push({ relativePath: path.posix.join(this.outputFolder, 'ipsets.rules'), content: sets, mode: 0o644 });
     for (const f of this._installer?.outputFiles() ?? []) {
       files.push({ relativePath: path.posix.join(this.outputFolder, f.name), content: f.content, mode: f.mode });
     }
@@ -372,6 +386,7 @@ export class StatefulHost extends Construct {
       passList: rs.guardLists.length > 0 ? DEPLOY_PASS_LIST : undefined,
       guardLists: rs.guardLists,
       chains: [...new Set(rs.declaredChains.map((c) => c.name))].sort(),
+      ipsets: rs.sets.length > 0 ? { text: this.ipsetRules()!, names: rs.sets.map((x) => x.name) } : undefined,
     };
   }
 

@@ -3,6 +3,7 @@ import { ClosedPortResponse, OutboundPolicy } from './options';
 import { Peer } from './peer';
 import { Port, Protocol } from './port';
 import { both, RuleSpec } from './rule';
+import { matchSet } from './ipset';
 import { recentList } from './matches';
 import { Ruleset } from './ruleset';
 import { InputSlot, OutputSlot, RawSlot, ServiceSlot } from './slots';
@@ -143,7 +144,6 @@ export function hostFirewall(spec: HostFirewallSpec): Ruleset {
     rule('INPUT', InputSlot.CONNTRACK, both(['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'])),
     rule('INPUT', InputSlot.LOOPBACK, both(['-i', 'lo', '-j', 'ACCEPT'])),
     ...spec.trustedInterfaces.map((iface) => rule('INPUT', InputSlot.TRUSTED, both(['-i', iface, '-j', 'ACCEPT']))),
-    ...spec.blocks.map((b) => ({ ...rule('INPUT', InputSlot.BLOCK, peerArgs(b.peer, fams, (src) => [...src, '-j', 'DROP'])), owner: b.owner })),
     // IPv6: ICMPv6 from link-local sources (seed), and neighbour discovery from any
     // on-link source (hop limit 255 cannot be forged from off-link), before any DROP.
     rule('INPUT', InputSlot.ICMPV6_LINK, { [IpFamily.V6]: ['-s', 'fe80::/10', '-p', 'ipv6-icmp', '-j', 'ACCEPT'] }),
@@ -153,6 +153,7 @@ export function hostFirewall(spec: HostFirewallSpec): Ruleset {
     rule('INPUT', InputSlot.DISPATCH, both(['-p', 'udp', ...NEW, '-j', UDP_CHAIN]), 1),
     rule('INPUT', InputSlot.DISPATCH, both([...SYN, ...NEW, '-j', TCP_CHAIN]), 2),
   ]);
+  addBlocks(rs, spec);
   if (spec.ping) {
     rs.addRule(rule('INPUT', InputSlot.ICMP, perFamily(fams, (f) => [...ICMP_ECHO_REQUEST[f], ...NEW, '-j', 'ACCEPT']), 0, 'filter', RuleId.PING));
   }
@@ -205,6 +206,37 @@ export function hostFirewall(spec: HostFirewallSpec): Ruleset {
     part.contribute(rs, spec);
   }
   return rs;
+}
+
+/**
+ * More blocked peers than this and `block()` uses one ipset set per family
+ * (one hash lookup per packet) instead of one rule per peer (a linear scan):
+ * the same drops, the same slot.
+ */
+export const BLOCK_SET_THRESHOLD = 16;
+
+/** The sets `block()` uses beyond {@link BLOCK_SET_THRESHOLD} peers. */
+export const BLOCK_SET_NAMES: Record<IpFamily, string> = { [IpFamily.V4]: 'cfw-block-v4', [IpFamily.V6]: 'cfw-block-v6' };
+
+/** Blocked peers: dropped first (after conntrack and loopback), by rules or by sets. */
+function addBlocks(rs: Ruleset, spec: HostFirewallSpec): void {
+  if (spec.blocks.length <= BLOCK_SET_THRESHOLD) {
+    for (const b of spec.blocks) {
+      rs.addRule({ table: 'filter', chain: 'INPUT', slot: InputSlot.BLOCK, owner: b.owner, args: peerArgs(b.peer, spec.families, (src) => [...src, '-j', 'DROP']) });
+    }
+    return;
+  }
+  blockWithSets(rs, spec.path, spec.families, spec.blocks.map((b) => b.peer), BLOCK_SET_NAMES);
+}
+
+/** One `hash:net` set per family holding `peers`, and one DROP rule per family in the BLOCK slot. */
+export function blockWithSets(rs: Ruleset, owner: string, families: readonly IpFamily[], peers: readonly Peer[], names: Record<IpFamily, string>): void {
+  for (const family of families) {
+    const entries = peers.filter((p) => p.hasFamily(family) && !p.isAny).map((p) => p.cidr);
+    if (entries.length === 0) continue;
+    rs.addSet({ name: names[family], family, entries, owner });
+    rs.addRule({ table: 'filter', chain: 'INPUT', slot: InputSlot.BLOCK, owner, args: { [family]: [...matchSet(names[family]), '-j', 'DROP'] } });
+  }
 }
 
 /** Args for a rule about `peer`: only in the peer's families, with `-s` when it is not everyone. */

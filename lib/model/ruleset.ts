@@ -1,4 +1,5 @@
 import { IpFamily } from './family';
+import type { IpSetSpec } from './ipset';
 import { BUILTIN_CHAINS, ChainPolicy, ChainSpec, RuleSpec, TableName, TABLES } from './rule';
 
 /** A brute-force guard's recent list and the prefix lengths it counts sources by. */
@@ -33,6 +34,7 @@ export class Ruleset {
   private readonly claims = new Map<string, string>();
   private readonly flags = new Set<string>();
   private readonly guards = new Map<string, GuardListNote>();
+  private readonly setSpecs = new Map<string, IpSetSpec>();
 
   /**
    * Claims a kernel-wide name (a chain, a recent list, a hashlimit table) for
@@ -68,6 +70,17 @@ export class Ruleset {
   /** The guards' recent lists, by name. */
   public get guardLists(): GuardListNote[] {
     return [...this.guards.values()].sort((a, b) => byCodePoint(a.list, b.list));
+  }
+
+  /** Declares an ipset set (its name is claimed kernel-wide). */
+  public addSet(set: IpSetSpec): void {
+    this.claim('ipset', set.name, set.owner);
+    this.setSpecs.set(set.name, set);
+  }
+
+  /** The declared sets, by name. */
+  public get sets(): IpSetSpec[] {
+    return [...this.setSpecs.values()].sort((a, b) => byCodePoint(a.name, b.name));
   }
 
   /** Declares a chain (a built-in chain's policy, or a user chain). */

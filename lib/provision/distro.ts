@@ -31,6 +31,8 @@ export interface DistroProfile {
   readonly shipUnits: boolean;
   /** Services stopped and masked on confirm (they would overwrite the rules). */
   readonly mask: readonly string[];
+  /** Where ipset sets are persisted (restored at boot by our unit, before the rules). */
+  readonly ipsetsPath: string;
 }
 
 const UNITS: Record<IpFamily, string> = { [IpFamily.V4]: 'iptables.service', [IpFamily.V6]: 'ip6tables.service' };
@@ -42,6 +44,7 @@ const PROFILES: Record<Distro, DistroProfile> = {
     unit: UNITS,
     shipUnits: false,
     mask: [],
+    ipsetsPath: '/etc/iptables/ipsets',
   },
   [Distro.RHEL]: {
     distro: Distro.RHEL,
@@ -49,6 +52,7 @@ const PROFILES: Record<Distro, DistroProfile> = {
     unit: UNITS,
     shipUnits: false,
     mask: ['firewalld'],
+    ipsetsPath: '/etc/sysconfig/cdktf-ipsets',
   },
   [Distro.DEBIAN]: {
     distro: Distro.DEBIAN,
@@ -56,6 +60,7 @@ const PROFILES: Record<Distro, DistroProfile> = {
     unit: UNITS,
     shipUnits: true,
     mask: [],
+    ipsetsPath: '/etc/iptables/ipsets',
   },
 };
 
@@ -67,6 +72,33 @@ export function distroProfile(distro: Distro): DistroProfile {
 }
 
 /**
+ * A oneshot unit that runs early at boot, before the network comes up, and
+ * stays active; stopping it changes nothing (a stopped unit must not open the
+ * host).
+ */
+function earlyOneshotUnit(description: string, before: string, exec: string, reload: boolean): string {
+  return [
+    '[Unit]',
+    `Description=${description} (cdktf-iptables)`,
+    'DefaultDependencies=no',
+    'Wants=network-pre.target',
+    `Before=network-pre.target shutdown.target${before ? ` ${before}` : ''}`,
+    'After=systemd-modules-load.service local-fs.target',
+    'Conflicts=shutdown.target',
+    '',
+    '[Service]',
+    'Type=oneshot',
+    'RemainAfterExit=yes',
+    `ExecStart=/bin/sh -c '${exec}'`,
+    ...(reload ? [`ExecReload=/bin/sh -c '${exec}'`] : []),
+    '',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    '',
+  ].join('\n');
+}
+
+/**
  * A systemd unit that restores a rule file at boot, before the network comes
  * up. Stopping it does not flush the rules (a stopped unit must not open the
  * host).
@@ -74,23 +106,13 @@ export function distroProfile(distro: Distro): DistroProfile {
 export function restoreUnit(family: IpFamily, rulesPath: string): string {
   const v = family === IpFamily.V4 ? 'IPv4' : 'IPv6';
   const cmd = family === IpFamily.V4 ? 'iptables-restore' : 'ip6tables-restore';
-  return [
-    '[Unit]',
-    `Description=${v} packet filtering rules (cdktf-iptables)`,
-    'DefaultDependencies=no',
-    'Wants=network-pre.target',
-    'Before=network-pre.target shutdown.target',
-    'After=systemd-modules-load.service local-fs.target',
-    'Conflicts=shutdown.target',
-    '',
-    '[Service]',
-    'Type=oneshot',
-    'RemainAfterExit=yes',
-    `ExecStart=/bin/sh -c 'exec ${cmd} -w 5 < ${rulesPath}'`,
-    `ExecReload=/bin/sh -c 'exec ${cmd} -w 5 < ${rulesPath}'`,
-    '',
-    '[Install]',
-    'WantedBy=multi-user.target',
-    '',
-  ].join('\n');
+  return earlyOneshotUnit(`${v} packet filtering rules`, '', `exec ${cmd} -w 5 < ${rulesPath}`, true);
+}
+
+/** The unit that restores the ipset sets at boot, before the rule files (which match them by name). */
+export const IPSETS_UNIT = 'cdktf-ipsets.service';
+
+/** The text of {@link IPSETS_UNIT}. */
+export function ipsetsUnit(path: string): string {
+  return earlyOneshotUnit('ipset sets of the packet filtering rules', 'iptables.service ip6tables.service', `exec ipset restore -exist < ${path}`, false);
 }

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { BundleFile, deployBundle, DeployBundle, sha256 } from './bundle';
 import { SshConnection } from './connection';
 import { ForeignRules } from './foreign-rules';
-import { DistroProfile, restoreUnit } from './distro';
+import { DistroProfile, IPSETS_UNIT, ipsetsUnit, restoreUnit } from './distro';
 import { IpFamily, ruleFileName } from '../model/family';
 import { firewallError } from '../private/errors';
 import { Aspects, DataResource, IAspect, IConstruct, ITerraformDependable, Lazy, newNullProvider, newNullResource, TerraformProvider, TerraformStack, Token } from '../private/cdktf';
@@ -36,6 +36,8 @@ export interface DeployContent {
   readonly guardLists: readonly GuardList[];
   /** Every chain the firewall declares (none may match a kept foreign chain). */
   readonly chains: readonly string[];
+  /** The `ipset restore` text of the firewall's sets and their names, when it has sets. */
+  readonly ipsets?: { readonly text: string; readonly names: readonly string[] };
 }
 
 /** Everything the deploy resource needs, already validated. */
@@ -77,6 +79,8 @@ export function scriptSettings(spec: InstallSpec, content: DeployContent): Recor
     CFW_SYSCTL: content.sysctl.join(' '),
     CFW_PASS_LIST: content.passList ?? '',
     CFW_GUARD_LISTS: content.guardLists.map((g) => `${g.list}:${g.v4Prefix}:${g.v6Prefix}`).join(' '),
+    CFW_IPSETS: (content.ipsets?.names ?? []).join(' '),
+    CFW_IPSETS_PATH: spec.profile.ipsetsPath,
     CFW_KEEP_CHAINS: unique(spec.keep.flatMap((k) => k.chains)).join(' '),
     CFW_KEEP_IFACES: unique(spec.keep.flatMap((k) => k.interfaces)).join(' '),
   };
@@ -103,6 +107,10 @@ export function bundleFiles(spec: InstallSpec, content: DeployContent): BundleFi
     files.push({ name: spec.profile.unit[f], content: restoreUnit(f, spec.profile.rulesPath[f]), mode: '644' });
   }
   files.push({ name: 'firewall.sh', content: fs.readFileSync(path.join(SCRIPTS, 'firewall.sh'), 'utf8'), mode: '700' });
+  if (content.ipsets) {
+    files.push({ name: 'ipsets.rules', content: content.ipsets.text, mode: '600' });
+    files.push({ name: IPSETS_UNIT, content: ipsetsUnit(spec.profile.ipsetsPath), mode: '644' });
+  }
   if (spec.keep.length > 0) {
     for (const chain of content.chains) {
       const k = spec.keep.find((f) => f.matchesChain(chain));
@@ -176,6 +184,9 @@ export class HostInstaller extends Construct {
         CFW_PORT: port,
         CFW_TIMEOUT: c.timeout ?? '30s',
         CFW_ROLLBACK_SECS: String(spec.rollbackSeconds),
+        // a plain TCP probe needs no CA bundle; loading one costs ~0.08 CPU-s per host
+        NODE_EXTRA_CA_CERTS: '',
+        NODE_OPTIONS: '',
       },
     }];
     const provisioners: any[] = [

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { TerraformStack } from 'cdktf';
 import { DeployApp } from './deploy-app';
-import { Fleet, Target } from './target';
+import { Fleet, Target, TOOLS_LAYER, waitUntil } from './target';
 import { ForeignRules, Installer, NatGateway, Port, StatefulHost } from '../../lib';
 import { startEchoServer } from '../kernel/probes';
 
@@ -25,15 +25,12 @@ function web(stack: TerraformStack, key: string, t: Target, opts: { keep?: Forei
   return host;
 }
 
-/** Waits (bounded) for a condition. */
-async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (let i = 0; i < 400 && Date.now() < end; i++) {
-    if (ok()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+/** Applies; a failure shows terraform's output. */
+function applied(app: DeployApp): void {
+  const r = app.apply([], false);
+  expect({ status: r.status, out: r.status === 0 ? '' : `${r.stdout}${r.stderr}`.split('\n').filter((l) => /cdktf-iptables|Error|rror/.test(l)).join('\n') }).toEqual({ status: 0, out: '' });
 }
+
 
 describe('other tools keep working across deploys (keepForeignRules)', () => {
   let fleet: Fleet;
@@ -41,7 +38,7 @@ describe('other tools keep working across deploys (keepForeignRules)', () => {
   let f2b: Target;
 
   beforeAll(async () => {
-    fleet = new Fleet({ name: 'fail2ban', packages: ['fail2ban', 'python3-systemd'] });
+    fleet = new Fleet(TOOLS_LAYER);
     docker = fleet.target();
     f2b = fleet.target();
     await docker.boot();
@@ -68,7 +65,7 @@ describe('other tools keep working across deploys (keepForeignRules)', () => {
 
     const app = new DeployApp(fleet, 'docker');
     app.synth((s, key) => web(s, key, docker, { keep: [ForeignRules.DOCKER] }));
-    expect(app.apply([], false).status).toBe(0);
+    applied(app);
     expect(connects(fleet.runner, docker.v4, 8080)).toBe(true);
     expect(docker.exec('iptables-save').stdout).toMatch(/^-A FORWARD -j DOCKER-USER$/m);
     expect(docker.exec('iptables-save -t filter').stdout).toMatch(/^:INPUT DROP/m); // ours
@@ -77,7 +74,7 @@ describe('other tools keep working across deploys (keepForeignRules)', () => {
 
     // a changed tree that writes the nat table too (a NatGateway): Docker's DNAT is merged there
     app.synth((s, key) => web(s, key, docker, { keep: [ForeignRules.DOCKER], nat: true }));
-    expect(app.apply([], false).status).toBe(0);
+    applied(app);
     expect(docker.exec('iptables-save -t nat').stdout).toContain('--to-destination 172.17.0.2:80');
     expect(connects(fleet.runner, docker.v4, 8080)).toBe(true);
     // the persisted file is ours alone
@@ -85,14 +82,14 @@ describe('other tools keep working across deploys (keepForeignRules)', () => {
 
     // control: the same tree without keepForeignRules wipes Docker's rules, and the port is gone
     app.synth((s, key) => web(s, key, docker, { nat: true, extra: [Port.tcp(9)] }));
-    expect(app.apply([], false).status).toBe(0);
+    applied(app);
     expect(docker.exec('iptables-save').stdout).not.toContain('DOCKER');
     expect(connects(fleet.runner, docker.v4, 8080)).toBe(false);
   }, 300_000);
 
   test('fail2ban: a ban survives a redeploy and a reboot', async () => {
     f2b.exec("printf '[sshd]\\nbackend = systemd\\nbantime = 1h\\n' > /etc/fail2ban/jail.d/zz-e2e.conf && systemctl restart fail2ban");
-    await until('fail2ban to answer', () => f2b.exec('fail2ban-client ping', { check: false }).status === 0, 30_000);
+    await waitUntil('fail2ban to answer', () => f2b.exec('fail2ban-client ping', { check: false }).status === 0, 30_000);
     const banned = fleet.lab.netns('banned');
     fleet.lab.link(fleet.runner, 'vbanned', [], banned, 'eth0', ['198.51.100.66/24']);
     fleet.lab.exec(fleet.runner, 'ip', ['link', 'set', 'vbanned', 'master', 'br0']);
@@ -101,14 +98,14 @@ describe('other tools keep working across deploys (keepForeignRules)', () => {
     fleet.lab.exec(fleet.runner, 'ip', ['link', 'set', 'vother', 'master', 'br0']);
     expect(connects(banned, f2b.v4, 22)).toBe(true);
     f2b.exec('fail2ban-client set sshd banip 198.51.100.66');
-    await until('the ban', () => f2b.exec('iptables-save').stdout.includes('-A f2b-sshd -s 198.51.100.66/32'), 20_000);
+    await waitUntil('the ban', () => f2b.exec('iptables-save').stdout.includes('-A f2b-sshd -s 198.51.100.66/32'), 20_000);
     expect(connects(banned, f2b.v4, 22)).toBe(false);
 
     const app = new DeployApp(fleet, 'f2b');
     app.synth((s, key) => web(s, key, f2b, { keep: [ForeignRules.FAIL2BAN] }));
-    expect(app.apply([], false).status).toBe(0);
+    applied(app);
     app.synth((s, key) => web(s, key, f2b, { keep: [ForeignRules.FAIL2BAN], extra: [Port.HTTPS] }));
-    expect(app.apply([], false).status).toBe(0);
+    applied(app);
     expect(f2b.exec('iptables-save').stdout).toMatch(/^-A INPUT -p tcp -m multiport --dports 22 -j f2b-sshd$/m);
     expect(f2b.exec('iptables-save').stdout).toContain('--dport 443');
     expect(connects(banned, f2b.v4, 22)).toBe(false);
@@ -116,7 +113,7 @@ describe('other tools keep working across deploys (keepForeignRules)', () => {
     expect(f2b.exec('cat /etc/iptables/iptables.rules').stdout).not.toContain('f2b-');
 
     await f2b.reboot();
-    await until('fail2ban to restore its ban after the reboot', () => f2b.exec('iptables-save', { check: false }).stdout.includes('-A f2b-sshd -s 198.51.100.66/32'), 60_000);
+    await waitUntil('fail2ban to restore its ban after the reboot', () => f2b.exec('iptables-save', { check: false }).stdout.includes('-A f2b-sshd -s 198.51.100.66/32'), 60_000);
     expect(f2b.exec('iptables-save').stdout).toContain('--dport 443'); // ours, from the unit
     expect(connects(banned, f2b.v4, 22)).toBe(false);
     expect(connects(other, f2b.v4, 22)).toBe(true);

@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DataResource, TerraformStack } from 'cdktf';
 import { DeployApp, killGroup } from './deploy-app';
-import { Fleet, RUNNER_V4, Target } from './target';
+import { Fleet, RUNNER_V4, Target, waitUntil } from './target';
 import { Installer, NatGateway, Port, SshBruteforceGuard, StatefulHost } from '../../lib';
 import { normalizeRules } from '../kernel/rules-io';
 
@@ -46,15 +46,6 @@ async function timed<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
   }
 }
 
-/** Waits (bounded) for a condition checked inside a host. */
-async function until(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (let i = 0; i < 1000 && Date.now() < end; i++) {
-    if (ok()) return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 /**
  * Rules normalized for comparing; a table with no rules and only ACCEPT
@@ -65,6 +56,16 @@ async function until(what: string, ok: () => boolean, timeoutMs: number): Promis
 const norm = (text: string) => normalizeRules(text).split('\nCOMMIT').map((t) => t.replace(/^\n/, ''))
   .filter((t) => /^-A /m.test(t) || /^:\S+ DROP /m.test(t)).map((t) => `${t}\nCOMMIT`).join('\n');
 const live = (t: Target, cmd = 'iptables-save') => norm(t.exec(cmd).stdout);
+/** Starts an apply and kills terraform as soon as the host has loaded (and armed) the new rules. */
+async function killedAfterLoad(app: DeployApp, t: Target): Promise<void> {
+  const child = app.applyInBackground();
+  try {
+    await waitUntil('the new rules to be armed', () => t.exec('test -f /run/cdktf-iptables/armed', { check: false }).status === 0, 60_000);
+  } finally {
+    await killGroup(child);
+  }
+}
+
 /** No rule anywhere and every policy ACCEPT: an unfiltered host. */
 const unfiltered = (text: string) => !/^-A /m.test(text) && !/^:\S+ (DROP|REJECT) /m.test(text);
 
@@ -188,14 +189,9 @@ describe('deploy lifecycle on booted hosts', () => {
     app.apply();
     const before = live(c);
     app.synth((s, key) => web(s, key, c, { allow: [Port.SSH, Port.tcp(8443)], rollbackSeconds: 8 }));
-    const child = app.applyInBackground();
-    try {
-      await until('the new rules to be armed', () => c.exec('test -f /run/cdktf-iptables/armed', { check: false }).status === 0, 60_000);
-    } finally {
-      await killGroup(child);
-    }
+    await killedAfterLoad(app, c);
     expect(c.exec('iptables-save').stdout).toContain('--dport 8443');
-    await timed('6 rollback after a killed apply s', () => until('the rollback', () => c.exec('test -f /run/cdktf-iptables/rolled-back', { check: false }).status === 0, 30_000));
+    await timed('6 rollback after a killed apply s', () => waitUntil('the rollback', () => c.exec('test -f /run/cdktf-iptables/rolled-back', { check: false }).status === 0, 30_000));
     expect(live(c)).toEqual(before);
     const again = await timed('6 next apply s', () => app.apply([], false));
     expect(`${again.stdout}${again.stderr}`).not.toMatch(/Error/);
@@ -212,7 +208,7 @@ describe('deploy lifecycle on booted hosts', () => {
     expect(out.status).not.toBe(0);
     expect(`${out.stdout}${out.stderr}`).toMatch(/stopping ufw \(takeOver\)/);
     expect(`${out.stdout}${out.stderr}`).toMatch(/ROLLED BACK/);
-    await until('ufw to be active again', () => d.exec('systemctl is-active ufw.service', { check: false }).stdout.trim() === 'active', 20_000);
+    await waitUntil('ufw to be active again', () => d.exec('systemctl is-active ufw.service', { check: false }).stdout.trim() === 'active', 20_000);
     expect(d.exec('systemctl is-enabled ufw.service', { check: false }).stdout.trim()).toBe('enabled');
     expect(unfiltered(live(d))).toBe(true);
     d.exec('systemctl disable --now --quiet ufw.service');
@@ -224,12 +220,7 @@ describe('deploy lifecycle on booted hosts', () => {
     app.apply();
     const persisted = norm(app.file('web', 'iptables.rules'));
     app.synth((s, key) => web(s, key, d, { allow: [Port.HTTPS], rollbackSeconds: 300 }));
-    const child = app.applyInBackground();
-    try {
-      await until('the new rules to be armed', () => d.exec('test -f /run/cdktf-iptables/armed', { check: false }).status === 0, 60_000);
-    } finally {
-      await killGroup(child);
-    }
+    await killedAfterLoad(app, d);
     expect(d.exec('iptables-save').stdout).toContain('--dport 443');
     await timed('8 reboot inside the window s', () => d.reboot());
     expect(live(d)).toEqual(persisted);

@@ -22,11 +22,24 @@ export const CACHE_DIR = process.env.CDKTF_IPTABLES_IMAGE_CACHE ?? '/var/cache/c
 export const TARGET_V4 = '198.51.100.10';
 export const TARGET_V6 = '2001:db8:1::10';
 
+/** An image layer with the other tools some tests need: fail2ban (with its systemd backend) and ipset. */
+export const TOOLS_LAYER = { name: 'tools', packages: ['fail2ban', 'python3-systemd', 'ipset'] };
+
 /** The image, built once and cached; returns its path and the seconds spent. */
 export function cachedImage(): { image: string; seconds: number } {
   const t0 = Date.now();
   const image = sh('bash', [path.join(__dirname, 'image.sh'), CACHE_DIR], { timeoutMs: 900_000 }).stdout.trim().split('\n').pop()!;
   return { image, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** Waits (bounded in time and tries) until `ok()` holds. */
+export async function waitUntil(what: string, ok: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (let i = 0; i < 1000 && Date.now() < end; i++) {
+    if (ok()) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 /** A runner namespace with a bridge, a key pair, and any number of hosts. */
@@ -116,13 +129,20 @@ export class Target {
     this.boots += 1;
     this.ns = this.lab.netns(`h${this.index}b${this.boots}`);
     const veth = `vh${this.index}b${this.boots}`;
-    this.lab.link(this.runner, veth, [], this.ns, 'eth0', [`${this.v4}/24`, `${this.v6}/64`]);
+    // the same MAC address on every boot: neighbours' caches stay right across a reboot
+    const mac = `02:cf:00:00:${(this.index >> 8).toString(16).padStart(2, '0')}:${(this.index & 255).toString(16).padStart(2, '0')}`;
+    this.lab.link(this.runner, veth, [], this.ns, 'eth0', [`${this.v4}/24`, `${this.v6}/64`], { bMac: mac });
     this.lab.exec(this.runner, 'ip', ['link', 'set', veth, 'master', 'br0']);
     const log = fs.openSync(path.join(this.root, `boot${this.boots}.log`), 'w');
     this.nspawn = spawn('systemd-nspawn', [
       '-b', '-D', this.mounted, '-M', this.name, '--register=no', '--keep-unit',
       `--network-namespace-path=/run/netns/${this.ns}`, '--capability=CAP_NET_ADMIN,CAP_NET_RAW', '--console=passive',
-    ], { stdio: ['ignore', log, log], detached: true });
+    ], {
+      stdio: ['ignore', log, log],
+      detached: true,
+      // /proc/sys/net writable, as on a real host: a NAT gateway's deploy sets forwarding
+      env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network' },
+    });
     fs.closeSync(log);
     await this.waitForSsh(90_000);
     return (Date.now() - t0) / 1000;

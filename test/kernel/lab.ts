@@ -45,6 +45,9 @@ export class Lab {
     sh('ip', ['netns', 'add', ns]);
     this.namespaces.push(ns);
     this.exec(ns, 'ip', ['link', 'set', 'lo', 'up']);
+    // no duplicate-address detection in a lab: link-local addresses (which routers and
+    // neighbour discovery use) are usable at once instead of tentative for a second or two
+    this.exec(ns, 'sysctl', ['-q', '-w', 'net.ipv6.conf.all.accept_dad=0', 'net.ipv6.conf.default.accept_dad=0']);
     return ns;
   }
 
@@ -52,11 +55,11 @@ export class Lab {
    * Joins two namespaces with a veth pair named `aIf` / `bIf` inside them and
    * assigns the addresses (CIDR form, IPv6 with nodad so they are usable at once).
    */
-  public link(a: string, aIf: string, aAddrs: string[], b: string, bIf: string, bAddrs: string[]): void {
+  public link(a: string, aIf: string, aAddrs: string[], b: string, bIf: string, bAddrs: string[], opts: { bMac?: string } = {}): void {
     this.vethCounter += 1;
     const tmpA = `cfa${process.pid % 100000}${this.vethCounter}`.slice(0, 15);
     const tmpB = `cfb${process.pid % 100000}${this.vethCounter}`.slice(0, 15);
-    sh('ip', ['link', 'add', tmpA, 'netns', a, 'type', 'veth', 'peer', 'name', tmpB, 'netns', b]);
+    sh('ip', ['link', 'add', tmpA, 'netns', a, 'type', 'veth', 'peer', 'name', tmpB, ...(opts.bMac ? ['address', opts.bMac] : []), 'netns', b]);
     for (const [ns, tmp, name, addrs] of [[a, tmpA, aIf, aAddrs], [b, tmpB, bIf, bAddrs]] as const) {
       this.exec(ns, 'ip', ['link', 'set', tmp, 'name', name]);
       for (const addr of addrs) {

@@ -7,6 +7,7 @@ import { App, DataResource, TerraformStack, TerraformVariable, Testing } from 'c
 import 'cdktf/lib/testing/adapters/jest';
 import { Distro, ForeignRules, Installer, IpFamily, NatGateway, Port, SshBruteforceGuard, StatefulHost } from '../../lib';
 import { deployBundle } from '../../lib/provision/bundle';
+import { tempDir } from '../temp';
 import { distroProfile, restoreUnit } from '../../lib/provision/distro';
 import { shellQuote } from '../../lib/provision/installer';
 
@@ -44,7 +45,7 @@ describe('distro profiles', () => {
   });
 
   test('systemd-analyze accepts the unit', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-unit-'));
+    const dir = tempDir('cfw-unit-');
     const file = path.join(dir, 'iptables.service');
     fs.writeFileSync(file, restoreUnit(IpFamily.V4, '/etc/iptables/iptables.rules'));
     const r = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });
@@ -103,7 +104,7 @@ describe('deploy resources', () => {
     expect(r.triggers.deploy).toMatch(/^[0-9a-f]{64}$/);
     expect(r.provisioner.map((p: any) => Object.keys(p)[0])).toEqual(['remote-exec', 'local-exec', 'remote-exec']);
     expect(r.provisioner[0]['remote-exec']).toEqual({ script: 'firewall/web/deploy.sh' });
-    expect(r.provisioner[1]['local-exec'].environment).toEqual({ CFW_HOST: '203.0.113.10', CFW_PORT: '22', CFW_TIMEOUT: '30s', CFW_ROLLBACK_SECS: '30' });
+    expect(r.provisioner[1]['local-exec'].environment).toEqual({ CFW_HOST: '203.0.113.10', CFW_PORT: '22', CFW_TIMEOUT: '30s', CFW_ROLLBACK_SECS: '30', NODE_EXTRA_CA_CERTS: '', NODE_OPTIONS: '' });
     expect(r.provisioner[2]['remote-exec'].inline.join('\n')).toMatch(/firewall\.sh confirm [0-9a-f]{20}$/);
   });
 
@@ -362,7 +363,7 @@ describe('cloudInit', () => {
 
 describe('lock-out warnings follow the SSH port of the connection', () => {
   const warnings = (props: object) => {
-    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-'));
+    const outdir = tempDir();
     const app = new App({ outdir });
     new StatefulHost(new TerraformStack(app, 's'), 'h', props);
     app.synth();

@@ -21,6 +21,9 @@
 #                      brute-force guards while it deploys; empty without guards
 #   CFW_GUARD_LISTS    "list:v4prefix:v6prefix ..." recent lists of brute-force
 #                      guards; the authenticated deploying client is forgiven there
+#   CFW_IPSETS         names of the ipset sets in `ipsets.rules` (may be empty);
+#                      their contents are swapped in live, and back by a rollback
+#   CFW_IPSETS_PATH    where the sets are persisted (restored at boot before the rules)
 #   CFW_KEEP_CHAINS / CFW_KEEP_IFACES   chains (globs) and interfaces of other
 #                      tools (Docker, fail2ban) whose live rules are merged into
 #                      the loaded rules by keep-foreign.awk; may be empty
@@ -192,13 +195,58 @@ stop_timer() {
   rm -f "$RUN/timer.unit"
 }
 
+# ipset sets. The rules match sets by name, so a set must exist before the
+# rules are tested or loaded: a missing one is created empty (and destroyed
+# again by a rollback). New contents are loaded under NAME_n and swapped in
+# with `ipset swap`: atomic, and the rules are never without their set.
+sets_prepare() { # staging
+  [ -n "${CFW_IPSETS:-}" ] || return 0
+  command -v ipset >/dev/null 2>&1 || die "ipset is not installed on this host (install the ipset package); nothing was changed"
+  for name in $CFW_IPSETS; do
+    if ! ipset list -n "$name" >/dev/null 2>&1; then
+      grep "^create $name " "$1/ipsets.rules" | ipset restore || die "creating set $name failed; nothing was changed"
+      echo "$name" >> "$RUN/new-sets"
+      echo "$name" >> "$RUN/created-now"
+    elif ! grep -qx "$name" "$RUN/new-sets" 2>/dev/null && ! grep -q "^create $name " "$RUN/sets.snapshot" 2>/dev/null; then
+      ipset save "$name" >> "$RUN/sets.snapshot" || die "ipset save $name failed; nothing was changed"
+    fi
+  done
+}
+
+sets_load() { # restore-file
+  [ -s "$1" ] || return 0
+  awk '$1 == "create" || $1 == "add" { $2 = $2 "_n" } { print }' "$1" > "$1.n"
+  names=$(awk '$1 == "create" { print $2 }' "$1")
+  for name in $names; do ipset destroy "${name}_n" >/dev/null 2>&1 || true; done
+  ipset restore < "$1.n" || return 1
+  for name in $names; do
+    ipset swap "${name}_n" "$name" || return 1
+    ipset destroy "${name}_n" || return 1
+  done
+}
+
+sets_forget_new() { # list-file
+  while read -r name; do
+    [ -n "$name" ] || continue
+    ipset destroy "$name" >/dev/null 2>&1 || say "set $name is still in use; left in place"
+  done < "$1"
+}
+
+# A stage that stops before arming destroys the sets it created.
+sets_abort() {
+  if [ ! -f "$RUN/armed.by-this-stage" ] && [ -s "$RUN/created-now" ]; then sets_forget_new "$RUN/created-now"; fi
+  rm -f "$RUN/created-now" "$RUN/armed.by-this-stage"
+}
+
 # Restores the snapshot (under the lock) and restarts what a takeOver stopped.
 restore_previous() {
+  [ ! -s "$RUN/sets.snapshot" ] || sets_load "$RUN/sets.snapshot" || say "restoring the previous ipset contents failed"
   for f in v4 v6; do
     snap="$RUN/snapshot.$f"
     [ -f "$snap" ] || continue
     "$(restore_cmd "$f")" < "$snap" || say "restoring the previous $f rules failed"
   done
+  [ ! -s "$RUN/new-sets" ] || sets_forget_new "$RUN/new-sets"
   if have_systemd; then
     while read -r svc; do
       [ -n "$svc" ] || continue
@@ -209,7 +257,7 @@ restore_previous() {
 }
 
 clear_armed() {
-  rm -f "$RUN/armed" "$RUN/snapshot.v4" "$RUN/snapshot.v6" "$RUN/taken-over" "$RUN/client" "$RUN/settings"
+  rm -f "$RUN/armed" "$RUN/snapshot.v4" "$RUN/snapshot.v6" "$RUN/taken-over" "$RUN/client" "$RUN/settings" "$RUN/sets.snapshot" "$RUN/new-sets"
 }
 
 stage() { # staging deploy [client]
@@ -230,6 +278,11 @@ stage() { # staging deploy [client]
     [ -d "$old" ] && [ "$old" != "$staging" ] && [ "$old" != "${armed##* }" ] && rm -rf "$old"
   done
   backend_note
+  # sets the rules name must exist before the rules are tested (a new one is created empty)
+  [ -n "$armed" ] || rm -f "$RUN/sets.snapshot" "$RUN/new-sets"
+  rm -f "$RUN/created-now" "$RUN/armed.by-this-stage"
+  trap sets_abort EXIT
+  sets_prepare "$staging"
   # 1. checks that change nothing: the host's own iptables validates the files
   #    (merged with the live rules of other tools we keep), conflicting
   #    firewall services are refused unless takeOver
@@ -271,6 +324,7 @@ stage() { # staging deploy [client]
   printf '%s\n' "$client" > "$RUN/client"
   nonce="$(date +%s)-$$"
   printf '%s %s %s\n' "$deploy" "$nonce" "$staging" > "$RUN/armed"
+  : > "$RUN/armed.by-this-stage"
   rm -f "$RUN/rolled-back"
   # the timer runs outside this SSH session, so it survives the session's end
   if have_systemd && command -v systemd-run >/dev/null 2>&1; then
@@ -287,7 +341,12 @@ stage() { # staging deploy [client]
     echo "$svc" >> "$RUN/taken-over"
     systemctl stop "$svc"
   done
-  # 4. load, atomically per family (other tools' rules merged again: they may have changed meanwhile)
+  # 4. load: the sets' new contents (swapped in), then the rules, atomically per family
+  # (other tools' rules merged again: they may have changed meanwhile)
+  if [ -n "${CFW_IPSETS:-}" ] && ! sets_load "$staging/ipsets.rules"; then
+    stop_timer; restore_previous; clear_armed
+    die "loading the ipset sets failed; the previous rules and sets are back"
+  fi
   for f in $CFW_FAMILIES; do
     load_file "$f" "$staging"
     if ! "$(restore_cmd "$f")" < "$staging/load.$f"; then
@@ -338,20 +397,29 @@ confirm() { # deploy
   # shellcheck disable=SC1091
   . "$RUN/settings"
   staging=${armed##* }
+  # disarm: from here on the new rules stay, whatever fails below
   stop_timer
-  for f in $CFW_FAMILIES; do put "$staging/$(file_of "$f")" "$(rules_path "$f")" 600 || true; done
+  rm -f "$RUN/armed"
+  printf '%s\n' "$1" > "$STATE/confirmed"
+  client_forgive
+  client_pass -
+  kept="the new rules are confirmed and live, but"
+  for f in $CFW_FAMILIES; do
+    put "$staging/$(file_of "$f")" "$(rules_path "$f")" 600 || true
+  done
+  if [ -n "${CFW_IPSETS:-}" ]; then put "$staging/ipsets.rules" "$CFW_IPSETS_PATH" 600 || true; fi
   if [ -n "${CFW_SYSCTL:-}" ]; then
     printf '# written by cdktf-iptables\n' > "$staging/sysctl.conf"
     for kv in $CFW_SYSCTL; do printf '%s\n' "$kv" >> "$staging/sysctl.conf"; done
     put "$staging/sysctl.conf" /etc/sysctl.d/90-cdktf-iptables.conf 644 || true
-    sysctl -q -p /etc/sysctl.d/90-cdktf-iptables.conf
+    sysctl -q -p /etc/sysctl.d/90-cdktf-iptables.conf || die "$kept applying /etc/sysctl.d/90-cdktf-iptables.conf failed (is /proc/sys writable here?); apply again once fixed"
   fi
   if have_systemd; then
     reload=no
     for svc in $CFW_MASK $(cat "$RUN/taken-over" 2>/dev/null); do
       if [ "$(systemctl is-enabled "$svc" 2>/dev/null || true)" != masked ]; then
         systemctl disable --now "$svc" >/dev/null 2>&1 || true
-        systemctl mask "$svc" >/dev/null
+        systemctl mask "$svc" >/dev/null || die "$kept masking $svc failed"
       fi
     done
     for f in $CFW_FAMILIES; do
@@ -360,21 +428,31 @@ confirm() { # deploy
         if put "$staging/$unit" "/etc/systemd/system/$unit" 644; then reload=yes; fi
       fi
     done
+    if [ -n "${CFW_IPSETS:-}" ]; then
+      if put "$staging/cdktf-ipsets.service" /etc/systemd/system/cdktf-ipsets.service 644; then reload=yes; fi
+    fi
     [ "$reload" = no ] || systemctl daemon-reload
+    if [ -n "${CFW_IPSETS:-}" ]; then
+      # the sets are live already: enabling is enough (a start would only add entries)
+      systemctl is-enabled --quiet cdktf-ipsets.service 2>/dev/null || systemctl enable --quiet cdktf-ipsets.service || die "$kept enabling cdktf-ipsets.service failed"
+    fi
     for f in $CFW_FAMILIES; do
       unit=$(unit_of "$f")
-      systemctl is-enabled --quiet "$unit" 2>/dev/null || systemctl enable --quiet "$unit"
+      systemctl is-enabled --quiet "$unit" 2>/dev/null || systemctl enable --quiet "$unit" || die "$kept enabling $unit failed"
       # the new rules are live already: start only a unit that is not active
-      systemctl is-active --quiet "$unit" 2>/dev/null || systemctl start "$unit"
+      # (a first deploy). Its start loads the persisted file, ours alone: when
+      # other tools' rules are kept, the merged rules are loaded again at once.
+      if ! systemctl is-active --quiet "$unit" 2>/dev/null; then
+        [ -z "$(keeping)" ] || load_file "$f" "$staging"
+        systemctl start "$unit" || die "$kept starting $unit failed"
+        [ -z "$(keeping)" ] || "$(restore_cmd "$f")" < "$staging/load.$f"
+      fi
     done
   else
     say "no systemd here: rules are persisted in the rule files but nothing restores them at boot"
   fi
-  client_forgive
-  client_pass -
   clear_armed
   case "$staging" in "$STATE"/stage.*) rm -rf "$staging" ;; esac
-  printf '%s\n' "$1" > "$STATE/confirmed"
   say "rules confirmed, persisted and enabled"
 }
 

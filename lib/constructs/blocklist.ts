@@ -1,0 +1,95 @@
+import * as fs from 'fs';
+import { Construct } from 'constructs';
+import { FirewallPart } from './firewall-part';
+import { IpFamily } from '../model/family';
+import { FirewallContribution } from '../model/host-firewall';
+import { BlocklistContribution, blocklistProblem, blocklistSetNames, BlocklistSpec } from '../model/parts/blocklist';
+import { Peer } from '../model/peer';
+import { firewallError } from '../private/errors';
+
+/**
+ * Properties of a {@link Blocklist}.
+ * @example { peers: [Peer.ipv4('203.0.113.0/24')], file: 'blocklists/feed.txt' }
+ */
+export interface BlocklistProps {
+  /**
+   * Peers to block (hosts or subnets, either family).
+   * @default - none (give `file` then)
+   */
+  readonly peers?: Peer[];
+  /**
+   * A plain-text list read at synth: one address or CIDR a line, `#` starts a
+   * comment, blank lines ignored; IPv6 entries contain `:`.
+   * @default - none
+   */
+  readonly file?: string;
+  /**
+   * The ipset set name; the sets are `<setName>-v4` and `<setName>-v6`.
+   * @default "bl-<construct id>"
+   */
+  readonly setName?: string;
+}
+
+/**
+ * Blocks many peers at the cost of one hash lookup per packet: the peers go
+ * into an ipset `hash:net` set per family, matched by one `-m set` DROP rule
+ * per family where `block()` puts its drops. The sets are written as
+ * `ipsets.rules` next to the rule files, restored before the rules at boot,
+ * and swapped in live by a deploy.
+ *
+ * @example
+ * new Blocklist(host, 'feed', { file: 'blocklists/firehol_level1.txt' });
+ */
+export class Blocklist extends FirewallPart {
+  private readonly spec: BlocklistSpec;
+
+  public constructor(scope: Construct, id: string, props: BlocklistProps = {}) {
+    super(scope, id);
+    if (props.peers !== undefined && !Array.isArray(props.peers)) this._check({ message: `is ${JSON.stringify(props.peers)}, not an array of Peer` }, 'peers');
+    const peers = this._checkPeers('peers', props.peers ?? []);
+    if (props.file !== undefined) peers.push(...this.readList(props.file));
+    const names = props.setName !== undefined
+      ? { [IpFamily.V4]: `${props.setName}-v4`, [IpFamily.V6]: `${props.setName}-v6` }
+      : blocklistSetNames(id);
+    this.spec = { path: this.node.path, names, peers: dedupe(peers) };
+    this._check(blocklistProblem(this.spec));
+  }
+
+  /** How many peers the list blocks (duplicates once). */
+  public get size(): number {
+    return this.spec.peers.length;
+  }
+
+  /** @internal */
+  public _contribution(): FirewallContribution {
+    return new BlocklistContribution(this.spec);
+  }
+
+  private readList(file: string): Peer[] {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw firewallError(this.node.path, { message: `file ${JSON.stringify(file)} cannot be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, fix: 'Give a path relative to where synth runs, or an absolute one.' });
+    }
+    const out: Peer[] = [];
+    text.split(/\r?\n/).forEach((raw, i) => {
+      const line = raw.replace(/#.*/, '').trim();
+      if (line === '') return;
+      const cidr = line.includes('/') ? line : `${line}/${line.includes(':') ? 128 : 32}`;
+      const peer = line.includes(':') ? Peer.ipv6(cidr) : Peer.ipv4(cidr);
+      const problem = peer._problem();
+      if (problem) throw firewallError(this.node.path, { message: `${file} line ${i + 1}: ${problem.message}`, fix: problem.fix });
+      if (!peer.families.some((f) => this.host.families.includes(f))) {
+        throw firewallError(this.node.path, { message: `${file} line ${i + 1}: ${line} is an IPv6 address, but the host has ipv6: false`, fix: 'Remove IPv6 lines or set ipv6: true.' });
+      }
+      out.push(peer);
+    });
+    return out;
+  }
+}
+
+function dedupe(peers: Peer[]): Peer[] {
+  const seen = new Set<string>();
+  return peers.filter((p) => (seen.has(p.cidr) ? false : (seen.add(p.cidr), true)));
+}
