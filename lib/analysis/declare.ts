@@ -7,6 +7,7 @@ import { DeclaredIntent } from './intent';
 import { RouteProps } from './types';
 import { IpFamily } from '../model/family';
 import { HostFirewallSpec } from '../model/host-firewall';
+import { BlocklistContribution, BlocklistSpec } from '../model/parts/blocklist';
 import { BogonFilterContribution, BOGONS_V4, BOGONS_V6, BogonFilterSpec } from '../model/parts/bogon-filter';
 import { NatGatewayContribution, NatGatewaySpec } from '../model/parts/nat-gateway';
 import { SshGuardContribution, SshGuardSpec } from '../model/parts/ssh-bruteforce-guard';
@@ -32,7 +33,12 @@ export function declaredIntent(spec: HostFirewallSpec, family: IpFamily): Declar
   const guards: Array<DeclaredIntent['guards'][number]> = [];
   const bogons: Array<DeclaredIntent['bogons'][number]> = [];
   const forwards: Array<DeclaredIntent['forwards'][number]> = [];
+  const blocks = spec.blocks.map((b) => ({ cidr: cidrOf(b.peer, family), owner: b.owner }));
   for (const part of spec.parts ?? []) {
+    if (part instanceof BlocklistContribution) {
+      const s = specOf<BlocklistSpec>(part);
+      blocks.push(...s.peers.map((p) => ({ cidr: cidrOf(p, family), owner: s.path })));
+    }
     if (part instanceof SshGuardContribution) {
       const s = specOf<SshGuardSpec>(part);
       guards.push({ protocol: s.port.protocol, port: s.port.fromPort, owner: s.path });
@@ -65,7 +71,7 @@ export function declaredIntent(spec: HostFirewallSpec, family: IpFamily): Declar
     trusted: spec.trustedInterfaces,
     openings,
     guards,
-    blocks: spec.blocks.map((b) => ({ cidr: cidrOf(b.peer, family), owner: b.owner })).filter((b): b is { cidr: string; owner: string } => typeof b.cidr === 'string'),
+    blocks: blocks.filter((b): b is { cidr: string; owner: string } => typeof b.cidr === 'string'),
     bogons,
     forwards,
   };

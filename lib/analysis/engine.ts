@@ -7,7 +7,7 @@
  * xt_hashlimit carried from packet to packet.
  */
 import { bitsOf, Cidr, formatAddress, inCidr, maskOf, parseAddress, parseCidr } from './address';
-import { AddrTest, IfaceTest, Match, ParsedChain, ParsedRule, ParsedRuleset, parseTcpFlags, PortTest, PROTOCOL_NUMBERS } from './parse';
+import { AddrTest, IfaceTest, Match, ParsedChain, ParsedRule, ParsedRuleset, ParsedSet, parseIpsets, parseTcpFlags, PortTest, PROTOCOL_NUMBERS } from './parse';
 import { Action, ConnState, EvaluatorOptions, PacketProps, Verdict } from './types';
 import { IpFamily } from '../model/family';
 
@@ -117,6 +117,8 @@ export class Engine {
   private readonly local: bigint[];
   private readonly routes: Array<{ cidr: Cidr; iface: string }>;
   private readonly ifaceAddr = new Map<string, string>();
+  /** ipset sets by name. */
+  public readonly sets: Map<string, ParsedSet>;
 
   public constructor(public readonly rules: ParsedRuleset, public readonly options: EvaluatorOptions = {}) {
     const fam = rules.family;
@@ -124,6 +126,18 @@ export class Engine {
     this.local = (options.localAddresses ?? []).filter((a) => isFamily(fam, a)).map((a) => parseAddress(fam, a, 'localAddresses entry'));
     this.routes = (options.routes ?? []).filter((r) => isFamily(fam, r.cidr.split('/')[0])).map((r) => ({ cidr: parseCidr(fam, r.cidr), iface: r.iface }));
     for (const a of options.interfaceAddresses ?? []) if (isFamily(fam, a.address)) this.ifaceAddr.set(a.iface, a.address);
+    this.sets = parseIpsets(fam, options.ipsets ?? '');
+    for (const t of rules.tables.values()) {
+      for (const c of t.chains.values()) {
+        for (const r of c.rules) {
+          for (const m of r.matches) {
+            if (m.kind === 'set' && !this.sets.has(m.name)) {
+              throw new Error(`rule "${r.text}" matches ipset ${m.name}: give its contents as EvaluatorOptions.ipsets (the \`ipset save\` text)`);
+            }
+          }
+        }
+      }
+    }
   }
 
   /** One packet through the host, with `state` updated. */
@@ -322,6 +336,10 @@ export class Engine {
       }
       case 'srcrange':
         return this.addr(m.addr, p.src);
+      case 'set': {
+        const a = m.dst ? this.need(p.dst, rule, 'destination') : p.src;
+        return this.sets.get(m.name)!.entries.some((c) => inCidr(this.bits, c, a)) !== m.neg;
+      }
       case 'dstrange':
         return this.addr(m.addr, this.need(p.dst, rule, 'destination'));
       case 'rpfilter':

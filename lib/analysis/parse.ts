@@ -46,7 +46,8 @@ export type Match =
   | { kind: 'ttl'; neg: boolean; op: 'eq' | 'lt' | 'gt'; value: number }
   | { kind: 'rpfilter'; loose: boolean; invert: boolean; acceptLocal: boolean }
   | { kind: 'srcrange' | 'dstrange'; addr: AddrTest }
-  | { kind: 'comment'; text: string };
+  | { kind: 'comment'; text: string }
+  | { kind: 'set'; neg: boolean; name: string; dst: boolean };
 
 /** A typed target of a rule. */
 export type Target =
@@ -201,6 +202,7 @@ const MATCH_OPTIONS: Record<string, Record<string, number>> = {
   rpfilter: { '--loose': 0, '--validmark': 0, '--accept-local': 0, '--invert': 0 },
   comment: { '--comment': 1 },
   iprange: { '--src-range': 1, '--dst-range': 1 },
+  set: { '--match-set': 2 },
 };
 
 const TARGET_OPTIONS: Record<string, Record<string, number>> = {
@@ -380,6 +382,11 @@ function compileMatch(family: IpFamily, module: string, opts: Opt[], ruleId: str
       return [{ kind: 'rpfilter', loose: has('--loose'), invert: has('--invert'), acceptLocal: has('--accept-local') }];
     case 'comment':
       return [{ kind: 'comment', text: opts[0]?.values[0] ?? '' }];
+    case 'set':
+      return opts.map((o) => {
+        if (!['src', 'dst'].includes(o.values[1])) throw new Error(`-m set --match-set ${o.values[0]} ${o.values[1]}: only one-dimensional src or dst sets are supported`);
+        return { kind: 'set', neg: o.neg, name: o.values[0], dst: o.values[1] === 'dst' } as Match;
+      });
     case 'iprange':
       return opts.map((o) => ({ kind: o.name === '--src-range' ? 'srcrange' : 'dstrange', addr: rangeTest(family, o.neg, o.values[0]) }) as Match);
     default:
@@ -600,4 +607,41 @@ export function parseRuleset(family: IpFamily, text: string): ParsedRuleset {
     for (const name of BUILTIN[t.name]) if (!t.chains.has(name)) t.chains.set(name, { name, policy: 'ACCEPT', rules: [] });
   }
   return { family, tables };
+}
+
+/** One ipset set: its type and entries (prefixes). */
+export interface ParsedSet {
+  readonly name: string;
+  readonly entries: Cidr[];
+}
+
+/** Parses `ipset save` / `ipset restore` text (hash:net and hash:ip sets of `family`). */
+export function parseIpsets(family: IpFamily, text: string): Map<string, ParsedSet> {
+  const sets = new Map<string, ParsedSet>();
+  text.split('\n').forEach((raw, n) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const args = tokenize(line);
+    const where = `ipset line ${n + 1}`;
+    if (args[0] === 'create' || args[0] === '-N' || args[0] === '-exist') {
+      const [, name, type] = args;
+      if (!['hash:net', 'hash:ip'].includes(type)) throw new Error(`${where}: set ${name} is of type ${type}; only hash:net and hash:ip are supported`);
+      const fi = args.indexOf('family');
+      const fam = fi >= 0 ? args[fi + 1] : 'inet';
+      if ((fam === 'inet6') !== (family === IpFamily.V6)) return; // the other family's set
+      sets.set(name, { name, entries: [] });
+    } else if (args[0] === 'add' || args[0] === '-A') {
+      const set = sets.get(args[1]);
+      if (!set) {
+        if (args[2] && args[2].includes(':') !== (family === IpFamily.V6)) return;
+        throw new Error(`${where}: add to set ${args[1]}, which was not created`);
+      }
+      set.entries.push(parseCidr(family, args[2]));
+    } else if (args[0] === 'swap' || args[0] === 'destroy' || args[0] === 'flush') {
+      throw new Error(`${where}: ${args[0]} is not understood; give the sets as \`ipset save\` prints them`);
+    } else {
+      throw new Error(`${where}: ${JSON.stringify(args[0])} is not understood`);
+    }
+  });
+  return sets;
 }

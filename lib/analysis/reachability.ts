@@ -70,6 +70,12 @@ export function cells(engine: Engine, extra: {
       if (hi < top) cuts.add(hi + 1n);
     }
     for (const m of r.matches) {
+      if (m.kind === 'set' && !m.dst) {
+        for (const c of engine.sets.get(m.name)?.entries ?? []) {
+          cuts.add(c.base);
+          if (lastOf(bits, c) < top) cuts.add(lastOf(bits, c) + 1n);
+        }
+      }
       if (m.kind === 'dport' || m.kind === 'anyport') {
         for (const [lo, hi] of m.port.ranges) {
           if (lo >= 1) portCuts.add(lo);

@@ -205,6 +205,12 @@ export interface EvaluatorOptions {
    */
   readonly routes?: RouteProps[];
   /**
+   * The contents of the ipset sets the rules match (`-m set --match-set`), as
+   * `ipset save` prints them (or a host's `ipsets.rules`); hash:net and hash:ip.
+   * @default - none: a rule matching a set is an error naming it
+   */
+  readonly ipsets?: string;
+  /**
    * Interface addresses, for MASQUERADE.
    * @default - none: a masqueraded source reads `masquerade:<iface>`
    */

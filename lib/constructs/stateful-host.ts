@@ -477,7 +477,7 @@ export class StatefulHost extends Construct {
    */
   public reachability(family: IpFamily): ReachabilityReport {
     const title = `reachability of ${printablePath(this.node.path)}, ${family} (from ${ruleFileName(family)})`;
-    const key = `${family}\u0000${semanticText(this.renderRules(family))}\u0000${JSON.stringify(impliedRoutes(this.firewallSpec(), family))}`;
+    const key = `${family}\u0000${semanticText(this.renderRules(family))}\u0000${JSON.stringify(impliedRoutes(this.firewallSpec(), family))}\u0000${semanticText(this.ipsetRules() ?? '')}`;
     let r = REACH_CACHE.get(key);
     if (!r) {
       r = this.evaluator(family).reachability('\u0000');
@@ -490,10 +490,10 @@ export class StatefulHost extends Construct {
   /** The evaluator over the rendered file of `family` (shared by hosts with the same rules). */
   private evaluator(family: IpFamily): RulesetEvaluator {
     const routes = impliedRoutes(this.firewallSpec(), family);
-    const key = `${family}\u0000${semanticText(this.renderRules(family))}\u0000${JSON.stringify(routes)}`;
+    const key = `${family}\u0000${semanticText(this.renderRules(family))}\u0000${JSON.stringify(routes)}\u0000${semanticText(this.ipsetRules() ?? '')}`;
     let ev = EVALUATORS.get(key);
     if (!ev) {
-      ev = RulesetEvaluator.fromText(family, this.renderRules(family), { routes });
+      ev = RulesetEvaluator.fromText(family, this.renderRules(family), { routes, ipsets: this.ipsetRules() });
       if (EVALUATORS.size > 1000) EVALUATORS.clear();
       EVALUATORS.set(key, ev);
     }
@@ -507,7 +507,7 @@ export class StatefulHost extends Construct {
     for (const family of this.families) {
       const intent = declaredIntent(spec, family);
       // identical rules and declarations (whoever owns them) are checked once
-      const key = `${family}\u0000${semanticText(this.renderRules(family))}\u0000${JSON.stringify(intent, (k, v) => (k === 'owner' ? undefined : v))}`;
+      const key = `${family}\u0000${semanticText(this.renderRules(family))}\u0000${semanticText(this.ipsetRules() ?? '')}\u0000${JSON.stringify(intent, (k, v) => (k === 'owner' ? undefined : v))}`;
       if (INTENT_CLEAN.has(key)) continue;
       const owners = new Map<string, string[]>();
       for (const r of hostFirewall(spec).allRules) {
@@ -601,7 +601,13 @@ export class StatefulHost extends Construct {
     } catch (e) {
       errors.push((e as Error).message);
     }
-    if (errors.length === 0) errors.push(...this.intentProblems());
+    if (errors.length === 0) {
+      try {
+        errors.push(...this.intentProblems());
+      } catch (e) {
+        errors.push(`intent check could not read the rendered rules: ${(e as Error).message}`);
+      }
+    }
     const ssh = Port.tcp(this.sshPort);
     const guarded = this.parts().some((p) => (p as any).port instanceof Port && (p as any).port._covers(ssh));
     const sshOpen = guarded || this.openings.some((o) => o.port._covers(ssh));

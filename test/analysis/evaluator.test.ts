@@ -52,7 +52,7 @@ describe('parser', () => {
     ['-A INPUT -m addrtype --dst-type LOCAL -j ACCEPT', /unsupported match -m addrtype/],
     ['-A INPUT -p tcp -j TPROXY --on-port 1', /unsupported target TPROXY/],
     ['-A INPUT -m conntrack --ctstatus ASSURED -j ACCEPT', /unsupported option --ctstatus of -m conntrack/],
-    ['-A INPUT -m set --match-set x src -j DROP', /unsupported match -m set/],
+    ['-A INPUT -m mark --mark 1 -j DROP', /unsupported match -m mark/],
     ['-A INPUT -f -j DROP', /unsupported match -f/],
   ])('refuses %s by name', (rule, err) => {
     expect(() => RulesetEvaluator.fromText(V4, `*filter\n:INPUT ACCEPT [0:0]\n${rule}\nCOMMIT\n`)).toThrow(err);
@@ -262,4 +262,27 @@ test('with localAddresses, other destinations are forwarded; loopback is always 
   expect(ev.evaluate(tcp('198.51.100.7', 22, { destination: '192.0.2.1' }))).toMatchObject({ action: Action.ACCEPT, forwarded: false });
   expect(ev.evaluate(tcp('127.0.0.1', 22, { destination: '127.0.0.1', inInterface: 'lo' }))).toMatchObject({ action: Action.ACCEPT, forwarded: false });
   expect(ev.evaluate(tcp('198.51.100.7', 22, { destination: '203.0.113.9' }))).toMatchObject({ action: Action.DROP, forwarded: true, outInterface: 'eth1' });
+});
+
+describe('ipset sets', () => {
+  const rules = '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m set --match-set bl-v4 src -j DROP\n-A INPUT -m set ! --match-set ok-v4 src -j REJECT\nCOMMIT\n';
+  const sets = 'create bl-v4 hash:net family inet hashsize 1024 maxelem 65536\nadd bl-v4 198.51.100.0/24\nadd bl-v4 203.0.113.9\n'
+    + 'create ok-v4 hash:ip family inet\nadd ok-v4 192.0.2.1\ncreate bl-v6 hash:net family inet6\nadd bl-v6 2001:db8::/32\n';
+  test('members of a set match, by prefix', () => {
+    const ev = RulesetEvaluator.fromText(V4, rules, { ipsets: sets });
+    expect(['198.51.100.200', '203.0.113.9', '203.0.113.10', '192.0.2.1'].map((s) => ev.evaluate(tcp(s, 22)).action))
+      .toEqual([Action.DROP, Action.DROP, Action.REJECT, Action.ACCEPT]);
+  });
+  test('a set the rules use must be given, never guessed', () => {
+    expect(() => RulesetEvaluator.fromText(V4, rules)).toThrow(/matches ipset bl-v4: give its contents as EvaluatorOptions.ipsets/);
+    expect(() => RulesetEvaluator.fromText(V4, rules, { ipsets: 'create x bitmap:port range 1-100\n' })).toThrow(/only hash:net and hash:ip/);
+  });
+  test('a host blocking many peers (sets) still evaluates and passes its intent check', () => {
+    const h = host({ allow: [Port.SSH] });
+    for (let i = 1; i <= 20; i++) h.block(Peer.ipv4(`198.51.100.${i}`));
+    expect(h.renderRules(V4)).toContain('--match-set');
+    expect(h.evaluate(tcp('198.51.100.7', 22)).action).toBe(Action.DROP);
+    expect(h.evaluate(tcp('198.51.100.70', 22)).action).toBe(Action.ACCEPT);
+    expect(h.reachability(V4).text).toContain('all                on *             silent   from 198.51.100.1/32 198.51.100.2/31');
+  });
 });
