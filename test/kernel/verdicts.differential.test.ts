@@ -27,12 +27,12 @@ import { HardenedWebStack } from '../../examples/hardened-web/main';
 import { NatGatewayStack } from '../../examples/nat-gateway/main';
 import { SingleHostStack } from '../../examples/single-host/main';
 import {
-  Action, BogonFilter, ConnState, DropLogger, GuardMode, IcmpEchoLimit, IpFamily, OutboundPolicy, Peer, Port, PortScanTrap,
+  Action, Blocklist, BogonFilter, ConnState, DropLogger, GuardMode, IcmpEchoLimit, IpFamily, OutboundPolicy, Peer, Port, PortScanTrap,
   Protocol, RulesetEvaluator, SshBruteforceGuard, StatefulHost, SynFloodGuard, TimedPacketProps, ClosedPortResponse,
 } from '../../lib';
 import { bitsOf, formatAddress, lastOf, parseAddress } from '../../lib/analysis/address';
 import { EngineState, EngineVerdict } from '../../lib/analysis/engine';
-import { parseRuleset } from '../../lib/analysis/parse';
+import { parseIpsets, parseRuleset } from '../../lib/analysis/parse';
 import { EvaluatorOptions, RouteProps } from '../../lib/analysis/types';
 
 const TOTAL = Number(process.env.CFW_DIFF_PACKETS ?? 10000);
@@ -168,7 +168,17 @@ interface Subject {
   readonly host?: StatefulHost;
   /** Hand-written rule text per family, instead of a host's. */
   readonly text?: Record<IpFamily, string>;
+  /** ipset sets the rules match (`ipset restore` text), loaded first. */
+  readonly ipsets?: string;
 }
+
+const HAND_WRITTEN_SETS = `create cfwvd-bl4 hash:net family inet hashsize 1024 maxelem 65536
+add cfwvd-bl4 198.51.100.200
+add cfwvd-bl4 15.15.15.0/28
+create cfwvd-bl6 hash:net family inet6 hashsize 1024 maxelem 65536
+add cfwvd-bl6 2001:db8:2::7
+add cfwvd-bl6 2001:db8:15::/64
+`;
 
 /**
  * Every other form the evaluator reads, written by hand: iprange, ttl/hl, state, multiport,
@@ -206,6 +216,7 @@ COMMIT
 :SVC - [0:0]
 -A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT
 -A INPUT -m conntrack --ctstate INVALID -j DROP
+-A INPUT -m set --match-set cfwvd-bl4 src -j DROP
 -A INPUT -p tcp -m tcp --dport 1 -m recent --set --name cfwdeploy --mask 255.255.255.255 --rsource -j DROP
 -A INPUT -p tcp -m tcp --syn -g SVC
 -A INPUT -p udp -m multiport --dports 53,5000:5010 -m comment --comment "dns and app" -j ACCEPT
@@ -256,6 +267,7 @@ COMMIT
 :SVC - [0:0]
 -A INPUT -m state --state RELATED,ESTABLISHED -j ACCEPT
 -A INPUT -m conntrack --ctstate INVALID -j DROP
+-A INPUT -m set --match-set cfwvd-bl6 src -j DROP
 -A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 135 -j ACCEPT
 -A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 136 -m hl --hl-gt 254 -j ACCEPT
 -A INPUT -p tcp -m tcp --dport 1 -m recent --set --name cfwdeploy6 --mask ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff --rsource -j DROP
@@ -287,16 +299,17 @@ function kernelHost(build: (h: StatefulHost) => void, props: object = {}): State
 }
 
 const SUBJECTS: Subject[] = [
-  { name: 'hand-written rules: every other form the evaluator reads', topo: HOST_TOPO, text: HAND_WRITTEN },
+  { name: 'hand-written rules: every other form the evaluator reads', topo: HOST_TOPO, text: HAND_WRITTEN, ipsets: HAND_WRITTEN_SETS },
   { name: 'examples/single-host', topo: HOST_TOPO, host: new SingleHostStack(new App(), 'single-host').host },
   { name: 'examples/hardened-web', topo: HOST_TOPO, host: new HardenedWebStack(new App(), 'hardened-web').host },
   { name: 'examples/nat-gateway', topo: NAT_TOPO, host: new NatGatewayStack(new App(), 'nat-gateway').host },
   { name: 'examples/deployed-host', topo: HOST_TOPO, host: new DeployedHostStack(new App(), 'deployed-host').host },
   {
-    name: 'kernel topology: trap (3 s, cl3 exempt) + brute-force guards (recent and hashlimit)',
+    name: 'kernel topology: trap (3 s, cl3 exempt) + brute-force guards (recent and hashlimit) + blocklist (ipset)',
     topo: HOST_TOPO,
     host: kernelHost((h) => {
       new PortScanTrap(h, 'trap', { seconds: 3, exempt: [Peer.ipv4('192.0.2.0/24'), Peer.ipv6('2001:db8:3::/64')] });
+      new Blocklist(h, 'feed', { peers: [Peer.ipv4('15.15.15.0/28'), Peer.ipv4('198.51.100.200'), Peer.ipv6('2001:db8:15::/64')] });
       new SshBruteforceGuard(h, 'ssh-guard');
       new SshBruteforceGuard(h, 'db-guard', { port: Port.tcp(5432), mode: GuardMode.HASHLIMIT, perMinute: 1, burst: 2 });
     }, { allow: [Port.HTTP, Port.udp(53)] }),
@@ -383,7 +396,7 @@ function inAny(fam: IpFamily, a: bigint, cidrs: string[]): boolean {
 }
 
 /** Sources inside and just outside every prefix the rules name, and ports on and beside every boundary. */
-function pools(fam: IpFamily, text: string, topo: Topo): { sources: string[]; ports: number[] } {
+function pools(fam: IpFamily, text: string, topo: Topo, ipsets?: string): { sources: string[]; ports: number[] } {
   const rs = parseRuleset(fam, text);
   const bits = bitsOf(fam);
   const top = (1n << BigInt(bits)) - 1n;
@@ -402,6 +415,12 @@ function pools(fam: IpFamily, text: string, topo: Topo): { sources: string[]; po
       }
     }
   }
+  for (const set of parseIpsets(fam, ipsets ?? '').values()) {
+    for (const c of set.entries) {
+      const lo = c.base; const hi = lastOf(bits, c);
+      for (const x of [lo, hi, lo - 1n, hi + 1n]) if (x >= 0n && x <= top) src.add(x);
+    }
+  }
   const local = topo.ifaces.map((i) => parseAddress(fam, fam === IpFamily.V4 ? i.v4 : i.v6));
   const sources = [...src]
     .filter((a) => !inAny(fam, a, fam === IpFamily.V4 ? MARTIAN_V4 : MARTIAN_V6) && !local.includes(a))
@@ -411,10 +430,10 @@ function pools(fam: IpFamily, text: string, topo: Topo): { sources: string[]; po
   return { sources, ports: [...ports].sort((a, b) => a - b) };
 }
 
-function generate(fam: IpFamily, count: number, seed: number, text: string, topo: Topo, firstId: number): { cases: Case[]; sources: string[] } {
+function generate(fam: IpFamily, count: number, seed: number, text: string, topo: Topo, firstId: number, ipsets?: string): { cases: Case[]; sources: string[] } {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
-  const { sources, ports } = pools(fam, text, topo);
+  const { sources, ports } = pools(fam, text, topo, ipsets);
   const v4 = fam === IpFamily.V4;
   const famN: 4 | 6 = v4 ? 4 : 6;
   const addrOf = (i: Iface) => (v4 ? i.v4 : i.v6);
@@ -700,10 +719,12 @@ describe.each(SUBJECTS.map((s, i) => [s.name, s, i] as const))('%s', (_name, sub
   test.each([[IpFamily.V4], [IpFamily.V6]])('%s: the kernel and the evaluator agree on every packet and every counter', (fam) => {
     const t0 = Date.now();
     const text = subject.text?.[fam] ?? subject.host!.renderRules(fam);
+    const ipsets = subject.ipsets ?? subject.host?.ipsetRules();
+    if (ipsets) lab.lab.exec(lab.srv, 'ipset', ['restore', '-exist'], { input: ipsets });
     lab.lab.loadRules(lab.srv, fam === IpFamily.V4 ? 'v4' : 'v6', text);
     lab.lab.exec(lab.srv, 'conntrack', ['-F'], { check: false });
     const count = Math.floor(perSubject / 2);
-    const { cases, sources } = generate(fam, count, SEED + index * 7919 + (fam === IpFamily.V4 ? 0 : 1), text, subject.topo, 1);
+    const { cases, sources } = generate(fam, count, SEED + index * 7919 + (fam === IpFamily.V4 ? 0 : 1), text, subject.topo, 1, ipsets);
     lab.own(fam, sources);
     for (const c of cases) if (c.conntrack) lab.lab.exec(lab.srv, 'conntrack', ['-I', ...c.conntrack]);
     const before = counters(lab.lab, lab.srv, fam);
@@ -721,7 +742,7 @@ describe.each(SUBJECTS.map((s, i) => [s.name, s, i] as const))('%s', (_name, sub
     // The kernel keeps time in jiffies, the evaluator in seconds: a rate or window decision
     // within SLACK of its boundary may go either way. For those (only) the evaluator takes
     // the branch the kernel took, and the run reports how many there were.
-    const evaluator = RulesetEvaluator.fromText(fam, text, evaluatorOptions(subject.topo, fam));
+    const evaluator = RulesetEvaluator.fromText(fam, text, { ...evaluatorOptions(subject.topo, fam), ipsets });
     const engine = evaluator._engine;
     const state = new EngineState();
     state.slack = SLACK;
