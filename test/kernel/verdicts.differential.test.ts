@@ -430,7 +430,9 @@ function pools(fam: IpFamily, text: string, topo: Topo, ipsets?: string): { sour
   return { sources, ports: [...ports].sort((a, b) => a - b) };
 }
 
-function generate(fam: IpFamily, count: number, seed: number, text: string, topo: Topo, firstId: number, ipsets?: string): { cases: Case[]; sources: string[] } {
+function generate(
+  fam: IpFamily, count: number, seed: number, text: string, topo: Topo, firstId: number, ipsets?: string,
+): { cases: Case[]; sources: string[] } {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
   const { sources, ports } = pools(fam, text, topo, ipsets);
