@@ -147,7 +147,7 @@ def main():
     for s in socks:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
         s.setblocking(False)
-    res = {p['id']: {'id': p['id'], 't': 0.0, 'arrived': False, 'out': [], 'resp': []} for p in pkts}
+    res = {p['id']: {'id': p['id'], 't': 0.0, 't1': 0.0, 'arrived': False, 'out': [], 'resp': []} for p in pkts}
 
     def drain():
         while True:
@@ -194,6 +194,8 @@ def main():
         f = frame(req['clients'][p['client']], p)
         res[p['id']]['t'] = time.monotonic() - t0
         senders[p['client']].send(f)
+        # the kernel handled the frame between t and t1 (veth delivers it inside send)
+        res[p['id']]['t1'] = time.monotonic() - t0
         if i % 16 == 0:
             drain()
         until = time.monotonic() + gap

@@ -646,6 +646,7 @@ const REJECT_ANSWER: Record<string, string> = {
 interface Observed {
   id: number;
   t: number;
+  t1: number;
   arrived: boolean;
   resp: string[];
   out: Array<{ iface: string; src: string; dst: string; sport?: number; dport?: number }>;
@@ -747,12 +748,13 @@ describe.each(SUBJECTS.map((s, i) => [s.name, s, i] as const))('%s', (_name, sub
     const evaluator = RulesetEvaluator.fromText(fam, text, { ...evaluatorOptions(subject.topo, fam), ipsets });
     const engine = evaluator._engine;
     const state = new EngineState();
-    state.slack = SLACK;
     let ambiguous = 0;
     const disagreements: string[] = [];
     const expectedCounters = new Map<string, number>();
     cases.forEach((c, i) => {
-      const at = obs[i].t;
+      // the kernel saw the packet between t and t1: the middle, with half the span as extra slack
+      const at = (obs[i].t + obs[i].t1) / 2;
+      state.slack = SLACK + (obs[i].t1 - obs[i].t) / 2;
       const packet = { ...c.packet, at };
       state.begin();
       state.ambiguous = false;
