@@ -18,9 +18,7 @@ async function measure(n: number): Promise<Record<string, string>> {
   const fleet = new Fleet();
   try {
     const hosts = Array.from({ length: n }, () => fleet.target());
-    const t0 = Date.now();
-    for (const h of hosts) await h.boot();
-    const bootSeconds = (Date.now() - t0) / 1000;
+    const bootSeconds = await fleet.bootAll(hosts);
     const row: Record<string, string> = { N: String(n), 'boot s': bootSeconds.toFixed(1) };
     let port = 8000;
     for (const parallelism of [[], ['-parallelism=1']]) {

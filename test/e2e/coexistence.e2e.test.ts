@@ -41,8 +41,7 @@ describe('other tools keep working across deploys (keepForeignRules)', () => {
     fleet = new Fleet(TOOLS_LAYER);
     docker = fleet.target();
     f2b = fleet.target();
-    await docker.boot();
-    await f2b.boot();
+    await fleet.bootAll([docker, f2b]);
   }, 900_000);
 
   afterAll(() => fleet?.destroy());

@@ -16,7 +16,7 @@ describe('a fleet of five hosts at -parallelism=1', () => {
   beforeAll(async () => {
     fleet = new Fleet();
     hosts = [0, 1, 2, 3, 4].map(() => fleet.target());
-    for (const h of hosts) await h.boot();
+    await fleet.bootAll(hosts);
   }, 600_000);
 
   afterAll(() => fleet?.destroy());

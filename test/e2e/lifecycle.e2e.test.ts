@@ -80,9 +80,7 @@ describe('deploy lifecycle on booted hosts', () => {
     fleet = new Fleet();
     timings['image (build or cache) s'] = fleet.imageSeconds;
     [a, b, c, d] = [fleet.target(), fleet.target(), fleet.target(), fleet.target()];
-    await timed('boot of 4 hosts s', async () => {
-      for (const t of [a, b, c, d]) await t.boot();
-    });
+    timings['boot of 4 hosts s'] = await fleet.bootAll([a, b, c, d]);
   }, 900_000);
 
   afterAll(() => {
