@@ -8,7 +8,7 @@ import { RouteProps } from './types';
 import { IpFamily } from '../model/family';
 import { HostFirewallSpec } from '../model/host-firewall';
 import { BlocklistContribution, BlocklistSpec } from '../model/parts/blocklist';
-import { BogonFilterContribution, BOGONS_V4, BOGONS_V6, BogonFilterSpec } from '../model/parts/bogon-filter';
+import { BOGON_EXCEPTIONS_V4, BOGON_EXCEPTIONS_V6, BogonFilterContribution, BOGONS_V4, BOGONS_V6, BogonFilterSpec } from '../model/parts/bogon-filter';
 import { NatGatewayContribution, NatGatewaySpec } from '../model/parts/nat-gateway';
 import { SshGuardContribution, SshGuardSpec } from '../model/parts/ssh-bruteforce-guard';
 import { Peer } from '../model/peer';
@@ -47,7 +47,11 @@ export function declaredIntent(spec: HostFirewallSpec, family: IpFamily): Declar
       bogons.push({
         iface: s.iface,
         drop: family === IpFamily.V4 ? BOGONS_V4 : BOGONS_V6,
-        allow: s.allow.map((a) => cidrOf(a, family)).filter((c): c is string => typeof c === 'string'),
+        // the user's allow list, and the globally reachable exceptions inside special-purpose blocks
+        allow: [
+          ...s.allow.map((a) => cidrOf(a, family)).filter((c): c is string => typeof c === 'string'),
+          ...(family === IpFamily.V4 ? BOGON_EXCEPTIONS_V4 : BOGON_EXCEPTIONS_V6),
+        ],
         owner: s.path,
       });
     } else if (part instanceof NatGatewayContribution && family === IpFamily.V4) {

@@ -45,11 +45,15 @@ export class Blocklist extends FirewallPart {
 
   public constructor(scope: Construct, id: string, props: BlocklistProps = {}) {
     super(scope, id);
-    if (props.peers !== undefined && !Array.isArray(props.peers)) this._check({ message: `is ${JSON.stringify(props.peers)}, not an array of Peer` }, 'peers');
-    const peers = this._checkPeers('peers', props.peers ?? []);
-    if (props.file !== undefined) peers.push(...this.readList(props.file));
-    const names = props.setName !== undefined
-      ? { [IpFamily.V4]: `${props.setName}-v4`, [IpFamily.V6]: `${props.setName}-v6` }
+    const r = this._props;
+    const p = r.props(props, 'Blocklist');
+    const peers = this._checkPeers('peers', p.peers);
+    // a file name, never a number (fs would read that file descriptor) or a token
+    const file = r.str('file', p.file);
+    if (file !== undefined) peers.push(...this.readList(file));
+    const setName = r.str('setName', p.setName);
+    const names = setName !== undefined
+      ? { [IpFamily.V4]: `${setName}-v4`, [IpFamily.V6]: `${setName}-v6` }
       : blocklistSetNames(id);
     this.spec = { path: this.node.path, names, peers: dedupe(peers) };
     this._check(blocklistProblem(this.spec));

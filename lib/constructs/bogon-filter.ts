@@ -30,7 +30,8 @@ export class BogonFilter extends FirewallPart {
 
   public constructor(scope: Construct, id: string, props: BogonFilterProps) {
     super(scope, id);
-    this.spec = { path: this.node.path, iface: props.iface, allow: this._checkPeers('allow', props.allow ?? []) };
+    const p = this._props.props(props, 'BogonFilter', true);
+    this.spec = { path: this.node.path, iface: this._props.reqStr('iface', p.iface), allow: this._checkPeers('allow', p.allow) };
     this._check(bogonFilterProblem(this.spec));
   }
 

@@ -1,9 +1,10 @@
 import { Construct } from 'constructs';
+import { checkId, PropReader } from './props';
 import { StatefulHost } from './stateful-host';
 import { FirewallContribution } from '../model/host-firewall';
 import { Peer } from '../model/peer';
 import { FIREWALL_PART_BRAND, hasBrand } from '../private/brand';
-import { firewallError, showValue, ValueProblem } from '../private/errors';
+import { firewallError, ValueProblem } from '../private/errors';
 
 /**
  * Base of the parts that compose a host's firewall (guards, traps, NAT, ...).
@@ -19,9 +20,16 @@ export abstract class FirewallPart extends Construct {
   /** The host whose firewall this part belongs to. */
   public readonly host: StatefulHost;
 
+  /**
+   * Run-time checks of the part's props, naming this construct's path.
+   * @internal
+   */
+  protected readonly _props: PropReader;
+
   protected constructor(scope: Construct, id: string) {
-    super(scope, id);
+    super(scope, checkId(scope, id));
     Object.defineProperty(this, FIREWALL_PART_BRAND, { value: true });
+    this._props = new PropReader(this.node.path);
     this.host = StatefulHost.of(this);
   }
 
@@ -45,14 +53,7 @@ export abstract class FirewallPart extends Construct {
    * Checks peers: valid, and of a family the host renders.
    * @internal
    */
-  protected _checkPeers(where: string, peers: Peer[]): Peer[] {
-    return peers.map((p, i) => {
-      if (!(p instanceof Peer)) this._check({ message: `is ${showValue(p)}, not a Peer` }, `${where}[${i}]`);
-      this._check(p._problem(), `${where}[${i}]`);
-      if (!p.families.some((f) => this.host.families.includes(f))) {
-        this._check({ message: `${p} is an IPv6 peer, but the host has ipv6: false`, fix: 'Use an IPv4 peer or set ipv6: true.' }, `${where}[${i}]`);
-      }
-      return p;
-    });
+  protected _checkPeers(where: string, peers: Peer[] | undefined): Peer[] {
+    return this._props.peers(where, peers, this.host.families);
   }
 }

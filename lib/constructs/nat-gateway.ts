@@ -73,20 +73,30 @@ export class NatGateway extends FirewallPart {
 
   public constructor(scope: Construct, id: string, props: NatGatewayProps) {
     super(scope, id);
-    const lans: Lan[] = (props.lans ?? []).map((l) => ({
-      iface: l.iface,
-      cidr: Peer.ipv4(l.cidr),
-      ipv6Cidr: l.ipv6Cidr !== undefined ? Peer.ipv6(l.ipv6Cidr) : undefined,
-    }));
-    for (const [i, f] of (props.portForwards ?? []).entries()) {
-      if (!(f.port instanceof Port)) this._check({ message: `port is ${JSON.stringify(f.port)}, not a Port` }, `portForwards[${i}]`);
-    }
+    const r = this._props;
+    const p = r.props(props, 'NatGateway', true);
+    const lans: Lan[] = r.list('lans', p.lans).map((raw, i) => {
+      const l = r.obj(`lans[${i}]`, raw) ?? r.fail(`lans[${i}] is missing`);
+      return {
+        iface: r.reqStr(`lans[${i}].iface`, l.iface),
+        cidr: Peer.ipv4(r.reqStr(`lans[${i}].cidr`, l.cidr)),
+        ipv6Cidr: l.ipv6Cidr !== undefined ? Peer.ipv6(r.str(`lans[${i}].ipv6Cidr`, l.ipv6Cidr)!) : undefined,
+      };
+    });
+    const forwards = r.list('portForwards', p.portForwards).map((raw, i) => {
+      const f = r.obj(`portForwards[${i}]`, raw) ?? r.fail(`portForwards[${i}] is missing`);
+      return {
+        port: r.port(`portForwards[${i}].port`, f.port),
+        to: r.reqStr(`portForwards[${i}].to`, f.to),
+        toPort: f.toPort === undefined ? undefined : r.num(`portForwards[${i}].toPort`, f.toPort, NaN),
+      };
+    });
     this.spec = {
       path: this.node.path,
-      wan: props.wan,
+      wan: r.reqStr('wan', p.wan),
       lans,
-      forwards: (props.portForwards ?? []).map((f) => ({ port: f.port, to: f.to, toPort: f.toPort })),
-      snat: props.snat,
+      forwards,
+      snat: r.str('snat', p.snat),
     };
     this._check(natGatewayProblem(this.spec));
   }

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { FirewallPart } from './firewall-part';
+import { IpFamily } from '../model/family';
 import { FirewallContribution } from '../model/host-firewall';
 import { PortScanTrapContribution, portScanTrapProblem, PortScanTrapSpec } from '../model/parts/port-scan-trap';
 import { Peer } from '../model/peer';
@@ -25,6 +26,19 @@ export interface PortScanTrapProps {
    * @default - none
    */
   readonly exempt?: Peer[];
+  /**
+   * IPv6 sources are listed per prefix of this length: a scanner rotating
+   * addresses inside its /64 is still one scanner.
+   * @default 64
+   * @example 56
+   */
+  readonly ipv6PrefixLength?: number;
+  /**
+   * IPv4 sources are listed per prefix of this length.
+   * @default 32
+   * @example 24
+   */
+  readonly ipv4PrefixLength?: number;
 }
 
 /**
@@ -40,12 +54,15 @@ export class PortScanTrap extends FirewallPart {
 
   public constructor(scope: Construct, id: string, props: PortScanTrapProps = {}) {
     super(scope, id);
+    const r = this._props;
+    const p = r.props(props, 'PortScanTrap');
     this.spec = {
       path: this.node.path,
-      seconds: props.seconds ?? 60,
-      tcp: props.tcp ?? true,
-      udp: props.udp ?? true,
-      exempt: this._checkPeers('exempt', props.exempt ?? []),
+      seconds: r.num('seconds', p.seconds, 60),
+      tcp: r.bool('tcp', p.tcp, true),
+      udp: r.bool('udp', p.udp, true),
+      exempt: this._checkPeers('exempt', p.exempt),
+      prefix: { [IpFamily.V4]: r.num('ipv4PrefixLength', p.ipv4PrefixLength, 32), [IpFamily.V6]: r.num('ipv6PrefixLength', p.ipv6PrefixLength, 64) },
     };
     this._check(portScanTrapProblem(this.spec));
   }

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { FirewallPart } from './firewall-part';
+import { IpFamily } from '../model/family';
 import { FirewallContribution } from '../model/host-firewall';
 import {
   DropLoggerContribution, dropLoggerProblem, DropLoggerSpec, EchoLimitContribution, echoLimitProblem, EchoLimitSpec,
@@ -11,9 +12,9 @@ import {
  * @example { perSecond: 5, burst: 10 }
  */
 export interface SynFloodGuardProps {
-  /** New TCP connections (SYNs) admitted per second. @default 5 */
+  /** New TCP connections (SYNs) admitted per second (1 to 10000). @default 5 */
   readonly perSecond?: number;
-  /** Burst above the rate. @default 10 */
+  /** Burst above the rate (1 to 10000). @default 10 */
   readonly burst?: number;
   /**
    * Limit each source separately (hashlimit). With false, one global limit
@@ -21,6 +22,19 @@ export interface SynFloodGuardProps {
    * @default true
    */
   readonly perSource?: boolean;
+  /**
+   * With perSource, IPv6 sources share one budget per prefix of this length:
+   * a flooder rotating addresses inside its /64 gets one budget, not 2^64.
+   * @default 64
+   * @example 56
+   */
+  readonly ipv6PrefixLength?: number;
+  /**
+   * With perSource, IPv4 sources share one budget per prefix of this length.
+   * @default 32
+   * @example 24
+   */
+  readonly ipv4PrefixLength?: number;
 }
 
 /**
@@ -33,7 +47,16 @@ export class SynFloodGuard extends FirewallPart {
 
   public constructor(scope: Construct, id: string, props: SynFloodGuardProps = {}) {
     super(scope, id);
-    this.spec = { path: this.node.path, perSecond: props.perSecond ?? 5, burst: props.burst ?? 10, perSource: props.perSource ?? true, chain: 'SYN_FLOOD' };
+    const r = this._props;
+    const p = r.props(props, 'SynFloodGuard');
+    this.spec = {
+      path: this.node.path,
+      perSecond: r.num('perSecond', p.perSecond, 5),
+      burst: r.num('burst', p.burst, 10),
+      perSource: r.bool('perSource', p.perSource, true),
+      chain: 'SYN_FLOOD',
+      prefix: { [IpFamily.V4]: r.num('ipv4PrefixLength', p.ipv4PrefixLength, 32), [IpFamily.V6]: r.num('ipv6PrefixLength', p.ipv6PrefixLength, 64) },
+    };
     this._check(synFloodProblem(this.spec));
   }
 
@@ -63,7 +86,8 @@ export class IcmpEchoLimit extends FirewallPart {
 
   public constructor(scope: Construct, id: string, props: IcmpEchoLimitProps = {}) {
     super(scope, id);
-    this.spec = { path: this.node.path, perSecond: props.perSecond ?? 1, burst: props.burst ?? 5 };
+    const p = this._props.props(props, 'IcmpEchoLimit');
+    this.spec = { path: this.node.path, perSecond: this._props.num('perSecond', p.perSecond, 1), burst: this._props.num('burst', p.burst, 5) };
     this._check(echoLimitProblem(this.spec));
   }
 
@@ -97,7 +121,15 @@ export class DropLogger extends FirewallPart {
 
   public constructor(scope: Construct, id: string, props: DropLoggerProps = {}) {
     super(scope, id);
-    this.spec = { path: this.node.path, prefix: props.prefix ?? 'iptables denied: ', perMinute: props.perMinute ?? 5, burst: props.burst ?? 5, level: props.level ?? 4 };
+    const r = this._props;
+    const p = r.props(props, 'DropLogger');
+    this.spec = {
+      path: this.node.path,
+      prefix: r.str('prefix', p.prefix, 'iptables denied: ')!,
+      perMinute: r.num('perMinute', p.perMinute, 5),
+      burst: r.num('burst', p.burst, 5),
+      level: r.num('level', p.level, 4),
+    };
     this._check(dropLoggerProblem(this.spec));
   }
 

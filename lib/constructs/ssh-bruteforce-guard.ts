@@ -1,7 +1,9 @@
 import { Construct } from 'constructs';
 import { FirewallPart } from './firewall-part';
+import { IpFamily } from '../model/family';
 import { FirewallContribution } from '../model/host-firewall';
 import { SshGuardContribution, sshGuardProblem, SshGuardSpec } from '../model/parts/ssh-bruteforce-guard';
+import { Peer } from '../model/peer';
 import { Port } from '../model/port';
 
 /** How a guard decides that a source tries too often. */
@@ -30,8 +32,11 @@ export interface GuardWindow {
  */
 export interface SshBruteforceGuardProps {
   /**
-   * The guarded port. The guard governs it: it admits the port itself, after
-   * its checks, whether or not the host lists it in `allow`.
+   * The guarded port. When the host opens it (`allow`, `allowFrom`,
+   * `allowOn`), the guard keeps to exactly those openings: the same sources
+   * and interfaces, now rate-limited; a port opened to an admin subnet stays
+   * closed to everyone else. When the host does not open it, the guard
+   * governs it and admits it for everyone, after its checks.
    * @default Port.SSH
    */
   readonly port?: Port;
@@ -66,15 +71,39 @@ export interface SshBruteforceGuardProps {
    */
   readonly matchTtl?: boolean;
   /**
-   * Guard chain name.
+   * Guard chain name: 1 to 28 letters, digits, `_` or `-`, not a built-in
+   * chain, a target (ACCEPT, DROP, LOG, ...) or a chain of the host (TCP,
+   * UDP) or of another part.
    * @default "IN_SSH" for port 22, else "IN_SSH_<port>"
    */
   readonly chainName?: string;
   /**
-   * xt_recent list (or hashlimit table) name.
+   * xt_recent list name (up to 198 characters; IPv6 uses it with a `6`
+   * suffix), or hashlimit table name (up to 15) in HASHLIMIT mode.
    * @default "sshbf" for port 22, else "sshbf_<port>"
    */
   readonly listName?: string;
+  /**
+   * Sources that are never counted: they skip the guard's limits, but are
+   * still admitted only where the host admits the port (an exempt peer
+   * outside an `allowFrom` source stays out).
+   * @default - none
+   * @example [Peer.ipv4('198.51.100.0/24')]
+   */
+  readonly exempt?: Peer[];
+  /**
+   * IPv6 sources are counted per prefix of this length: an attacker holding
+   * a /64 (what one customer gets) cannot rotate addresses around the limit.
+   * @default 64
+   * @example 56
+   */
+  readonly ipv6PrefixLength?: number;
+  /**
+   * IPv4 sources are counted per prefix of this length.
+   * @default 32
+   * @example 24
+   */
+  readonly ipv4PrefixLength?: number;
 }
 
 /**
@@ -91,23 +120,28 @@ export class SshBruteforceGuard extends FirewallPart {
 
   public constructor(scope: Construct, id: string, props: SshBruteforceGuardProps = {}) {
     super(scope, id);
-    const port = props.port ?? Port.SSH;
-    if (!(port instanceof Port)) this._check({ message: `is ${JSON.stringify(port)}, not a Port` }, 'port');
-    this._check(port._problem(), 'port');
+    const r = this._props;
+    const p = r.props(props, 'SshBruteforceGuard');
+    const port = p.port === undefined ? Port.SSH : r.port('port', p.port);
     const suffix = port.fromPort === 22 && port.protocol === 'tcp' ? '' : `_${port.protocol === 'tcp' ? '' : 'udp'}${port.fromPort}`;
-    const mode = props.mode ?? GuardMode.RECENT;
-    if (!Object.values(GuardMode).includes(mode)) this._check({ message: `is ${JSON.stringify(mode)}`, fix: 'Use GuardMode.RECENT or GuardMode.HASHLIMIT.' }, 'mode');
+    const mode = r.enumOf<GuardMode>('mode', p.mode, GuardMode, GuardMode.RECENT);
+    const window = (name: string, w: GuardWindow | undefined, dflt: GuardWindow): GuardWindow => {
+      const o = r.obj(name, w);
+      return o === undefined ? dflt : { hits: r.reqNum(`${name}.hits`, o.hits), seconds: r.reqNum(`${name}.seconds`, o.seconds) };
+    };
     this.port = port;
     this.spec = {
       path: this.node.path,
       port,
-      chain: props.chainName ?? `IN_SSH${suffix}`,
-      list: props.listName ?? (mode === GuardMode.HASHLIMIT ? `sshg${suffix || '_22'}` : `sshbf${suffix}`),
+      chain: r.str('chainName', p.chainName, `IN_SSH${suffix}`)!,
+      list: r.str('listName', p.listName, mode === GuardMode.HASHLIMIT ? `sshg${suffix || '_22'}` : `sshbf${suffix}`)!,
       mode: mode === GuardMode.HASHLIMIT ? 'hashlimit' : 'recent',
-      windows: [props.shortWindow ?? { hits: 3, seconds: 10 }, props.longWindow ?? { hits: 4, seconds: 1800 }],
-      perMinute: props.perMinute ?? 3,
-      burst: props.burst ?? 3,
-      matchTtl: props.matchTtl ?? false,
+      windows: [window('shortWindow', p.shortWindow, { hits: 3, seconds: 10 }), window('longWindow', p.longWindow, { hits: 4, seconds: 1800 })],
+      perMinute: r.num('perMinute', p.perMinute, 3),
+      burst: r.num('burst', p.burst, 3),
+      matchTtl: r.bool('matchTtl', p.matchTtl, false),
+      exempt: this._checkPeers('exempt', p.exempt),
+      prefix: { [IpFamily.V4]: r.num('ipv4PrefixLength', p.ipv4PrefixLength, 32), [IpFamily.V6]: r.num('ipv6PrefixLength', p.ipv6PrefixLength, 64) },
     };
     this._check(sshGuardProblem(this.spec));
   }

@@ -6,22 +6,24 @@ import { declaredIntent, impliedRoutes } from '../analysis/declare';
 import { RulesetEvaluator } from '../analysis/evaluator';
 import { checkIntent } from '../analysis/intent';
 import { PacketProps, ReachabilityReport, TimedPacketProps, Verdict } from '../analysis/types';
+import { checkId, PropReader } from './props';
 import { IpFamily, ALL_FAMILIES, ruleFileName } from '../model/family';
 import { Block, FirewallContribution, hostFirewall, HostFirewallSpec, Opening } from '../model/host-firewall';
 import { interfaceNameProblem } from '../model/interface-name';
+import { renderIpsets } from '../model/ipset';
 import { ClosedPortResponse, OutboundOptions, OutboundPolicy } from '../model/options';
 import { Peer } from '../model/peer';
 import { Port } from '../model/port';
-import { renderIpsets } from '../model/ipset';
+import { PrefixIndex } from '../model/prefix-index';
 import { Ruleset } from '../model/ruleset';
 import { FIREWALL_PART_BRAND, hasBrand, STATEFUL_HOST_BRAND } from '../private/brand';
 import { addCustomSynthesis, Annotations, ISynthesisSession, ITerraformDependable, TerraformStack } from '../private/cdktf';
 import { firewallError, showValue, ValueProblem } from '../private/errors';
 import { cloudInitDocument, sysctlFor } from '../provision/cloud-init';
 import { SshConnection } from '../provision/connection';
-import { ForeignRules } from '../provision/foreign-rules';
 import { createDeployment, DEPLOY_PASS_LIST, deployPassSeconds } from '../provision/deployment';
 import { Distro, distroProfile } from '../provision/distro';
+import { ForeignRules } from '../provision/foreign-rules';
 import { DeployContent, HostInstaller, Installer } from '../provision/installer';
 import { quoteArg, renderIptablesSave } from '../render/iptables-save';
 
@@ -173,6 +175,9 @@ export class StatefulHost extends Construct {
    * @throws when there is none, naming the construct's path
    */
   public static of(construct: IConstruct): StatefulHost {
+    if (!Construct.isConstruct(construct)) {
+      throw firewallError('<root>', { message: `StatefulHost.of() got ${showValue(construct)}, not a construct`, fix: 'Pass a construct inside a StatefulHost.' });
+    }
     for (let c: IConstruct | undefined = construct; c; c = c.node.scope) {
       if (StatefulHost.isStatefulHost(c)) return c;
     }
@@ -198,14 +203,20 @@ export class StatefulHost extends Construct {
   private sshPort = 22;
   private readonly rendered = new Map<string, string>();
   private readonly blocks: Block[] = [];
+  private readonly blockIndex = new PrefixIndex<Block>();
+  private readonly blockCidrs = new Set<string>();
+  private readonly openingKeys = new Set<string>();
+  private readonly openingPeers = new PrefixIndex<Opening>();
+  private readonly props: PropReader;
 
   public constructor(scope: Construct, id: string, props: StatefulHostProps = {}) {
-    if (typeof id !== 'string' || id.trim() === '') {
-      throw firewallError(scope.node.path || '<root>', {
+    if (Construct.isConstruct(scope) && (typeof id !== 'string' || id.trim() === '')) {
+      throw firewallError(scope?.node?.path || '<root>', {
         message: `a StatefulHost needs a non-empty id, got ${showValue(id)}`,
         fix: "Name the host, e.g. new StatefulHost(stack, 'web', ...).",
       });
     }
+    checkId(scope, id);
     super(scope, id);
     Object.defineProperty(this, STATEFUL_HOST_BRAND, { value: true });
     for (let c = scope as IConstruct | undefined; c; c = c.node.scope) {
@@ -213,14 +224,18 @@ export class StatefulHost extends Construct {
         throw firewallError(this.node.path, { message: `is a StatefulHost inside the StatefulHost ${c.node.path}`, fix: 'Give each machine its own host, side by side.' });
       }
     }
+    this.props = new PropReader(this.node.path);
+    props = this.props.props(props, 'StatefulHost');
+    checkDeployProps(this.props, props);
 
-    this.families = props.ipv6 === false ? [IpFamily.V4] : [IpFamily.V4, IpFamily.V6];
-    this.ping = props.ping ?? true;
-    this.reversePathFilter = props.reversePathFilter ?? true;
-    this.closedPortResponse = this.checkEnum('closedPortResponse', props.closedPortResponse ?? ClosedPortResponse.REJECT, ClosedPortResponse);
+    this.families = this.props.bool('ipv6', props.ipv6, true) ? [IpFamily.V4, IpFamily.V6] : [IpFamily.V4];
+    this.ping = this.props.bool('ping', props.ping, true);
+    this.reversePathFilter = this.props.bool('reversePathFilter', props.reversePathFilter, true);
+    this.closedPortResponse = this.props.enumOf('closedPortResponse', props.closedPortResponse, ClosedPortResponse, ClosedPortResponse.REJECT);
 
     this.trustedInterfaces = [];
-    (props.trustedInterfaces ?? []).forEach((name, i) => {
+    this.props.list('trustedInterfaces', props.trustedInterfaces).forEach((name, i) => {
+      this.props.str(`trustedInterfaces[${i}]`, name);
       this.check(`trustedInterfaces[${i}]`, interfaceNameProblem(name));
       if (name === 'lo') {
         throw firewallError(this.node.path, { message: `trustedInterfaces[${i}] is "lo", which is always trusted`, fix: 'Leave "lo" out.' });
@@ -231,19 +246,19 @@ export class StatefulHost extends Construct {
       this.trustedInterfaces.push(name);
     });
 
-    const out = props.outbound ?? {};
-    const policy = this.checkEnum('outbound.policy', out.policy ?? OutboundPolicy.ACCEPT, OutboundPolicy);
-    const allowOut = (out.allow ?? []).map((p, i) => this.checkPort(`outbound.allow[${i}]`, p));
-    const allowTo = (out.allowTo ?? []).map((p, i) => this.checkPeer(`outbound.allowTo[${i}]`, p));
+    const out = this.props.obj('outbound', props.outbound) ?? {};
+    const policy = this.props.enumOf('outbound.policy', out.policy, OutboundPolicy, OutboundPolicy.ACCEPT);
+    const allowOut = this.props.list('outbound.allow', out.allow).map((p, i) => this.checkPort(`outbound.allow[${i}]`, p));
+    const allowTo = this.props.list('outbound.allowTo', out.allowTo).map((p, i) => this.checkPeer(`outbound.allowTo[${i}]`, p));
     if (policy === OutboundPolicy.ACCEPT && (allowOut.length > 0 || allowTo.length > 0)) {
       throw firewallError(this.node.path, {
         message: 'outbound.allow / outbound.allowTo only mean something with outbound.policy DROP (everything leaves under ACCEPT)',
         fix: 'Set outbound.policy to OutboundPolicy.DROP, or drop the lists.',
       });
     }
-    this.outbound = { policy, ping: out.ping ?? true, allow: allowOut, allowTo };
+    this.outbound = { policy, ping: this.props.bool('outbound.ping', out.ping, true), allow: allowOut, allowTo };
 
-    (props.allow ?? []).forEach((p, i) => this.open(`allow[${i}]`, p));
+    this.props.list('allow', props.allow).forEach((p, i) => this.open(`allow[${i}]`, p));
 
     this.distro = this.checkEnum('distro', props.distro ?? Distro.DEBIAN, Distro);
     this._installer = createDeployment(this, props, {
@@ -280,7 +295,14 @@ export class StatefulHost extends Construct {
    * @example host.allowOn('eth1', Port.tcp(5432))
    */
   public allowOn(iface: string, port: Port): void {
+    this.props.str('allowOn() interface', iface);
     this.check('allowOn() interface', interfaceNameProblem(iface));
+    if (iface === 'lo' || iface === 'lo+' || iface === 'l+') {
+      throw firewallError(this.node.path, {
+        message: `allowOn(${showValue(iface)}, ${showValue(port instanceof Port ? port.toString() : port)}) would open one port on loopback, but loopback is always accepted whole`,
+        fix: 'Leave it out: local connections are admitted already.',
+      });
+    }
     this.open('allowOn()', port, undefined, iface);
   }
 
@@ -298,19 +320,19 @@ export class StatefulHost extends Construct {
         fix: 'Block specific hosts or subnets; closed ports are refused already.',
       });
     }
-    const same = this.blocks.find((b) => b.peer.cidr === p.cidr);
-    if (same) {
+    if (this.blockCidrs.has(p.cidr)) {
       throw firewallError(this.node.path, { message: `block(${p}) is given twice`, fix: 'Block each peer once.' });
     }
-    for (const o of this.openings) {
-      if (o.peer && !o.peer.isAny && p._covers(o.peer)) {
-        throw firewallError(this.node.path, {
-          message: `block(${p}) conflicts with allowFrom(${o.peer}, ${o.port}): the blocked range covers the whole admitted peer, so the allow can never match`,
-          fix: 'Remove one of the two, or block a narrower range.',
-        });
-      }
+    const o = this.openingPeers.inside(p);
+    if (o) {
+      throw firewallError(this.node.path, {
+        message: `block(${p}) conflicts with allowFrom(${o.peer}, ${o.port}): the blocked range covers the whole admitted peer, so the allow can never match`,
+        fix: 'Remove one of the two, or block a narrower range.',
+      });
     }
     this.blocks.push({ peer: p, owner: this.node.path });
+    this.blockIndex.add(p, this.blocks[this.blocks.length - 1]);
+    this.blockCidrs.add(p.cidr);
   }
 
   /**
@@ -318,16 +340,27 @@ export class StatefulHost extends Construct {
    * @throws when `family` is IPv6 and the host has `ipv6: false`
    */
   public renderRules(family: IpFamily): string {
+    if (!Object.values(IpFamily).includes(family)) this.props.fail(`renderRules() family is ${showValue(family)}`, 'Use IpFamily.V4 or IpFamily.V6.');
     if (!this.families.includes(family)) {
       throw firewallError(this.node.path, { message: `renders no ${ruleFileName(family)}: the host has ipv6: false`, fix: 'Set ipv6: true to get the IPv6 twin.' });
     }
     const key = `${family}|${this.stateKey()}`;
     const cached = this.rendered.get(key);
     if (cached !== undefined) return cached;
-    const header = `cdktf-iptables: ${ruleFileName(family)} of ${printablePath(this.node.path)}. Generated; edit the cdktf program, not this file.`;
-    const text = renderIptablesSave(family, this.ruleset().ordered(family), { header });
+    const text = this.renderChecked(family);
     this.rendered.set(key, text);
     return text;
+  }
+
+  /** Renders, turning an internal error into one that names this host (a library bug, never silent). */
+  private renderChecked(family: IpFamily): string {
+    const header = `cdktf-iptables: ${ruleFileName(family)} of ${printablePath(this.node.path)}. Generated; edit the cdktf program, not this file.`;
+    try {
+      return renderIptablesSave(family, this.ruleset().ordered(family), { header });
+    } catch (e) {
+      if ((e as Error).name === 'FirewallConfigError') throw e;
+      throw firewallError(this.node.path, { message: `cannot render ${ruleFileName(family)}: ${(e as Error).message}`, fix: 'This is a bug of cdktf-iptables: please report it with the program.' });
+    }
   }
 
   /**
@@ -542,43 +575,32 @@ export class StatefulHost extends Construct {
 
   private open(where: string, port: Port, peer?: Peer, iface?: string): void {
     const p = this.checkPort(where, port);
-    const dup = this.openings.find((o) => o.port.toString() === p.toString() && (o.peer?.cidr ?? 'any') === (peer?.cidr ?? 'any') && o.iface === iface);
-    if (dup) {
+    const key = `${p}|${peer?.cidr ?? 'any'}|${iface ?? ''}`;
+    if (this.openingKeys.has(key)) {
       throw firewallError(this.node.path, {
         message: `${where} opens ${p}${peer ? ` from ${peer}` : ''}${iface ? ` on ${iface}` : ''}, which is already open`,
         fix: 'Open each port once.',
       });
     }
-    const blocked = peer && !peer.isAny ? this.blocks.find((b) => b.peer._covers(peer)) : undefined;
+    const blocked = peer && !peer.isAny ? this.blockIndex.covering(peer) : undefined;
     if (blocked) {
       throw firewallError(this.node.path, {
         message: `${where} admits ${peer} to ${p}, but block(${blocked.peer}) drops all of it first`,
         fix: 'Remove one of the two, or block a narrower range.',
       });
     }
-    this.openings.push({ port: p, peer, iface, owner: this.node.path });
+    const opening = { port: p, peer, iface, owner: this.node.path };
+    this.openings.push(opening);
+    this.openingKeys.add(key);
+    if (peer && !peer.isAny) this.openingPeers.add(peer, opening);
   }
 
   private checkPort(where: string, port: Port): Port {
-    if (!(port instanceof Port)) {
-      throw firewallError(this.node.path, { message: `${where} is ${showValue(port)}, not a Port`, fix: 'Use Port.tcp(n), Port.udp(n) or a range.' });
-    }
-    this.check(where, port._problem());
-    return port;
+    return this.props.port(where, port);
   }
 
   private checkPeer(where: string, peer: Peer): Peer {
-    if (!(peer instanceof Peer)) {
-      throw firewallError(this.node.path, { message: `${where} is ${showValue(peer)}, not a Peer`, fix: 'Use Peer.ipv4(cidr), Peer.ipv6(cidr) or Peer.any().' });
-    }
-    this.check(where, peer._problem());
-    if (!peer.families.some((f) => this.families.includes(f))) {
-      throw firewallError(this.node.path, {
-        message: `${where}: ${peer} is an IPv6 peer, but the host has ipv6: false and renders IPv4 rules only`,
-        fix: 'Set ipv6: true, or use an IPv4 peer.',
-      });
-    }
-    return peer;
+    return this.props.peer(where, peer, this.families);
   }
 
   private check(where: string, problem: ValueProblem | undefined): void {
@@ -616,7 +638,7 @@ export class StatefulHost extends Construct {
       Annotations.of(this).addWarning(`no rule admits SSH (${ssh}); once loaded, this host is reachable over SSH only through an already open session.${deploy}`);
     }
     if (!this.families.includes(IpFamily.V6)) {
-      Annotations.of(this).addWarning(`ipv6 is false, so no ip6tables.rules is written and IPv6 traffic is not filtered by this host's rules.`);
+      Annotations.of(this).addWarning('ipv6 is false, so no ip6tables.rules is written and IPv6 traffic is not filtered by this host\'s rules.');
     }
     return errors;
   }
@@ -639,11 +661,24 @@ export class StatefulHost extends Construct {
   }
 }
 
+/**
+ * Run-time types of the deploy settings, checked before they are used: a
+ * `takeOver: "false"` from a config file must not mean true.
+ */
+function checkDeployProps(r: PropReader, props: StatefulHostProps): void {
+  r.bool('takeOver', props.takeOver, false);
+  r.num('rollbackSeconds', props.rollbackSeconds, 30);
+  r.enumOf('installer', props.installer, Installer, Installer.NULL_RESOURCE);
+  r.enumOf('distro', props.distro, Distro, Distro.DEBIAN);
+  r.obj('connection', props.connection);
+}
+
 /** A construct id as a folder name: unsafe characters become `_`, with a short hash to keep names apart. */
 function safeSegment(id: string): string {
-  if (/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(id)) return id;
+  if (/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(id)) return id;
+  // unsafe or long ids (a file name holds at most 255 bytes: ENAMETOOLONG) get a hash
   const hash = crypto.createHash('sha256').update(id).digest('hex').slice(0, 8);
-  return `${id.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[._-]/, '_')}-${hash}`;
+  return `${id.slice(0, 48).replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[._-]/, '_')}-${hash}`;
 }
 
 /** A construct path for a comment line: no control characters. */

@@ -1,10 +1,11 @@
 import { IpFamily, ALL_FAMILIES } from './family';
+import { matchSet } from './ipset';
+import { BUILTIN_CHAIN_NAMES } from './kernel-limits';
+import { recentList } from './matches';
 import { ClosedPortResponse, OutboundPolicy } from './options';
 import { Peer } from './peer';
 import { Port, Protocol } from './port';
 import { both, RuleSpec } from './rule';
-import { matchSet } from './ipset';
-import { recentList } from './matches';
 import { Ruleset } from './ruleset';
 import { InputSlot, OutputSlot, RawSlot, ServiceSlot } from './slots';
 
@@ -133,6 +134,8 @@ export function hostFirewall(spec: HostFirewallSpec): Ruleset {
   const rule = (chain: string, slot: number, args: Partial<Record<IpFamily, readonly string[]>>, order = 0, table: RuleSpec['table'] = 'filter', id?: string): RuleSpec =>
     ({ table, chain, slot, order, owner, args: restrict(args, fams), id });
 
+  // the host's own chains and every built-in chain: no part may take these names
+  for (const name of [TCP_CHAIN, UDP_CHAIN, ...BUILTIN_CHAIN_NAMES]) rs.claim('chain', name, owner);
   rs.declareChain({ table: 'filter', name: 'INPUT', policy: 'DROP', families: fams, owner });
   rs.declareChain({ table: 'filter', name: 'FORWARD', policy: 'DROP', families: fams, owner });
   rs.declareChain({ table: 'filter', name: 'OUTPUT', policy: spec.outboundPolicy === OutboundPolicy.DROP ? 'DROP' : 'ACCEPT', families: fams, owner });
@@ -230,7 +233,9 @@ function addBlocks(rs: Ruleset, spec: HostFirewallSpec): void {
 }
 
 /** One `hash:net` set per family holding `peers`, and one DROP rule per family in the BLOCK slot. */
-export function blockWithSets(rs: Ruleset, owner: string, families: readonly IpFamily[], peers: readonly Peer[], names: Record<IpFamily, string>): void {
+export function blockWithSets(
+  rs: Ruleset, owner: string, families: readonly IpFamily[], peers: readonly Peer[], names: Record<IpFamily, string>,
+): void {
   for (const family of families) {
     const entries = peers.filter((p) => p.hasFamily(family) && !p.isAny).map((p) => p.cidr);
     if (entries.length === 0) continue;

@@ -18,6 +18,9 @@ export function interfaceNameProblem(name: string): ValueProblem | undefined {
   if (name.length > MAX_INTERFACE_NAME) {
     return { message: `interface name ${showValue(name)} is ${name.length} characters long; Linux allows at most ${MAX_INTERFACE_NAME}` };
   }
+  if (name.startsWith('-') || name.startsWith('!')) {
+    return { message: `interface name ${showValue(name)} starts with "${name[0]}", which iptables reads as an option or a negation`, fix: 'Start the name with a letter or digit.' };
+  }
   if (name === '.' || name === '..' || !/^[A-Za-z0-9_.@-]*[A-Za-z0-9_.@+-]$/.test(name) || name === '+') {
     return {
       message: `interface name ${showValue(name)} is not a valid Linux interface name`,

@@ -2,17 +2,35 @@
  * Builders for match arguments, in the exact spelling iptables-save prints,
  * so rendered files and the kernel's view compare equal.
  */
+import * as ipaddr from 'ipaddr.js';
 import { IpFamily } from './family';
+import { objectNameProblem, RECENT_MAX_HITS, wholeNumberProblem } from './kernel-limits';
 import { ValueProblem } from '../private/errors';
 
-/** A full-length address mask per family (xt_recent's --mask). */
-const FULL_MASK: Record<IpFamily, string> = {
-  [IpFamily.V4]: '255.255.255.255',
-  [IpFamily.V6]: 'ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff',
-};
+export { RECENT_MAX_HITS, wholeNumberProblem };
 
-/** xt_recent keeps this many hits per address unless the module is loaded with another ip_pkt_list_tot. */
-export const RECENT_MAX_HITS = 20;
+/**
+ * How per-source limits group sources: the prefix length per family. IPv6
+ * defaults to /64 (what one customer holds: counting every /128 apart lets an
+ * attacker rotate addresses around any limit), IPv4 to /32.
+ */
+export interface SourcePrefix {
+  readonly [IpFamily.V4]: number;
+  readonly [IpFamily.V6]: number;
+}
+
+/** The default grouping: /32 for IPv4, /64 for IPv6. */
+export const DEFAULT_SOURCE_PREFIX: SourcePrefix = { [IpFamily.V4]: 32, [IpFamily.V6]: 64 };
+
+/** Every address on its own: /32 and /128 (lists that tools outside the kernel write full addresses to). */
+export const FULL_PREFIX: SourcePrefix = { [IpFamily.V4]: 32, [IpFamily.V6]: 128 };
+
+/** xt_recent's `--mask` for a prefix length, as iptables-save prints it (`255.255.255.0`, `ffff:ffff:ffff:ffff::`). */
+export function recentMask(family: IpFamily, prefixLength: number): string {
+  return family === IpFamily.V4
+    ? ipaddr.IPv4.subnetMaskFromPrefixLength(prefixLength).toString()
+    : ipaddr.IPv6.subnetMaskFromPrefixLength(prefixLength).toString();
+}
 
 /**
  * The xt_recent list a family uses. IPv6 lists get a `6` suffix: when an IPv4
@@ -25,17 +43,19 @@ export function recentList(family: IpFamily, list: string): string {
 }
 
 /** `-m recent --set`: remember the source. */
-export function recentSet(family: IpFamily, list: string): string[] {
-  return ['-m', 'recent', '--set', '--name', recentList(family, list), '--mask', FULL_MASK[family], '--rsource'];
+export function recentSet(family: IpFamily, list: string, prefix: SourcePrefix = DEFAULT_SOURCE_PREFIX): string[] {
+  return ['-m', 'recent', '--set', '--name', recentList(family, list), '--mask', recentMask(family, prefix[family]), '--rsource'];
 }
 
 /** `-m recent --rcheck/--update` within `seconds`, optionally with a hit count and TTL check. */
-export function recentCheck(family: IpFamily, op: 'rcheck' | 'update', list: string, seconds: number, hitcount?: number, rttl = false): string[] {
+export function recentCheck(
+  family: IpFamily, op: 'rcheck' | 'update', list: string, seconds: number, hitcount?: number, rttl = false, prefix: SourcePrefix = DEFAULT_SOURCE_PREFIX,
+): string[] {
   return [
     '-m', 'recent', `--${op}`, '--seconds', String(seconds),
     ...(hitcount !== undefined ? ['--hitcount', String(hitcount)] : []),
     ...(rttl ? ['--rttl'] : []),
-    '--name', recentList(family, list), '--mask', FULL_MASK[family], '--rsource',
+    '--name', recentList(family, list), '--mask', recentMask(family, prefix[family]), '--rsource',
   ];
 }
 
@@ -49,29 +69,23 @@ export function limit(perMinute: number, burst: number): string[] {
   return ['-m', 'limit', '--limit', rateText(perMinute), ...(burst !== 5 ? ['--limit-burst', String(burst)] : [])];
 }
 
-/** `-m hashlimit`: a token bucket per source address. */
-export function hashlimit(kind: 'upto' | 'above', perMinute: number, burst: number, name: string): string[] {
+/**
+ * `-m hashlimit`: a token bucket per source (per source prefix: iptables-save
+ * prints `--hashlimit-srcmask` only when it is not the full length).
+ */
+export function hashlimit(kind: 'upto' | 'above', perMinute: number, burst: number, name: string, family: IpFamily = IpFamily.V4, prefix: SourcePrefix = DEFAULT_SOURCE_PREFIX): string[] {
+  const full = family === IpFamily.V4 ? 32 : 128;
   return [
     '-m', 'hashlimit', `--hashlimit-${kind}`, rateText(perMinute),
     ...(burst !== 5 ? ['--hashlimit-burst', String(burst)] : []),
     '--hashlimit-mode', 'srcip', '--hashlimit-name', name,
+    ...(prefix[family] !== full ? ['--hashlimit-srcmask', String(prefix[family])] : []),
   ];
 }
 
-/** Checks a whole number in a range; `what` names it in the message. */
-export function wholeNumberProblem(what: string, value: number, min: number, max: number, fix?: string): ValueProblem | undefined {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    return { message: `${what} is ${String(value)}; it must be a whole number from ${min} to ${max}`, fix };
-  }
-  return undefined;
-}
-
-/** Names of chains, recent lists and hashlimit tables: letters, digits, `_` and `-`. */
+/** Names of chains, recent lists and hashlimit tables: see kernel-limits.ts. */
 export function kernelNameProblem(what: string, name: string, maxLength: number): ValueProblem | undefined {
-  if (typeof name !== 'string' || !new RegExp(`^[A-Za-z0-9_-]{1,${maxLength}}$`).test(name)) {
-    return { message: `${what} ${JSON.stringify(name)} must be 1 to ${maxLength} letters, digits, _ or -` };
-  }
-  return undefined;
+  return objectNameProblem(what, name, maxLength);
 }
 
 /** The first problem of a list, if any. */

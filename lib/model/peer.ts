@@ -40,7 +40,7 @@ export class Peer {
 
   private static parse(family: IpFamily, input: string): Peer {
     const [canonical, problem] = canonicalCidr(family, input);
-    return new Peer([family], canonical ?? String(input), problem);
+    return new Peer([family], canonical ?? (typeof input === 'string' ? input : showValue(input)), problem);
   }
 
   /**
@@ -93,8 +93,8 @@ export class Peer {
     if (!other.families.every((f) => this.families.includes(f))) return false;
     if (this.isAny) return true;
     if (other.isAny) return false;
-    const [a, aLen] = ipaddr.parseCIDR(this.cidr);
-    const [b, bLen] = ipaddr.parseCIDR(other.cidr);
+    const [a, aLen] = parseCidr(this.cidr);
+    const [b, bLen] = parseCidr(other.cidr);
     return aLen <= bLen && b.match(a, aLen);
   }
 
@@ -106,10 +106,16 @@ export class Peer {
     const shared = this.families.filter((f) => other.families.includes(f));
     if (shared.length === 0) return false;
     if (this.isAny || other.isAny) return true;
-    const [a, aLen] = ipaddr.parseCIDR(this.cidr);
-    const [b, bLen] = ipaddr.parseCIDR(other.cidr);
+    const [a, aLen] = parseCidr(this.cidr);
+    const [b, bLen] = parseCidr(other.cidr);
+    if (a.kind() !== b.kind()) return false;
     return aLen <= bLen ? b.match(a, aLen) : a.match(b, bLen);
   }
+}
+
+/** Parses a canonical CIDR with its family's parser (ipaddr.parseCIDR tries IPv6 first and throws for IPv4). */
+function parseCidr(cidr: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
+  return cidr.includes(':') ? ipaddr.IPv6.parseCIDR(cidr) : ipaddr.IPv4.parseCIDR(cidr);
 }
 
 /** Parses and checks a CIDR, returning its canonical form or the problem. */
@@ -157,7 +163,7 @@ function canonicalCidr(family: IpFamily, input: string): [string | undefined, Va
     }
     len = Number(lenText);
   }
-  const addr = ipaddr.parse(addrText);
+  const addr = family === IpFamily.V4 ? ipaddr.IPv4.parse(addrText) : ipaddr.IPv6.parse(addrText);
   const network = family === IpFamily.V4
     ? ipaddr.IPv4.networkAddressFromCIDR(`${addrText}/${len}`)
     : ipaddr.IPv6.networkAddressFromCIDR(`${addrText}/${len}`);

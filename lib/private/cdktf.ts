@@ -6,7 +6,7 @@
  * stack's synth folder; cdktf exports it from its synthesizer module only.
  */
 import type { Construct } from 'constructs';
-export { Annotations, Aspects, DataResource, Lazy, TerraformProvider, TerraformStack, Token } from 'cdktf';
+export { Annotations, Aspects, DataResource, Lazy, TerraformProvider, TerraformStack, Token, Tokenization } from 'cdktf';
 export type { IAspect, ISynthesisSession, ITerraformDependable } from 'cdktf';
 export type { IConstruct } from 'constructs';
 export { addCustomSynthesis } from 'cdktf/lib/synthesize/synthesizer';

@@ -13,21 +13,52 @@ export interface ValueProblem {
 
 /** Builds the one error shape the library throws for bad input. */
 export function firewallError(where: string, problem: ValueProblem): Error {
-  const prefix = where ? `[${where}] ` : '';
+  const prefix = where ? `[${printablePath(where)}] ` : '';
   const fix = problem.fix ? ` ${problem.fix}` : '';
   const err = new Error(`${prefix}${problem.message}.${fix}`);
   err.name = 'FirewallConfigError';
   return err;
 }
 
-/** Quotes a user value for an error message, showing control characters. */
-export function showValue(value: unknown): string {
-  return JSON.stringify(value) ?? String(value);
+/**
+ * A construct path fit for one line of an error: control characters shown as
+ * `?`, very long segments (ids) cut with `…`.
+ */
+export function printablePath(path: string): string {
+  return String(path).split('/').map((seg) => {
+    const clean = seg.replace(/[\x00-\x1f\x7f]/g, '?');
+    return clean.length > 64 ? `${clean.slice(0, 60)}…` : clean;
+  }).join('/');
 }
 
-/** True when a string carries an unresolved cdktf/CDK token. */
+/**
+ * Quotes a user value for an error message, showing control characters.
+ * Long strings are cut; objects (Buffers, class instances) show their type
+ * only, never their content: they may be secrets.
+ */
+export function showValue(value: unknown): string {
+  if (typeof value === 'string') return value.length > 120 ? `${JSON.stringify(value.slice(0, 120))}… (${value.length} characters)` : JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof Buffer !== 'undefined' && Buffer.isBuffer(value)) return `a Buffer of ${value.length} bytes`;
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'symbol') return 'a symbol';
+  const name = (value as object).constructor?.name;
+  if (name && name !== 'Object') return `a ${name}`;
+  // a plain object: its keys (the values may hold secrets)
+  const keys = Object.keys(value as object).slice(0, 8).map((k) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)));
+  return keys.length > 0 ? `an object {${keys.join(', ')}}` : 'an empty object';
+}
+
+/**
+ * True when a string carries cdktf's token marker (`${TfToken[...]}`). For
+ * messages in the model only ("is an unresolved token"): the model refuses
+ * such values either way. Whether a value really is a token is decided with
+ * cdktf's `Token.isUnresolved` (lib/private/tokens.ts), never by this.
+ */
 export function looksLikeToken(value: string): boolean {
-  return /\$\{Token\[|\$\{TfToken\[|\$\{[^}]*\}/.test(value);
+  return typeof value === 'string' && /\$\{Tf(Token)?\[[A-Za-z0-9:._-]+\]\}|#\{TfToken\[|&\{TfToken\[/.test(value);
 }
 
 /** True when a number is an encoded cdktf/CDK token (a huge negative double). */

@@ -78,6 +78,8 @@ export function deployBundle(hostPath: string, files: readonly BundleFile[]): De
     '    echo "cdktf-iptables: the uploaded files do not match their sha256 (truncated or altered upload); nothing was changed" >&2',
     '    exit 1',
     '  fi',
+    '  # the uploaded script is not needed any more (Terraform leaves it behind)',
+    '  rm -f -- "$0"',
     `  exec /bin/sh "$d/firewall.sh" stage "$d" ${deployId} "$client"`,
     '}',
     '',

@@ -1,4 +1,5 @@
-import { looksLikeToken, numberLooksLikeToken, ValueProblem } from '../private/errors';
+import { showValue, ValueProblem } from '../private/errors';
+import { hasTemplateSequence, isUnresolved } from '../private/tokens';
 
 /**
  * A jump host the provisioner connects through.
@@ -60,17 +61,40 @@ export interface SshConnection {
 const USER = /^[a-z_][a-z0-9_.-]{0,31}$/;
 const DURATION = /^[1-9][0-9]{0,4}(s|m)$/;
 
+/**
+ * A connection string: a non-empty string (or a cdktf token), no line breaks
+ * outside keys, no literal Terraform template sequence (`${` or `%{`: Terraform
+ * would evaluate it, e.g. `${file("...")}`), and matching `pattern` when it is
+ * not a token. Secrets (`what` ending in "Key") are never shown, only their type.
+ */
 function stringProblem(what: string, value: unknown, pattern?: RegExp, fix?: string): ValueProblem | undefined {
-  if (typeof value !== 'string' || value.trim() === '') return { message: `${what} is ${JSON.stringify(value)}; it must be a non-empty string` };
+  const secret = /privateKey$/.test(what);
+  const shown = secret ? secretType(value) : showValue(value);
+  if (typeof value !== 'string' || value.trim() === '') {
+    return { message: `${what} is ${shown}; it must be a non-empty string`, fix: secret ? 'Pass the key text (e.g. fs.readFileSync(path, "utf8") or a sensitive TerraformVariable), not a Buffer.' : undefined };
+  }
   if (/[\n\r\0]/.test(value) && !what.includes('Key')) return { message: `${what} contains a line break or NUL` };
-  if (pattern && !looksLikeToken(value) && !pattern.test(value)) return { message: `${what} ${JSON.stringify(value)} is not valid`, fix };
+  if (hasTemplateSequence(value)) {
+    return {
+      message: `${what}${secret ? '' : ` ${showValue(value)}`} holds a literal "\${" or "%{", which Terraform would evaluate as a template`,
+      fix: 'Pass a plain value, or a token (e.g. a TerraformVariable\'s value) for anything computed.',
+    };
+  }
+  if (pattern && !isUnresolved(value) && !pattern.test(value)) return { message: `${what} ${showValue(value)} is not valid`, fix };
   return undefined;
 }
 
+/** What a secret is, never what it holds. */
+function secretType(value: unknown): string {
+  if (typeof value === 'string') return `a string of ${value.length} characters`;
+  if (typeof value === 'object' && value !== null) return showValue(value); // objects show their type only
+  return value === undefined || value === null ? String(value) : `a ${typeof value}`;
+}
+
 function portProblem(what: string, value: unknown): ValueProblem | undefined {
-  if (typeof value === 'number' && numberLooksLikeToken(value)) return undefined;
+  if (typeof value === 'number' && isUnresolved(value)) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
-    return { message: `${what} is ${String(value)}; it must be a whole number from 1 to 65535` };
+    return { message: `${what} is ${showValue(value)}; it must be a whole number from 1 to 65535` };
   }
   return undefined;
 }
@@ -80,7 +104,10 @@ const HOST_FIX = 'Give an IP address or DNS name (or a token such as an instance
 
 /** What is wrong with a connection, if anything. */
 export function connectionProblem(c: SshConnection): ValueProblem | undefined {
-  if (typeof c !== 'object' || c === null) return { message: 'connection must be an object with host and privateKey' };
+  if (typeof c !== 'object' || c === null || Array.isArray(c)) return { message: 'connection must be an object with host and privateKey' };
+  if (c.bastion !== undefined && (typeof c.bastion !== 'object' || c.bastion === null || Array.isArray(c.bastion))) {
+    return { message: `connection.bastion is ${showValue(c.bastion)}, not an object` };
+  }
   return stringProblem('connection.host', c.host, HOST, HOST_FIX)
     ?? (c.user !== undefined ? stringProblem('connection.user', c.user, USER, 'Use a POSIX user name such as root or admin.') : undefined)
     ?? (c.port !== undefined ? portProblem('connection.port', c.port) : undefined)

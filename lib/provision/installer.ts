@@ -58,6 +58,9 @@ export interface InstallSpec {
   readonly content: () => DeployContent;
 }
 
+/** Where Terraform uploads the provisioners' scripts: the login user's home (relative to it). */
+export const SCRIPT_PATH = './.cdktf-iptables-%RAND%.sh';
+
 /** Files written next to the rule files for a deploy. */
 export const BUNDLE_FILE = 'deploy.sh';
 export const PROBE_FILE = 'probe.js';
@@ -238,6 +241,9 @@ export function terraformConnection(c: SshConnection): any {
     port: c.port ?? 22,
     privateKey: c.privateKey,
     timeout: c.timeout ?? '30s',
+    // Terraform uploads scripts with mode 0777: into the login user's home, not a shared /tmp
+    // where another local user could rewrite the script between upload and sudo
+    scriptPath: SCRIPT_PATH,
     ...(c.hostKey !== undefined ? { hostKey: c.hostKey } : {}),
     ...(c.bastion !== undefined ? {
       bastionHost: c.bastion.host,

@@ -24,7 +24,8 @@ describe('SshBruteforceGuard', () => {
     ]);
     // the guard governs its port: its jump comes before the plain accept
     expect(chain(h, IpFamily.V4, 'TCP')).toEqual(['-A TCP -p tcp -m tcp --dport 22 -j IN_SSH', '-A TCP -p tcp -m tcp --dport 22 -j ACCEPT']);
-    expect(chain(h, IpFamily.V6, 'IN_SSH')[2]).toBe('-A IN_SSH -m recent --set --name sshbf6 --mask ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff --rsource -j ACCEPT');
+    // IPv6 sources are counted per /64
+    expect(chain(h, IpFamily.V6, 'IN_SSH')[2]).toBe('-A IN_SSH -m recent --set --name sshbf6 --mask ffff:ffff:ffff:ffff:: --rsource -j ACCEPT');
   });
 
   test('matchTtl, custom windows, other ports and hashlimit mode side by side', () => {
@@ -65,7 +66,7 @@ describe('PortScanTrap', () => {
     ]);
     expect(v4.join('\n')).not.toContain('-A INPUT -p tcp -j REJECT --reject-with tcp-reset');
     const v6 = lines(h, IpFamily.V6).join('\n');
-    expect(v6).toContain('-A INPUT -p tcp -m recent --set --name TCP-PORTSCAN6 --mask ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff --rsource -j REJECT --reject-with tcp-reset');
+    expect(v6).toContain('-A INPUT -p tcp -m recent --set --name TCP-PORTSCAN6 --mask ffff:ffff:ffff:ffff:: --rsource -j REJECT --reject-with tcp-reset');
     expect(v6).not.toContain('198.51.100');
   });
 
@@ -126,7 +127,8 @@ describe('SynFloodGuard, IcmpEchoLimit, DropLogger, BogonFilter', () => {
     new BogonFilter(h, 'bogons', { iface: 'eth0', allow: [Peer.ipv4('100.64.0.0/10')] });
     for (const f of [IpFamily.V4, IpFamily.V6]) {
       expect(chain(h, f, 'SYN_FLOOD')).toEqual([
-        '-A SYN_FLOOD -m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 10 --hashlimit-mode srcip --hashlimit-name syn_flood -j RETURN',
+        // IPv6 sources share one budget per /64 (iptables-save omits the full-length /32)
+        `-A SYN_FLOOD -m hashlimit --hashlimit-upto 5/sec --hashlimit-burst 10 --hashlimit-mode srcip --hashlimit-name syn_flood${f === IpFamily.V6 ? ' --hashlimit-srcmask 64' : ''} -j RETURN`,
         '-A SYN_FLOOD -j DROP',
       ]);
       expect(chain(h, f, 'ECHO_LIMIT')).toEqual(['-A ECHO_LIMIT -m limit --limit 1/sec -j RETURN', '-A ECHO_LIMIT -j DROP']);
@@ -187,10 +189,10 @@ describe('bad input names the part\'s path', () => {
   const cases: Array<[string, (h: StatefulHost) => unknown, RegExp]> = [
     ['a part outside a host', () => new PortScanTrap(new TerraformStack(new App(), 'other'), 'trap'), /\[other\/trap\] is not inside a StatefulHost/],
     ['a part under a plain construct under a host is fine', (h) => { new PortScanTrap(new Construct(h, 'group'), 'trap'); throw new Error('ok'); }, /^ok$/],
-    ['hit counts above xt_recent\'s 20', (h) => new SshBruteforceGuard(h, 'g', { shortWindow: { hits: 21, seconds: 10 } }), /\[stack\/web\/g\] window 1 hits is 21; it must be a whole number from 1 to 20\. xt_recent remembers 20 hits/],
-    ['a zero-second window', (h) => new SshBruteforceGuard(h, 'g', { longWindow: { hits: 4, seconds: 0 } }), /\[stack\/web\/g\] window 2 seconds is 0/],
+    ['hit counts above xt_recent\'s 20', (h) => new SshBruteforceGuard(h, 'g', { shortWindow: { hits: 21, seconds: 10 } }), /\[stack\/web\/g\] shortWindow\.hits is 21; it must be a whole number from 1 to 20\. xt_recent remembers 20 hits/],
+    ['a zero-second window', (h) => new SshBruteforceGuard(h, 'g', { longWindow: { hits: 4, seconds: 0 } }), /\[stack\/web\/g\] longWindow\.seconds is 0/],
     ['a guarded range', (h) => new SshBruteforceGuard(h, 'g', { port: Port.tcpRange(22, 23) }), /\[stack\/web\/g\] port tcp\/22-23 is a range/],
-    ['a bad chain name', (h) => new SshBruteforceGuard(h, 'g', { chainName: 'IN SSH' }), /\[stack\/web\/g\] chain name "IN SSH" must be 1 to 28/],
+    ['a bad chain name', (h) => new SshBruteforceGuard(h, 'g', { chainName: 'IN SSH' }), /\[stack\/web\/g\] chainName "IN SSH" may hold only letters, digits, _ and -/],
     ['a trap with nothing to trap', (h) => new PortScanTrap(h, 't', { tcp: false, udp: false }), /\[stack\/web\/t\] tcp and udp are both false/],
     ['a trap window out of range', (h) => new PortScanTrap(h, 't', { seconds: -5 }), /\[stack\/web\/t\] seconds is -5/],
     ['a bad exempt peer', (h) => new PortScanTrap(h, 't', { exempt: [Peer.ipv4('1.2.3.4/8')] }), /\[stack\/web\/t\] exempt\[0\]: Peer\.ipv4\("1\.2\.3\.4\/8"\) has host bits set/],

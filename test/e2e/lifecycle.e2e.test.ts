@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { DataResource, TerraformStack } from 'cdktf';
 import { DeployApp, killGroup } from './deploy-app';
-import { Fleet, RUNNER_V4, Target, waitUntil } from './target';
+import { Fleet, RUNNER_V4, Target, TOOLS_LAYER, waitUntil } from './target';
 import { Installer, NatGateway, Port, SshBruteforceGuard, StatefulHost } from '../../lib';
 import { normalizeRules } from '../kernel/rules-io';
 
@@ -21,6 +21,7 @@ interface Tree {
   readonly nat?: boolean;
   readonly rollbackSeconds?: number;
   readonly takeOver?: boolean;
+  readonly user?: string;
 }
 
 /** The host of every case: its tree, deployed over SSH to `target`. */
@@ -30,7 +31,7 @@ function web(stack: TerraformStack, key: string, target: Target, tree: Tree): St
     installer: Installer.TERRAFORM_DATA,
     rollbackSeconds: tree.rollbackSeconds ?? ROLLBACK,
     takeOver: tree.takeOver,
-    connection: { host: target.v4, privateKey: key, timeout: '10s' },
+    connection: { host: target.v4, privateKey: key, timeout: '10s', user: tree.user },
   });
   if (tree.guard) new SshBruteforceGuard(host, 'ssh-guard');
   if (tree.nat) new NatGateway(host, 'nat', { wan: 'eth0', lans: [{ iface: 'eth1', cidr: '192.168.7.0/24' }], portForwards: [{ port: Port.tcp(8080), to: '192.168.7.5', toPort: 80 }] });
@@ -77,7 +78,7 @@ describe('deploy lifecycle on booted hosts', () => {
   let d: Target; // takeOver + reboot inside the window
 
   beforeAll(async () => {
-    fleet = new Fleet();
+    fleet = new Fleet(TOOLS_LAYER);
     timings['image (build or cache) s'] = fleet.imageSeconds;
     [a, b, c, d] = [fleet.target(), fleet.target(), fleet.target(), fleet.target()];
     timings['boot of 4 hosts s'] = await fleet.bootAll([a, b, c, d]);
@@ -228,4 +229,16 @@ describe('deploy lifecycle on booted hosts', () => {
     expect(app.apply([], false).status).toBe(0);
     expect(live(d)).toContain('--dport 443');
   }, 240_000);
+
+  test('9. a non-root user with sudo deploys: the script lands in its home and is removed, staging is root-only', async () => {
+    c.exec("useradd -m -s /bin/sh ops && install -d -m 700 -o ops -g ops /home/ops/.ssh && install -m 600 -o ops -g ops /root/.ssh/authorized_keys /home/ops/.ssh/ && echo 'ops ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/ops && chmod 440 /etc/sudoers.d/ops");
+    const app = new DeployApp(fleet, 'case9');
+    app.synth((s, key) => web(s, key, c, { allow: [Port.SSH, Port.tcp(8009)], user: 'ops' }));
+    const out = await timed('9 deploy as a sudo user s', () => app.apply([], false));
+    expect({ status: out.status, out: out.status === 0 ? '' : out.stdout + out.stderr }).toEqual({ status: 0, out: '' });
+    expect(live(c)).toContain('--dport 8009');
+    expect(c.exec('ls -A /home/ops').stdout).not.toMatch(/cdktf-iptables/);
+    expect(c.exec('ls -A /tmp').stdout).not.toMatch(/terraform_|cdktf-iptables/);
+    expect(c.exec("stat -c '%a %U' /var/lib/cdktf-iptables /var/lib/cdktf-iptables/firewall.sh /run/cdktf-iptables").stdout.split('\n').filter(Boolean)).toEqual(['700 root', '700 root', '700 root']);
+  }, 120_000);
 });

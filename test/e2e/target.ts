@@ -22,8 +22,8 @@ export const CACHE_DIR = process.env.CDKTF_IPTABLES_IMAGE_CACHE ?? '/var/cache/c
 export const TARGET_V4 = '198.51.100.10';
 export const TARGET_V6 = '2001:db8:1::10';
 
-/** An image layer with the other tools some tests need: fail2ban (with its systemd backend) and ipset. */
-export const TOOLS_LAYER = { name: 'tools', packages: ['fail2ban', 'python3-systemd', 'ipset'] };
+/** An image layer with the other tools some tests need: fail2ban (with its systemd backend), ipset, sudo. */
+export const TOOLS_LAYER = { name: 'tools-v2', packages: ['fail2ban', 'python3-systemd', 'ipset', 'sudo'] };
 
 /** The image, built once and cached; returns its path and the seconds spent. */
 export function cachedImage(): { image: string; seconds: number } {

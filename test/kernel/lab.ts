@@ -33,10 +33,10 @@ export class Lab {
   private readonly processes: ChildProcess[] = [];
   private vethCounter = 0;
 
-  /** @param options.prefix namespace name prefix (default `cfw`; the verdict tests use `cfwvd`) */
-  public constructor(options: { prefix?: string } = {}) {
+  /** @param prefix namespace name prefix (default `cfw`); the pid and a counter keep labs apart. */
+  public constructor(prefix = 'cfw') {
     labCounter += 1;
-    this.prefix = `${options.prefix ?? 'cfw'}${process.pid}x${labCounter}`;
+    this.prefix = `${prefix}${process.pid}x${labCounter}`;
   }
 
   /** Creates a namespace `<prefix>-<name>` with loopback up; returns its full name. */

@@ -28,9 +28,14 @@ export function requireNetns(): void {
 
 /** A server and three clients; rules are loaded per test group. */
 export class Topology {
-  public readonly lab = new Lab();
+  public readonly lab: Lab;
   public srv = '';
   public cl: string[] = [];
+
+  /** @param labPrefix namespace prefix of this topology's lab (default `cfw`) */
+  public constructor(labPrefix?: string) {
+    this.lab = new Lab(labPrefix);
+  }
 
   public async up(): Promise<void> {
     this.srv = this.lab.netns('srv');

@@ -98,7 +98,7 @@ function evaluatorOptions(t: Topo, fam: IpFamily): EvaluatorOptions {
 
 /** The firewalled namespace and one client namespace per interface; clients never send on their own. */
 class DiffLab {
-  public readonly lab = new Lab({ prefix: 'cfwvd' });
+  public readonly lab = new Lab('cfwvd');
   public srv = '';
   public clients: Array<{ ns: string; ifname: string; mac: string; srvmac: string }> = [];
 

@@ -96,7 +96,7 @@ describe('deploy resources', () => {
     const synth = Testing.synth(stack, true);
     expect(synth).toHaveProvider({ tfResourceType: 'null' });
     expect(synth).toHaveResourceWithProperties({ tfResourceType: 'null_resource' }, {
-      connection: { type: 'ssh', host: '203.0.113.10', user: 'root', port: 22, private_key: KEY, timeout: '30s' },
+      connection: { type: 'ssh', host: '203.0.113.10', user: 'root', port: 22, private_key: KEY, timeout: '30s', script_path: './.cdktf-iptables-%RAND%.sh' },
     });
     const r = only(JSON.parse(synth));
     expect(Object.keys(r.triggers).sort()).toEqual(['deploy', 'host', 'port', 'probe', 'user']);
@@ -141,6 +141,7 @@ describe('deploy resources', () => {
       port: 2222,
       private_key: KEY,
       timeout: '2m',
+      script_path: './.cdktf-iptables-%RAND%.sh',
       host_key: 'ssh-ed25519 AAAA',
       bastion_host: 'bastion.example.com',
       bastion_user: 'admin',
@@ -230,7 +231,9 @@ describe('deploy resources', () => {
     const json = synthJson((s) => {
       const ip = new TerraformVariable(s, 'ip', { type: 'string' });
       const port = new TerraformVariable(s, 'port', { type: 'number' });
-      new StatefulHost(s, 'web', { allow: [Port.SSH], connection: { host: ip.stringValue, port: port.numberValue, privateKey: KEY, timeout: '${var.t}' as any } });
+      // a real token: a literal "${...}" is refused (Terraform would evaluate it)
+      const timeout = new TerraformVariable(s, 't', { type: 'string' });
+      new StatefulHost(s, 'web', { allow: [Port.SSH], connection: { host: ip.stringValue, port: port.numberValue, privateKey: KEY, timeout: timeout.stringValue } });
     });
     const r = only(json);
     expect(r.triggers.host).toBe('${var.ip}');
@@ -395,7 +398,7 @@ describe('keepForeignRules', () => {
   test.each([
     ['a bad glob', [ForeignRules.of({ chains: ['DOCKER; rm'] })], /\[s\/web\] keepForeignRules\[0\] "DOCKER; rm" is not a chain or interface name/],
     ['an empty one', [ForeignRules.of({})], /\[s\/web\] keepForeignRules\[0\] names no chains and no interfaces/],
-    ['not a ForeignRules', [{ chains: ['X'] }], /\[s\/web\] keepForeignRules\[0\] is \{"chains":\["X"\]\}, not a ForeignRules/],
+    ['not a ForeignRules', [{ chains: ['X'] }], /\[s\/web\] keepForeignRules\[0\] is an object \{chains\}, not a ForeignRules/],
     ['not an array', 'DOCKER', /\[s\/web\] keepForeignRules is "DOCKER", not an array/],
   ])('%s is a synth error naming the host', (_n, keep, msg) => {
     expect(() => deployed({ keepForeignRules: keep })).toThrow(msg);

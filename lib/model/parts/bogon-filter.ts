@@ -1,3 +1,4 @@
+import * as ipaddr from 'ipaddr.js';
 import { ValueProblem } from '../../private/errors';
 import { IpFamily } from '../family';
 import { PartContribution, HostFirewallSpec, peerArgs } from '../host-firewall';
@@ -6,24 +7,40 @@ import { firstProblem } from '../matches';
 import { Peer } from '../peer';
 import { Ruleset } from '../ruleset';
 import { RawSlot } from '../slots';
+import { SpecialPurposeBlock, SPECIAL_PURPOSE_V4, SPECIAL_PURPOSE_V6 } from '../special-purpose';
+
+/** True when CIDR `outer` covers CIDR `inner` (same family). */
+function cidrCovers(outer: string, inner: string): boolean {
+  const [a, aLen] = ipaddr.parseCIDR(outer);
+  const [b, bLen] = ipaddr.parseCIDR(inner);
+  return a.kind() === b.kind() && aLen <= bLen && b.match(a, aLen);
+}
+
+/** The bogon blocks of a registry, without those inside another bogon block. */
+function bogons(registry: readonly SpecialPurposeBlock[]): string[] {
+  const all = registry.filter((e) => e.bogon);
+  return all.filter((e) => !all.some((o) => o !== e && o.cidr !== e.cidr && cidrCovers(o.cidr, e.cidr))).map((e) => e.cidr);
+}
+
+/** Legitimate blocks inside a bogon block: let through before the drops. */
+function exceptions(registry: readonly SpecialPurposeBlock[]): string[] {
+  const all = registry.filter((e) => e.bogon);
+  return registry.filter((e) => !e.bogon && all.some((o) => cidrCovers(o.cidr, e.cidr))).map((e) => e.cidr);
+}
 
 /**
- * Sources that never arrive legitimately from the Internet
- * (stateful-packet-filtering-lecture.txt, RFC 6890 special-purpose registries):
- * "this" network, private, shared (CGN), loopback, link-local (IPv4),
- * documentation, benchmarking, 6to4 relay, multicast, reserved and broadcast;
- * IPv6 loopback, IPv4-mapped, discard, documentation, ULA,
- * site-local, 6bone and multicast. Not here: IPv6 link-local (fe80::/10) and the
- * unspecified source (::, duplicate address detection), which every link uses for
- * neighbour discovery, router advertisements and DAD.
+ * Sources that never arrive legitimately from the Internet, from the IANA
+ * special-purpose registries (see special-purpose.ts): "this" network,
+ * private, shared (CGN), loopback, link-local (IPv4), documentation,
+ * benchmarking, multicast, reserved; IPv6 loopback, IPv4-mapped, discard,
+ * local-use NAT64, documentation, SRv6 SIDs, ULA, site-local, 6bone and
+ * multicast.
  */
-export const BOGONS_V4 = [
-  '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24', '192.0.2.0/24',
-  '192.88.99.0/24', '192.168.0.0/16', '198.18.0.0/15', '198.51.100.0/24', '203.0.113.0/24', '224.0.0.0/4', '240.0.0.0/4',
-];
-export const BOGONS_V6 = [
-  '::1/128', '::ffff:0.0.0.0/96', '100::/64', '2001:db8::/32', '3ffe::/16', 'fc00::/7', 'fec0::/10', 'ff00::/8',
-];
+export const BOGONS_V4 = bogons(SPECIAL_PURPOSE_V4);
+export const BOGONS_V6 = bogons(SPECIAL_PURPOSE_V6);
+/** Globally reachable blocks inside bogon blocks (PCP/TURN anycast, Teredo, AS112, AMT, ORCHIDv2, ...). */
+export const BOGON_EXCEPTIONS_V4 = exceptions(SPECIAL_PURPOSE_V4);
+export const BOGON_EXCEPTIONS_V6 = exceptions(SPECIAL_PURPOSE_V6);
 
 /** A validated bogon filter. */
 export interface BogonFilterSpec {
@@ -55,16 +72,20 @@ export class BogonFilterContribution extends PartContribution<BogonFilterSpec> {
     const s = this.spec;
     const fams = host.families;
     const chain = bogonChain(s.iface);
-    rs.claim('chain', chain, s.path);
+    rs.claim('chain', chain, s.path, 'Filter each interface once (interface names that differ only in characters outside letters, digits, _ . - share a chain).');
     for (const name of ['PREROUTING', 'OUTPUT', chain]) rs.declareChain({ table: 'raw', name, families: fams, owner: s.path });
     rs.addRule({ table: 'raw', chain: 'PREROUTING', slot: RawSlot.BOGONS, owner: s.path, args: peerArgs(Peer.any(), fams, () => ['-i', s.iface, '-j', chain]) });
     for (const a of s.allow) {
       rs.addRule({ table: 'raw', chain, slot: 100, owner: s.path, args: peerArgs(a, fams, (src) => [...src, '-j', 'RETURN']) });
     }
-    const lists: Array<[IpFamily, string[]]> = [[IpFamily.V4, BOGONS_V4], [IpFamily.V6, BOGONS_V6]];
+    const lists: Array<[IpFamily, string[], string[]]> = [
+      [IpFamily.V4, BOGONS_V4, BOGON_EXCEPTIONS_V4],
+      [IpFamily.V6, BOGONS_V6, BOGON_EXCEPTIONS_V6],
+    ];
     // constants, spelled as iptables-save prints them (IPv4-mapped in dotted form)
-    for (const [f, list] of lists) {
+    for (const [f, list, except] of lists) {
       if (!fams.includes(f)) continue;
+      for (const cidr of except) rs.addRule({ table: 'raw', chain, slot: 400, owner: s.path, args: { [f]: ['-s', cidr, '-j', 'RETURN'] } });
       for (const cidr of list) rs.addRule({ table: 'raw', chain, slot: 500, owner: s.path, args: { [f]: ['-s', cidr, '-j', 'DROP'] } });
     }
   }

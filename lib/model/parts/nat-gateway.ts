@@ -118,8 +118,8 @@ export class NatGatewayContribution extends PartContribution<NatGatewaySpec> {
     const owner = s.path;
     const fams = host.families;
     const v4 = [IpFamily.V4];
-    rs.claim('chain', FW_INTERFACES, owner);
-    rs.claim('chain', FW_OPEN, owner);
+    rs.claim('chain', FW_INTERFACES, owner, 'A host takes one NatGateway: list every LAN in it.');
+    rs.claim('chain', FW_OPEN, owner, 'A host takes one NatGateway: list every LAN in it.');
     rs.require('ipv4-forwarding');
     if (fams.includes(IpFamily.V6)) rs.require('ipv6-forwarding');
     for (const name of [FW_INTERFACES, FW_OPEN]) rs.declareChain({ table: 'filter', name, families: fams, owner });

@@ -1,12 +1,12 @@
+import { ValueProblem } from '../../private/errors';
 import { IpFamily } from '../family';
 import { FinalOrder, PartContribution, HostFirewallSpec, peerArgs, perFamily, REJECT_WITH, RuleId, TCP_CHAIN, UDP_CHAIN } from '../host-firewall';
-import { firstProblem, recentCheck, recentList, recentSet, wholeNumberProblem } from '../matches';
+import { prefixLengthProblem, windowSecondsProblem } from '../kernel-limits';
+import { firstProblem, recentCheck, recentList, recentSet, SourcePrefix } from '../matches';
 import { ClosedPortResponse } from '../options';
 import { Peer } from '../peer';
 import { Ruleset } from '../ruleset';
 import { InputSlot, ServiceSlot } from '../slots';
-import { MAX_WINDOW_SECONDS } from './ssh-bruteforce-guard';
-import { ValueProblem } from '../../private/errors';
 
 /** A validated port-scan trap. */
 export interface PortScanTrapSpec {
@@ -15,6 +15,8 @@ export interface PortScanTrapSpec {
   readonly tcp: boolean;
   readonly udp: boolean;
   readonly exempt: readonly Peer[];
+  /** How sources are grouped per family. @default /32 and /64 */
+  readonly prefix?: SourcePrefix;
 }
 
 /** The seed's recent-list names. */
@@ -24,9 +26,11 @@ export const UDP_TRAP_LIST = 'UDP-PORTSCAN';
 /** What is wrong with a trap's settings, if anything. */
 export function portScanTrapProblem(spec: PortScanTrapSpec): ValueProblem | undefined {
   return firstProblem(
-    wholeNumberProblem('seconds', spec.seconds, 1, MAX_WINDOW_SECONDS),
+    windowSecondsProblem('seconds', spec.seconds),
     !spec.tcp && !spec.udp ? { message: 'tcp and udp are both false: the trap would do nothing', fix: 'Leave one of them on, or remove the trap.' } : undefined,
     ...spec.exempt.map((p) => p._problem()),
+    spec.prefix ? prefixLengthProblem('ipv4PrefixLength', spec.prefix[IpFamily.V4], false) : undefined,
+    spec.prefix ? prefixLengthProblem('ipv6PrefixLength', spec.prefix[IpFamily.V6], true) : undefined,
   );
 }
 
@@ -47,7 +51,7 @@ export class PortScanTrapContribution extends PartContribution<PortScanTrapSpec>
       ...(s.udp ? [{ proto: 'udp' as const, chain: UDP_CHAIN, list: UDP_TRAP_LIST, order: FinalOrder.UDP, id: RuleId.FINAL_UDP }] : []),
     ];
     for (const p of protocols) {
-      for (const f of fams) rs.claim('recent list', recentList(f, p.list), s.path);
+      for (const f of fams) rs.claim('recent list', recentList(f, p.list), s.path, 'A host takes one PortScanTrap: remove one of them.');
       const verdict = (f: IpFamily) => (reject ? [...REJECT_WITH[p.proto][f]] : ['-j', 'DROP']);
       // top of the service chain: a listed source is refused (and stays listed while it keeps trying)
       rs.addRule({
@@ -55,7 +59,7 @@ export class PortScanTrapContribution extends PartContribution<PortScanTrapSpec>
         chain: p.chain,
         slot: ServiceSlot.TRAP,
         owner: s.path,
-        args: perFamily(fams, (f) => ['-p', p.proto, ...recentCheck(f, 'update', p.list, s.seconds), ...verdict(f)]),
+        args: perFamily(fams, (f) => ['-p', p.proto, ...recentCheck(f, 'update', p.list, s.seconds, undefined, false, s.prefix), ...verdict(f)]),
       });
       // exempt peers are refused without being listed
       for (const peer of s.exempt) {
@@ -76,7 +80,7 @@ export class PortScanTrapContribution extends PartContribution<PortScanTrapSpec>
         order: p.order,
         owner: s.path,
         replaces: reject ? p.id : undefined,
-        args: perFamily(fams, (f) => ['-p', p.proto, ...recentSet(f, p.list), ...verdict(f)]),
+        args: perFamily(fams, (f) => ['-p', p.proto, ...recentSet(f, p.list, s.prefix), ...verdict(f)]),
       });
     }
   }

@@ -1,7 +1,8 @@
-import { ValueProblem } from '../../private/errors';
+import { firewallError, ValueProblem } from '../../private/errors';
 import { IpFamily } from '../family';
 import { PartContribution, HostFirewallSpec, perFamily } from '../host-firewall';
-import { firstProblem, hashlimit, kernelNameProblem, limit, wholeNumberProblem } from '../matches';
+import { hashlimitBurstProblem, hashlimitNameProblem, limitBurstProblem, MAX_LOG_PREFIX, prefixLengthProblem, ratePerMinuteProblem, ratePerSecondProblem, wholeNumberProblem } from '../kernel-limits';
+import { firstProblem, hashlimit, limit, SourcePrefix } from '../matches';
 import { Ruleset } from '../ruleset';
 import { InputSlot } from '../slots';
 
@@ -12,14 +13,18 @@ export interface SynFloodSpec {
   readonly burst: number;
   readonly perSource: boolean;
   readonly chain: string;
+  /** How sources are grouped per family (perSource only). @default /32 and /64 */
+  readonly prefix?: SourcePrefix;
 }
 
 /** What is wrong with a SYN-flood guard's settings. */
 export function synFloodProblem(s: SynFloodSpec): ValueProblem | undefined {
   return firstProblem(
-    wholeNumberProblem('perSecond', s.perSecond, 1, 100_000),
-    wholeNumberProblem('burst', s.burst, 1, 100_000),
-    kernelNameProblem('chain name', s.chain, 15),
+    ratePerSecondProblem('perSecond', s.perSecond),
+    s.perSource ? hashlimitBurstProblem('burst', s.burst) : limitBurstProblem('burst', s.burst, (s.perSecond as number) * 60),
+    hashlimitNameProblem('chain name', s.chain),
+    s.prefix ? prefixLengthProblem('ipv4PrefixLength', s.prefix[IpFamily.V4], false) : undefined,
+    s.prefix ? prefixLengthProblem('ipv6PrefixLength', s.prefix[IpFamily.V6], true) : undefined,
   );
 }
 
@@ -35,7 +40,7 @@ export class SynFloodContribution extends PartContribution<SynFloodSpec> {
   public contribute(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;
     const fams = host.families;
-    rs.claim('chain', s.chain, s.path);
+    rs.claim('chain', s.chain, s.path, 'A host takes one SynFloodGuard: remove one of them.');
     if (s.perSource) rs.claim('hashlimit table', s.chain.toLowerCase(), s.path);
     rs.declareChain({ table: 'filter', name: s.chain, families: fams, owner: s.path });
     rs.addRule({
@@ -46,8 +51,8 @@ export class SynFloodContribution extends PartContribution<SynFloodSpec> {
       owner: s.path,
       args: perFamily(fams, () => ['-p', 'tcp', '-m', 'tcp', '--tcp-flags', 'FIN,SYN,RST,ACK', 'SYN', '-m', 'conntrack', '--ctstate', 'NEW', '-j', s.chain]),
     });
-    const under = s.perSource ? hashlimit('upto', s.perSecond * 60, s.burst, s.chain.toLowerCase()) : limit(s.perSecond * 60, s.burst);
-    rs.addRule({ table: 'filter', chain: s.chain, slot: 100, owner: s.path, args: perFamily(fams, () => [...under, '-j', 'RETURN']) });
+    const under = (f: IpFamily) => (s.perSource ? hashlimit('upto', s.perSecond * 60, s.burst, s.chain.toLowerCase(), f, s.prefix) : limit(s.perSecond * 60, s.burst));
+    rs.addRule({ table: 'filter', chain: s.chain, slot: 100, owner: s.path, args: perFamily(fams, (f) => [...under(f), '-j', 'RETURN']) });
     rs.addRule({ table: 'filter', chain: s.chain, slot: 900, owner: s.path, args: perFamily(fams, () => ['-j', 'DROP']) });
   }
 }
@@ -61,7 +66,7 @@ export interface EchoLimitSpec {
 
 /** What is wrong with an echo limit's settings. */
 export function echoLimitProblem(s: EchoLimitSpec): ValueProblem | undefined {
-  return firstProblem(wholeNumberProblem('perSecond', s.perSecond, 1, 100_000), wholeNumberProblem('burst', s.burst, 1, 100_000));
+  return firstProblem(ratePerSecondProblem('perSecond', s.perSecond), limitBurstProblem('burst', s.burst, (s.perSecond as number) * 60));
 }
 
 const ECHO: Record<IpFamily, string[]> = {
@@ -85,10 +90,10 @@ export class EchoLimitContribution extends PartContribution<EchoLimitSpec> {
   public contribute(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;
     if (!host.ping) {
-      throw new Error(`[${s.path}] limits ping, but the host has ping: false, so no echo request is accepted to begin with. Remove the limit or set ping: true.`);
+      throw firewallError(s.path, { message: 'limits ping, but the host has ping: false, so no echo request is accepted to begin with', fix: 'Remove the limit or set ping: true.' });
     }
     const fams = host.families;
-    rs.claim('chain', ECHO_LIMIT_CHAIN, s.path);
+    rs.claim('chain', ECHO_LIMIT_CHAIN, s.path, 'A host takes one IcmpEchoLimit: remove one of them.');
     for (const name of ['INPUT', ECHO_LIMIT_CHAIN]) rs.declareChain({ table: 'mangle', name, families: fams, owner: s.path });
     rs.addRule({ table: 'mangle', chain: 'INPUT', slot: 100, owner: s.path, args: perFamily(fams, (f) => [...ECHO[f], '-j', ECHO_LIMIT_CHAIN]) });
     rs.addRule({ table: 'mangle', chain: ECHO_LIMIT_CHAIN, slot: 100, owner: s.path, args: perFamily(fams, () => [...limit(s.perSecond * 60, s.burst), '-j', 'RETURN']) });
@@ -105,8 +110,7 @@ export interface DropLoggerSpec {
   readonly level: number;
 }
 
-/** iptables' LOG target takes at most 29 characters of prefix. */
-export const MAX_LOG_PREFIX = 29;
+export { MAX_LOG_PREFIX };
 
 /** What is wrong with a drop logger's settings. */
 export function dropLoggerProblem(s: DropLoggerSpec): ValueProblem | undefined {
@@ -117,8 +121,8 @@ export function dropLoggerProblem(s: DropLoggerSpec): ValueProblem | undefined {
     };
   }
   return firstProblem(
-    wholeNumberProblem('perMinute', s.perMinute, 1, 60_000),
-    wholeNumberProblem('burst', s.burst, 1, 10_000),
+    ratePerMinuteProblem('perMinute', s.perMinute),
+    limitBurstProblem('burst', s.burst, s.perMinute),
     wholeNumberProblem('level', s.level, 0, 7, 'Syslog levels run from 0 (emerg) to 7 (debug).'),
   );
 }
@@ -132,7 +136,7 @@ export class DropLoggerContribution extends PartContribution<DropLoggerSpec> {
 
   public contribute(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;
-    rs.claim('drop logger', 'INPUT', s.path);
+    rs.claim('drop logger', 'INPUT', s.path, 'A host takes one DropLogger: remove one of them.');
     rs.addRule({
       table: 'filter',
       chain: 'INPUT',
