@@ -50,7 +50,7 @@ function host(build?: (h: StatefulHost) => void): StatefulHost {
 
 /** `n` peers that are never the client (10.0.0.0/8 and 100.64.0.0/10 /32s, then /24s). */
 function peers(n: number): Peer[] {
-  return Array.from({ length: n }, (_, i) => Peer.ipv4(`${10 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}.${i % 2 === 0 ? '7/32' : '0/24'}`));
+  return Array.from({ length: n }, (_, i) => Peer.ipv4(`${10 + Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}.${i % 2 === 0 ? '7/32' : '0/24'}`));
 }
 
 /** The single host with `n` linear `-s X -j DROP` rules (what block() rendered before sets). */
@@ -145,7 +145,8 @@ async function main(): Promise<void> {
   for (const c of all) {
     const x = results.get(c.name)!;
     // eslint-disable-next-line no-console
-    console.log([c.name, median(x.conns).toFixed(0), (median(x.conns) / median(base.conns)).toFixed(2), (median(x.conns) / median(single.conns)).toFixed(2),
+    const conns = median(x.conns);
+    console.log([c.name, conns.toFixed(0), (conns / median(base.conns)).toFixed(2), (conns / median(single.conns)).toFixed(2),
       median(x.mbps).toFixed(0), (median(x.mbps) / median(base.mbps)).toFixed(2)].join(' | '));
   }
   const t = setTimings();

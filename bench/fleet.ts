@@ -19,7 +19,7 @@ async function measure(n: number): Promise<Record<string, string>> {
   try {
     const hosts = Array.from({ length: n }, () => fleet.target());
     const bootSeconds = await fleet.bootAll(hosts);
-    const row: Record<string, string> = { N: String(n), 'boot s': bootSeconds.toFixed(1) };
+    const row: Record<string, string> = { 'N': String(n), 'boot s': bootSeconds.toFixed(1) };
     let port = 8000;
     for (const parallelism of [[], ['-parallelism=1']]) {
       const tag = parallelism.length ? ' p=1' : '';

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, TerraformStack } from 'cdktf';
-import { Peer, Port, SshBruteforceGuard, StatefulHost } from '../lib';
+import { Blocklist, Peer, Port, SshBruteforceGuard, StatefulHost } from '../lib';
 
 const PORTS = Number(process.env.INPUT_SCALE_PORTS ?? '65535');
 const PEERS = Number(process.env.INPUT_SCALE_PEERS ?? '100000');
@@ -42,4 +42,10 @@ timed(`${PEERS} allowFrom peers + 1000 blocks + guard`, (h) => {
   }
   for (let i = 0; i < 1000; i++) h.block(Peer.ipv4(`100.${Math.floor(i / 256) % 256}.${i % 256}.7`));
   new SshBruteforceGuard(h, 'guard');
+});
+timed(`${PEERS}-entry Blocklist + ${PEERS} block() peers (both as ipset sets)`, (h) => {
+  const peers: Peer[] = [];
+  for (let i = 0; i < PEERS; i++) peers.push(Peer.ipv4(`${10 + Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}.0/24`));
+  new Blocklist(h, 'feed', { peers });
+  for (let i = 0; i < PEERS; i++) h.block(Peer.ipv4(`${100 + Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}.7`));
 });

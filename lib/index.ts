@@ -11,6 +11,7 @@ export * from './constructs/rate-guards';
 export * from './constructs/bogon-filter';
 export * from './constructs/blocklist';
 export { Distro } from './provision/distro';
+export * from './provision/cloud-init-options';
 export * from './provision/connection';
 export { Installer } from './provision/installer';
 export * from './provision/foreign-rules';

@@ -49,11 +49,19 @@ describe('the packed library in a fresh app', () => {
     const tarball = fs.readdirSync(work).find((f) => f.endsWith('.tgz'))!;
     app = path.join(work, 'app');
     fs.mkdirSync(app);
-    const cdktfVersion = require(path.join(ROOT, 'node_modules', 'cdktf', 'package.json')).version;
-    const constructsVersion = require(path.join(ROOT, 'node_modules', 'constructs', 'package.json')).version;
+    const versionOf = (pkg: string) => JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+    const cdktfVersion = versionOf('cdktf');
+    const constructsVersion = versionOf('constructs');
     fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({
-      name: 'readme-app', private: true,
-      dependencies: { 'cdktf-iptables': `file:../${tarball}`, 'cdktf': cdktfVersion, 'constructs': constructsVersion },
+      name: 'readme-app',
+      private: true,
+      dependencies: {
+        'cdktf-iptables': `file:../${tarball}`,
+        // a second copy of the library, as a part library may bring along
+        'cdktf-iptables-copy': `file:../${tarball}`,
+        'cdktf': cdktfVersion,
+        'constructs': constructsVersion,
+      },
     }, null, 2));
     fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2020', module: 'commonjs', strict: true, esModuleInterop: true, skipLibCheck: true } }));
     const install = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], app, 600_000);
@@ -105,13 +113,39 @@ describe('the packed library in a fresh app', () => {
     fs.writeFileSync(path.join(dir, 'main.ts'), [
       "import { App, TerraformStack } from 'cdktf';",
       "import { Port, StatefulHost } from 'cdktf-iptables';",
-      "const app = new App();",
+      'const app = new App();',
       "new StatefulHost(new TerraformStack(app, 's'), 'web', { allow: [Port.SSH], connection: { host: '203.0.113.10', privateKey: 'k' } });",
-      "app.synth();",
+      'app.synth();',
     ].join('\n'));
     const r = run(TS_NODE, ['--transpile-only', 'main.ts'], dir);
     expect(r.status).not.toBe(0);
     expect(r.out).toContain('[s/web] installer NULL_RESOURCE needs the package @cdktf/provider-null');
     expect(r.out).toContain('Installer.TERRAFORM_DATA');
+  }, 120_000);
+
+  test('two copies of the library in one app work together: values and parts of one under a host of the other', () => {
+    const dir = path.join(app, 'two-copies');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'main.ts'), [
+      "import * as fs from 'fs';",
+      "import { App, TerraformStack } from 'cdktf';",
+      "import { Peer, Port, StatefulHost } from 'cdktf-iptables';",
+      "import * as other from 'cdktf-iptables-copy';",
+      'const app = new App();',
+      "const host = new StatefulHost(new TerraformStack(app, 'two'), 'web', { allow: [other.Port.HTTPS] });",
+      "host.allowFrom(other.Peer.ipv4('198.51.100.0/24'), other.Port.tcp(5432));",
+      "host.allowFrom(Peer.ipv6('2001:db8::/64'), Port.tcp(5432));",
+      "new other.SshBruteforceGuard(host, 'guard');",
+      "new other.PortScanTrap(host, 'trap', { exempt: [Peer.ipv4('198.51.100.7')] });",
+      'app.synth();',
+      "process.stdout.write(fs.readFileSync('cdktf.out/stacks/two/firewall/web/iptables.rules', 'utf8'));",
+    ].join('\n'));
+    const r = run(TS_NODE, ['--transpile-only', 'main.ts'], dir);
+    expect({ status: r.status, out: r.status === 0 ? '' : r.out }).toEqual({ status: 0, out: '' });
+    expect(r.out).toContain('-A TCP -s 198.51.100.0/24 -p tcp -m tcp --dport 5432 -j ACCEPT');
+    expect(r.out).toContain('-A TCP -p tcp -m tcp --dport 443 -j ACCEPT');
+    expect(r.out).toMatch(/^:IN_SSH - \[0:0\]$/m);
+    expect(r.out).toContain('TCP-PORTSCAN');
+    expect(r.out).toContain('-A INPUT -s 198.51.100.7/32 -p tcp -j REJECT --reject-with tcp-reset');
   }, 120_000);
 });

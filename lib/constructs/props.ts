@@ -104,15 +104,17 @@ export class PropReader {
 
   /** A valid Port. */
   public port(where: string, value: unknown): Port {
-    if (!(value instanceof Port)) this.fail(`${where} is ${showValue(value)}, not a Port`, 'Use Port.tcp(n), Port.udp(n) or a range.');
-    this.check(where, value._problem());
-    return value;
+    if (!Port.isPort(value)) this.fail(`${where} is ${showValue(value)}, not a Port`, 'Use Port.tcp(n), Port.udp(n) or a range.');
+    const port = Port._adopt(value);
+    this.check(where, port._problem());
+    return port;
   }
 
   /** A valid Peer of a family the host renders. */
-  public peer(where: string, value: unknown, families: readonly IpFamily[]): Peer {
-    if (!(value instanceof Peer)) this.fail(`${where} is ${showValue(value)}, not a Peer`, 'Use Peer.ipv4(cidr), Peer.ipv6(cidr) or Peer.any().');
-    if (isUnresolved(value.cidr)) this.fail(`${where} is an unresolved token`, 'Rule files are written at synth time: pass a literal address.');
+  public peer(where: string, given: unknown, families: readonly IpFamily[]): Peer {
+    if (!Peer.isPeer(given)) this.fail(`${where} is ${showValue(given)}, not a Peer`, 'Use Peer.ipv4(cidr), Peer.ipv6(cidr) or Peer.any().');
+    if (isUnresolved(given.cidr)) this.fail(`${where} is an unresolved token`, 'Rule files are written at synth time: pass a literal address.');
+    const value = Peer._adopt(given);
     this.check(where, value._problem());
     if (!value.families.some((f) => families.includes(f))) {
       this.fail(`${where}: ${value} is an IPv6 peer, but the host has ipv6: false and renders IPv4 rules only`, 'Set ipv6: true, or use an IPv4 peer.');

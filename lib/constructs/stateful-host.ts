@@ -17,9 +17,9 @@ import { Port } from '../model/port';
 import { PrefixIndex } from '../model/prefix-index';
 import { Ruleset } from '../model/ruleset';
 import { FIREWALL_PART_BRAND, hasBrand, STATEFUL_HOST_BRAND } from '../private/brand';
-import { addCustomSynthesis, Annotations, ISynthesisSession, ITerraformDependable, TerraformStack } from '../private/cdktf';
+import { addCustomSynthesis, Annotations, ISynthesisSession, ITerraformDependable, Lazy, TerraformStack, Token } from '../private/cdktf';
 import { firewallError, showValue, ValueProblem } from '../private/errors';
-import { cloudInitDocument, sysctlFor } from '../provision/cloud-init';
+import { CloudInitEncoding, CloudInitOptions, cloudInitOptionsProblem, renderUserData, sysctlFor, UserData, userDataSizeProblem } from '../provision/cloud-init';
 import { SshConnection } from '../provision/connection';
 import { createDeployment, DEPLOY_PASS_LIST, deployPassSeconds } from '../provision/deployment';
 import { Distro, distroProfile } from '../provision/distro';
@@ -435,16 +435,56 @@ export class StatefulHost extends Construct {
   }
 
   /**
-   * The same install as a cloud-init user-data document (`#cloud-config`):
-   * writes the rule files (and units and sysctl settings where needed) and
-   * enables iptables.service / ip6tables.service at first boot. For instances
-   * created in the same stack when SSH is not wanted.
-   * @example new Instance(stack, 'vm', { userData: host.cloudInit(), ... })
+   * This host's firewall as cloud-init user-data, resolved at synth: it
+   * always carries the rules of the finished tree, whatever the order in
+   * which parts are added and this is called. cloud-init installs and loads
+   * the rules in `bootcmd` (before sshd starts), enables
+   * iptables.service / ip6tables.service, and only then turns forwarding on;
+   * any failure makes cloud-init report an error. Once per instance: changed
+   * user-data never reaches a running instance (deploy over SSH, or replace
+   * the instance). A document over `maxBytes` fails synth.
+   * @param options format, encoding, your own parts, size limit
+   * @example new Instance(stack, 'vm', { userDataBase64: host.cloudInit({ encoding: CloudInitEncoding.GZIP_BASE64 }), ... })
    */
-  public cloudInit(): string {
+  public cloudInit(options: CloudInitOptions = {}): string {
+    const problem = cloudInitOptionsProblem(options ?? {});
+    if (problem) throw firewallError(this.node.path, problem);
+    const opts = { ...options, parts: [...(options.parts ?? [])] };
+    const gz = opts.encoding === CloudInitEncoding.GZIP_BASE64;
+    if (gz && opts.parts.some((p) => Token.isUnresolved(p.content))) {
+      throw firewallError(this.node.path, { message: 'cloudInit() parts carry an unresolved token, which gzip cannot encode', fix: 'Use encoding PLAIN with token parts, or pass plain strings.' });
+    }
+    this.node.addValidation({
+      validate: () => {
+        const size = userDataSizeProblem(this.userData(opts), opts);
+        return size ? [firewallError(this.node.path, size).message] : [];
+      },
+    });
+    return Lazy.stringValue({
+      produce: () => {
+        const ud = this.userData(opts);
+        const size = userDataSizeProblem(ud, opts);
+        if (size) throw firewallError(this.node.path, size);
+        return ud.value;
+      },
+    });
+  }
+
+  /**
+   * The user-data that `cloudInit()` resolves to, rendered now, for tests and checks.
+   * Parts added after this call are missing from the text it returns.
+   * @example expect(host.cloudInitText()).toMatch(/^#cloud-config/)
+   */
+  public cloudInitText(options: CloudInitOptions = {}): string {
+    const problem = cloudInitOptionsProblem(options ?? {});
+    if (problem) throw firewallError(this.node.path, problem);
+    return this.userData(options ?? {}).value;
+  }
+
+  private userData(options: CloudInitOptions): UserData {
     const rules: Partial<Record<IpFamily, string>> = {};
     for (const f of this.families) rules[f] = this.renderRules(f);
-    return cloudInitDocument({ profile: distroProfile(this.distro), rules, sysctl: sysctlFor(this.requirements) });
+    return renderUserData({ profile: distroProfile(this.distro), rules, sysctl: sysctlFor(this.requirements), ipsets: this.ipsetRules() }, options);
   }
 
   /** Folder of this host's files, relative to the stack's synth folder: `firewall/<path under the stack>`. */
@@ -631,7 +671,7 @@ export class StatefulHost extends Construct {
       }
     }
     const ssh = Port.tcp(this.sshPort);
-    const guarded = this.parts().some((p) => (p as any).port instanceof Port && (p as any).port._covers(ssh));
+    const guarded = this.parts().some((p) => Port.isPort((p as any).port) && Port._adopt((p as any).port)._covers(ssh));
     const sshOpen = guarded || this.openings.some((o) => o.port._covers(ssh));
     if (!sshOpen && this.trustedInterfaces.length === 0) {
       const deploy = this._installer ? ' A deploy of these rules fails its new-connection check and rolls back.' : '';

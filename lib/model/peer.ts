@@ -2,6 +2,8 @@ import * as ipaddr from 'ipaddr.js';
 import { IpFamily } from './family';
 import { looksLikeToken, showValue, ValueProblem } from '../private/errors';
 
+const PEER_BRAND = Symbol.for('cdktf-iptables.Peer');
+
 /**
  * A source of traffic: one address, a subnet, or anyone.
  *
@@ -38,6 +40,27 @@ export class Peer {
     return new Peer([IpFamily.V4, IpFamily.V6], 'any');
   }
 
+  /**
+   * True when `x` is a Peer, from this or any other copy of this library (a
+   * part library may bring its own copy).
+   */
+  public static isPeer(x: unknown): x is Peer {
+    return typeof x === 'object' && x !== null && (x as any)[PEER_BRAND] === true;
+  }
+
+  /**
+   * This copy's Peer for a peer of any copy: parsed again from its CIDR, so
+   * it is checked as any peer is.
+   * @internal
+   */
+  public static _adopt(x: Peer): Peer {
+    if (x instanceof Peer) return x;
+    const other: { families: unknown; cidr: unknown } = x;
+    const families = Array.isArray(other.families) ? other.families : [];
+    if (other.cidr === 'any') return Peer.any();
+    return Peer.parse(families.includes(IpFamily.V6) && !families.includes(IpFamily.V4) ? IpFamily.V6 : IpFamily.V4, String(other.cidr));
+  }
+
   private static parse(family: IpFamily, input: string): Peer {
     const [canonical, problem] = canonicalCidr(family, input);
     return new Peer([family], canonical ?? (typeof input === 'string' ? input : showValue(input)), problem);
@@ -52,7 +75,9 @@ export class Peer {
     public readonly families: IpFamily[],
     public readonly cidr: string,
     private readonly problem?: ValueProblem,
-  ) {}
+  ) {
+    Object.defineProperty(this, PEER_BRAND, { value: true });
+  }
 
   /** For humans: the canonical CIDR, or `any`. */
   public toString(): string {

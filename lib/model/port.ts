@@ -1,5 +1,7 @@
 import { numberLooksLikeToken, ValueProblem } from '../private/errors';
 
+const PORT_BRAND = Symbol.for('cdktf-iptables.Port');
+
 /**
  * An IP protocol, spelled as iptables spells it. Ports exist for TCP and UDP
  * only; the others are for packets given to the verdict evaluator.
@@ -58,6 +60,21 @@ export class Port {
     return new Port(Protocol.UDP, from, to);
   }
 
+  /** True when `x` is a Port, from this or any other copy of this library. */
+  public static isPort(x: unknown): x is Port {
+    return typeof x === 'object' && x !== null && (x as any)[PORT_BRAND] === true;
+  }
+
+  /**
+   * This copy's Port for a port of any copy (checked as any port is).
+   * @internal
+   */
+  public static _adopt(x: Port): Port {
+    if (x instanceof Port) return x;
+    const other: { protocol: Protocol; fromPort: number; toPort: number } = x;
+    return new Port(other.protocol, other.fromPort, other.toPort);
+  }
+
   /**
    * @param protocol the transport protocol
    * @param fromPort first port of the range
@@ -67,7 +84,9 @@ export class Port {
     public readonly protocol: Protocol,
     public readonly fromPort: number,
     public readonly toPort: number,
-  ) {}
+  ) {
+    Object.defineProperty(this, PORT_BRAND, { value: true });
+  }
 
   /** True when this is a range of more than one port. */
   public get isRange(): boolean {

@@ -48,7 +48,8 @@ export function createDeployment(host: Construct, settings: DeploySettings, sour
   const distro = checkEnum(where, 'distro', settings.distro ?? Distro.DEBIAN, Distro);
   void distro;
   if (settings.connection === undefined) {
-    if (settings.installer !== undefined || settings.rollbackSeconds !== undefined || settings.takeOver !== undefined || settings.keepForeignRules !== undefined) {
+    const deployOnly = [settings.installer, settings.rollbackSeconds, settings.takeOver, settings.keepForeignRules];
+    if (deployOnly.some((v) => v !== undefined)) {
       throw firewallError(where, {
         message: 'installer, rollbackSeconds, takeOver and keepForeignRules only apply to a deploy, and connection is not set',
         fix: 'Add connection: { host, privateKey, ... }, or drop those settings.',
@@ -71,8 +72,8 @@ export function createDeployment(host: Construct, settings: DeploySettings, sour
   if (!Array.isArray(keep)) throw firewallError(where, { message: `keepForeignRules is ${showValue(keep)}, not an array`, fix: 'Use e.g. [ForeignRules.DOCKER, ForeignRules.FAIL2BAN].' });
   keep.forEach((k, i) => {
     if (!ForeignRules.isForeignRules(k)) throw firewallError(where, { message: `keepForeignRules[${i}] is ${showValue(k)}, not a ForeignRules`, fix: 'Use ForeignRules.DOCKER, ForeignRules.FAIL2BAN or ForeignRules.of({ chains, interfaces }).' });
-    const problem = k._problem();
-    if (problem) throw firewallError(where, { message: `keepForeignRules[${i}] ${problem.message}`, fix: problem.fix });
+    const globs = k._problem();
+    if (globs) throw firewallError(where, { message: `keepForeignRules[${i}] ${globs.message}`, fix: globs.fix });
   });
   try {
     return new HostInstaller(host, 'deploy', {

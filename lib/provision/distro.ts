@@ -31,6 +31,11 @@ export interface DistroProfile {
   readonly shipUnits: boolean;
   /** Services stopped and masked on confirm (they would overwrite the rules). */
   readonly mask: readonly string[];
+  /**
+   * Packages that provide the restore commands and, where the distro ships
+   * them, the units: cloud-init installs them when something is missing.
+   */
+  readonly packages: readonly string[];
   /** Where ipset sets are persisted (restored at boot by our unit, before the rules). */
   readonly ipsetsPath: string;
 }
@@ -44,6 +49,7 @@ const PROFILES: Record<Distro, DistroProfile> = {
     unit: UNITS,
     shipUnits: false,
     mask: [],
+    packages: ['iptables'],
     ipsetsPath: '/etc/iptables/ipsets',
   },
   [Distro.RHEL]: {
@@ -52,6 +58,7 @@ const PROFILES: Record<Distro, DistroProfile> = {
     unit: UNITS,
     shipUnits: false,
     mask: ['firewalld'],
+    packages: ['iptables-services'],
     ipsetsPath: '/etc/sysconfig/cdktf-ipsets',
   },
   [Distro.DEBIAN]: {
@@ -60,6 +67,7 @@ const PROFILES: Record<Distro, DistroProfile> = {
     unit: UNITS,
     shipUnits: true,
     mask: [],
+    packages: ['iptables'],
     ipsetsPath: '/etc/iptables/ipsets',
   },
 };

@@ -3,11 +3,11 @@ import * as path from 'path';
 import { Construct } from 'constructs';
 import { BundleFile, deployBundle, DeployBundle, sha256 } from './bundle';
 import { SshConnection } from './connection';
-import { ForeignRules } from './foreign-rules';
 import { DistroProfile, IPSETS_UNIT, ipsetsUnit, restoreUnit } from './distro';
+import { ForeignRules } from './foreign-rules';
 import { IpFamily, ruleFileName } from '../model/family';
-import { firewallError } from '../private/errors';
 import { Aspects, DataResource, IAspect, IConstruct, ITerraformDependable, Lazy, newNullProvider, newNullResource, TerraformProvider, TerraformStack, Token } from '../private/cdktf';
+import { firewallError } from '../private/errors';
 
 /** Which Terraform resource carries the provisioners. */
 export enum Installer {
@@ -135,6 +135,7 @@ export function bundleFiles(spec: InstallSpec, content: DeployContent): BundleFi
 export function confirmCommand(deployId: string): string[] {
   return [
     'set -e',
+    'chmod 700 "$0" 2>/dev/null || true',
     'if [ "$(id -u)" -ne 0 ]; then SUDO="sudo -n"; else SUDO=""; fi',
     `$SUDO /bin/sh /var/lib/cdktf-iptables/firewall.sh confirm ${deployId}`,
   ];

@@ -8,7 +8,7 @@ import { DeployApp } from './deploy-app';
 import { Fleet, Target, TOOLS_LAYER } from './target';
 import { Blocklist, Installer, Peer, Port, StatefulHost } from '../../lib';
 
-const FILLER = Array.from({ length: 2000 }, (_, i) => Peer.ipv4(`10.${(i >> 8) & 255}.${i & 255}.0/24`));
+const FILLER = Array.from({ length: 2000 }, (_, i) => Peer.ipv4(`10.${Math.floor(i / 256) % 256}.${i % 256}.0/24`));
 
 function web(stack: TerraformStack, key: string, t: Target, blocked: string[], allow: Port[] = [Port.SSH]): StatefulHost {
   const host = new StatefulHost(stack, 'web', {

@@ -141,16 +141,20 @@ describe('deploy to a booted systemd host with terraform', () => {
     expect(target.exec('grep -c "dport 22 " /etc/iptables/iptables.rules').stdout.trim()).toBe('1');
   }, 240_000);
 
-  test('an active ufw is a clear error that changes nothing; takeOver: true stops, disables and masks it', () => {
-    // a stand-in ufw.service (the image has no ufw package): a real unit that is simply active
-    target.exec("printf '[Unit]\\nDescription=stand-in ufw\\n[Service]\\nExecStart=/bin/sleep infinity\\n[Install]\\nWantedBy=multi-user.target\\n' > /lib/systemd/system/ufw.service && systemctl daemon-reload && systemctl enable --now --quiet ufw.service");
-    const before = live('iptables-save');
+  test('a running ufw that is off (stock Ubuntu) is no conflict; an enabled one is a clear error that changes nothing; takeOver: true stops, disables and masks it', () => {
+    target.standInUfw(false);
     synth('base');
+    const off = terraform(['apply', '-auto-approve', '-input=false', '-no-color'], false);
+    expect(`${off.stdout}${off.stderr}`).not.toMatch(/would fight over the rules/);
+    expect(off.status).toBe(0);
+    target.standInUfw(true);
+    const before = live('iptables-save');
+    synth('https');
     const refused = terraform(['apply', '-auto-approve', '-input=false', '-no-color'], false);
     expect(refused.status).not.toBe(0);
-    expect(`${refused.stdout}${refused.stderr}`).toMatch(/ufw is active on this host and would fight over the rules; stop it, or set takeOver: true/);
+    expect(`${refused.stdout}${refused.stderr}`).toMatch(/ufw is active or enabled on this host and would fight over the rules; stop and disable it, or set takeOver: true/);
     expect(live('iptables-save')).toEqual(before);
-    synth('base', { CFW_TAKE_OVER: 'yes' });
+    synth('https', { CFW_TAKE_OVER: 'yes' });
     const out = terraform(['apply', '-auto-approve', '-input=false', '-no-color']);
     expect(out.stdout).toMatch(/stopping ufw \(takeOver\)/);
     expect(target.exec('systemctl is-enabled ufw.service', { check: false }).stdout.trim()).toBe('masked');

@@ -2,6 +2,8 @@
 # Builds (once) and caches a layer of extra Debian packages on top of the image
 # of image.sh, as an overlay upper directory (the base image is never changed).
 # Hosts mount it as `lowerdir=LAYER:BASE`. Nothing starts inside the chroot.
+# With LAYER_CONFIGURE=script, `bash script ROOT` runs after the install to
+# configure the layer (ROOT is the mounted root file system).
 # Usage: image-layer.sh CACHE_DIR BASE NAME PACKAGE...   -> prints "LAYER:BASE".
 set -euo pipefail
 cache="${1:?usage: image-layer.sh CACHE_DIR BASE NAME PACKAGE...}"
@@ -48,6 +50,7 @@ rm -f "$mnt/usr/sbin/policy-rc.d"
 chroot "$mnt" apt-get clean
 rm -rf "$mnt/var/lib/apt/lists/"*
 : > "$mnt/etc/resolv.conf"
+if [ -n "${LAYER_CONFIGURE:-}" ]; then bash "$LAYER_CONFIGURE" "$mnt"; fi
 cleanup
 trap - EXIT
 rm -rf "$work" "$mnt"

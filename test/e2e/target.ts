@@ -53,15 +53,19 @@ export class Fleet {
   private readonly targets: Target[] = [];
 
   /**
-   * @param packages extra Debian packages: the hosts boot an image layer that
-   * has them (built once by image-layer.sh and cached, named `layer`)
+   * @param layer extra Debian packages: the hosts boot an image layer that has
+   * them (built once by image-layer.sh and cached under its name), configured
+   * by the `configure` script if given
    */
-  public constructor(layer?: { name: string; packages: string[] }) {
+  public constructor(layer?: { name: string; packages: string[]; configure?: string }) {
     if (process.getuid?.() !== 0) throw new Error('the e2e tests need root, network namespaces and systemd-nspawn (see README)');
     const { image, seconds } = cachedImage();
     const t0 = Date.now();
     this.image = layer
-      ? sh('bash', [path.join(__dirname, 'image-layer.sh'), CACHE_DIR, image, layer.name, ...layer.packages], { timeoutMs: 900_000 }).stdout.trim().split('\n').pop()!
+      ? sh('bash', [path.join(__dirname, 'image-layer.sh'), CACHE_DIR, image, layer.name, ...layer.packages], {
+        timeoutMs: 900_000,
+        env: { ...process.env, LAYER_CONFIGURE: layer.configure ?? '' },
+      }).stdout.trim().split('\n').pop()!
       : image;
     this.imageSeconds = seconds + (Date.now() - t0) / 1000;
     this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-e2e-'));
@@ -145,7 +149,8 @@ export class Target {
     this.ns = this.lab.netns(`h${this.index}b${this.boots}`);
     const veth = `vh${this.index}b${this.boots}`;
     // the same MAC address on every boot: neighbours' caches stay right across a reboot
-    const mac = `02:cf:00:00:${(this.index >> 8).toString(16).padStart(2, '0')}:${(this.index & 255).toString(16).padStart(2, '0')}`;
+    const hex = (n: number) => n.toString(16).padStart(2, '0');
+    const mac = `02:cf:00:00:${hex(Math.floor(this.index / 256) % 256)}:${hex(this.index % 256)}`;
     this.lab.link(this.runner, veth, [], this.ns, 'eth0', [`${this.v4}/24`, `${this.v6}/64`], { bMac: mac });
     this.lab.exec(this.runner, 'ip', ['link', 'set', veth, 'master', 'br0']);
     const log = fs.openSync(path.join(this.root, `boot${this.boots}.log`), 'w');
@@ -214,6 +219,19 @@ export class Target {
       pids = next;
     }
     throw new Error(`no systemd found under systemd-nspawn ${this.nspawn!.pid}`);
+  }
+
+  /**
+   * A stand-in ufw (the image has no ufw package): a real unit that runs, and
+   * /etc/ufw/ufw.conf saying whether ufw is on (stock Ubuntu runs the unit
+   * even with `ENABLED=no`).
+   */
+  public standInUfw(enabled: boolean): void {
+    this.exec([
+      "printf '[Unit]\\nDescription=stand-in ufw\\n[Service]\\nExecStart=/bin/sleep infinity\\n[Install]\\nWantedBy=multi-user.target\\n' > /lib/systemd/system/ufw.service",
+      `mkdir -p /etc/ufw && echo ENABLED=${enabled ? 'yes' : 'no'} > /etc/ufw/ufw.conf`,
+      'systemctl daemon-reload && systemctl enable --now --quiet ufw.service',
+    ].join(' && '));
   }
 
   /** True when a new TCP connection to the host's SSH port succeeds within `ms`. */

@@ -12,7 +12,7 @@ import { Blocklist, Peer, Port, StatefulHost } from '../../lib';
 requireNetns();
 
 /** 1,000 peers nobody in the lab uses: the sets hold real volume. */
-const FILLER = Array.from({ length: 1000 }, (_, i) => Peer.ipv4(`10.${(i >> 8) & 255}.${i & 255}.0/24`));
+const FILLER = Array.from({ length: 1000 }, (_, i) => Peer.ipv4(`10.${Math.floor(i / 256) % 256}.${i % 256}.0/24`));
 
 function loadWithSets(topo: Topology, h: StatefulHost): void {
   const sets = h.ipsetRules();

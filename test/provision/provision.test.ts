@@ -7,9 +7,9 @@ import { App, DataResource, TerraformStack, TerraformVariable, Testing } from 'c
 import 'cdktf/lib/testing/adapters/jest';
 import { Distro, ForeignRules, Installer, IpFamily, NatGateway, Port, SshBruteforceGuard, StatefulHost } from '../../lib';
 import { deployBundle } from '../../lib/provision/bundle';
-import { tempDir } from '../temp';
 import { distroProfile, restoreUnit } from '../../lib/provision/distro';
 import { shellQuote } from '../../lib/provision/installer';
+import { tempDir } from '../temp';
 
 Testing.setupJest();
 
@@ -158,7 +158,10 @@ describe('deploy resources', () => {
     try {
       const app = new App({ outdir });
       new StatefulHost(new TerraformStack(app, 's'), 'web', {
-        allow: [Port.SSH], distro: Distro.RHEL, rollbackSeconds: 60, takeOver: true,
+        allow: [Port.SSH],
+        distro: Distro.RHEL,
+        rollbackSeconds: 60,
+        takeOver: true,
         connection: { host: '10.0.0.5', user: 'admin', privateKey: KEY },
       });
       app.synth();
@@ -338,29 +341,6 @@ describe('bad connection input names the host', () => {
   ];
   test.each(cases)('%s', (_n, props, msg) => {
     expect(() => new StatefulHost(new TerraformStack(new App(), 'stack'), 'web', { allow: [Port.SSH], ...props } as any)).toThrow(msg);
-  });
-});
-
-describe('cloudInit', () => {
-  test('writes the rule files (base64), the units on Debian, the sysctls, and enables the units', () => {
-    const h = new StatefulHost(new TerraformStack(new App(), 's'), 'gw', { allow: [Port.SSH] });
-    new NatGateway(h, 'nat', { wan: 'eth1', lans: [{ iface: 'eth0', cidr: '192.168.0.0/24' }] });
-    const doc = h.cloudInit();
-    expect(doc.split('\n')[0]).toBe('#cloud-config');
-    const b64 = (p: string) => doc.match(new RegExp(`path: ${p}\\n.*\\n.*\\n    content: (\\S+)`))![1];
-    expect(Buffer.from(b64('/etc/iptables/iptables.rules'), 'base64').toString()).toBe(h.renderRules(IpFamily.V4));
-    expect(Buffer.from(b64('/etc/iptables/ip6tables.rules'), 'base64').toString()).toBe(h.renderRules(IpFamily.V6));
-    expect(Buffer.from(b64('/etc/systemd/system/iptables.service'), 'base64').toString()).toContain('iptables-restore');
-    expect(Buffer.from(b64('/etc/sysctl.d/90-cdktf-iptables.conf'), 'base64').toString()).toContain('net.ipv4.ip_forward=1');
-    expect(doc).toContain('  - [systemctl, enable, --now, iptables.service, ip6tables.service]');
-  });
-
-  test('RHEL masks firewalld and ships no units', () => {
-    const doc = new StatefulHost(new TerraformStack(new App(), 's'), 'h', { allow: [Port.SSH], distro: Distro.RHEL, ipv6: false }).cloudInit();
-    expect(doc).toContain('path: /etc/sysconfig/iptables');
-    expect(doc).not.toContain('ip6tables');
-    expect(doc).not.toContain('/etc/systemd/system/');
-    expect(doc).toContain('  - [systemctl, mask, firewalld]');
   });
 });
 

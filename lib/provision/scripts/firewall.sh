@@ -49,6 +49,16 @@ unit_of() { if [ "$1" = v4 ]; then echo "$CFW_UNIT_V4"; else echo "$CFW_UNIT_V6"
 
 have_systemd() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; }
 
+# A firewall service that would fight over the rules: active now, or enabled
+# to load its own rules at the next boot. ufw's unit runs on stock Ubuntu even
+# while ufw itself is off (ENABLED=no in /etc/ufw/ufw.conf): only an enabled ufw counts.
+conflicting() { # service
+  have_systemd || return 1
+  systemctl is-active --quiet "$1" 2>/dev/null || systemctl is-enabled --quiet "$1" 2>/dev/null || return 1
+  if [ "$1" = ufw ]; then grep -qs '^ENABLED=yes' /etc/ufw/ufw.conf || return 1; fi
+  return 0
+}
+
 # Every step that reads or changes the armed state holds this lock, so a
 # confirm and a rollback that fire together cannot both win.
 lock() {
@@ -252,12 +262,12 @@ restore_previous() {
       [ -n "$svc" ] || continue
       say "starting $svc again (it was stopped for the unconfirmed load)"
       systemctl start "$svc" || say "could not start $svc again"
-    done < "$RUN/taken-over"
+    done < "$RUN/stopped"
   fi
 }
 
 clear_armed() {
-  rm -f "$RUN/armed" "$RUN/snapshot.v4" "$RUN/snapshot.v6" "$RUN/taken-over" "$RUN/client" "$RUN/settings" "$RUN/sets.snapshot" "$RUN/new-sets"
+  rm -f "$RUN/armed" "$RUN/snapshot.v4" "$RUN/snapshot.v6" "$RUN/taken-over" "$RUN/stopped" "$RUN/client" "$RUN/settings" "$RUN/sets.snapshot" "$RUN/new-sets"
 }
 
 stage() { # staging deploy [client]
@@ -290,12 +300,12 @@ stage() { # staging deploy [client]
     load_file "$f" "$staging"
     "$(restore_cmd "$f")" --test < "$staging/load.$f" || die "$(restore_cmd "$f") --test rejected $(file_of "$f")$(keeping); nothing was changed"
   done
-  active=
+  conflicts=
   for svc in $CONFLICTING; do
-    if have_systemd && systemctl is-active --quiet "$svc" 2>/dev/null; then active="$active $svc"; fi
+    if conflicting "$svc"; then conflicts="$conflicts $svc"; fi
   done
-  if [ -n "$active" ] && [ "${CFW_TAKE_OVER:-no}" != yes ]; then
-    die "${active# } is active on this host and would fight over the rules; stop it, or set takeOver: true to let cdktf-iptables stop and mask it. Nothing was changed."
+  if [ -n "$conflicts" ] && [ "${CFW_TAKE_OVER:-no}" != yes ]; then
+    die "${conflicts# } is active or enabled on this host and would fight over the rules; stop and disable it, or set takeOver: true to let cdktf-iptables stop and mask it. Nothing was changed."
   fi
   # 2. the rollback point, verified before anything changes
   for f in $CFW_FAMILIES; do
@@ -317,6 +327,7 @@ stage() { # staging deploy [client]
     stop_timer
   else
     : > "$RUN/taken-over"
+    : > "$RUN/stopped"
   fi
   for f in $CFW_FAMILIES; do mv "$RUN/next.$f" "$RUN/snapshot.$f"; done
   install -m 700 "$0" "$STATE/firewall.sh.tmp" && mv "$STATE/firewall.sh.tmp" "$STATE/firewall.sh"
@@ -336,9 +347,11 @@ stage() { # staging deploy [client]
     # no kill is ever needed: a timer whose nonce is no longer armed does nothing
     setsid /bin/sh -c "sleep $CFW_ROLLBACK_SECS; exec /bin/sh $STATE/firewall.sh rollback $deploy $nonce" </dev/null >/dev/null 2>&1 &
   fi
-  for svc in $active; do
-    say "stopping $svc (takeOver); it is disabled and masked once the new rules are confirmed, started again by a rollback"
+  for svc in $conflicts; do
     echo "$svc" >> "$RUN/taken-over"
+    systemctl is-active --quiet "$svc" 2>/dev/null || continue
+    say "stopping $svc (takeOver); it is disabled and masked once the new rules are confirmed, started again by a rollback"
+    echo "$svc" >> "$RUN/stopped"
     systemctl stop "$svc"
   done
   # 4. load: the sets' new contents (swapped in), then the rules, atomically per family
@@ -435,6 +448,11 @@ confirm() { # deploy
     if [ -n "${CFW_IPSETS:-}" ]; then
       # the sets are live already: enabling is enough (a start would only add entries)
       systemctl is-enabled --quiet cdktf-ipsets.service 2>/dev/null || systemctl enable --quiet cdktf-ipsets.service || die "$kept enabling cdktf-ipsets.service failed"
+    elif [ -f /etc/systemd/system/cdktf-ipsets.service ]; then
+      # the firewall has no sets any more: nothing restores the old ones at boot
+      systemctl disable --quiet cdktf-ipsets.service 2>/dev/null || true
+      rm -f /etc/systemd/system/cdktf-ipsets.service "$CFW_IPSETS_PATH"
+      systemctl daemon-reload
     fi
     for f in $CFW_FAMILIES; do
       unit=$(unit_of "$f")
