@@ -7,10 +7,10 @@ import { DeclaredIntent } from './intent';
 import { RouteProps } from './types';
 import { IpFamily } from '../model/family';
 import { HostFirewallSpec } from '../model/host-firewall';
-import { BlocklistContribution, BlocklistSpec } from '../model/parts/blocklist';
-import { BOGON_EXCEPTIONS_V4, BOGON_EXCEPTIONS_V6, BogonFilterContribution, BOGONS_V4, BOGONS_V6, BogonFilterSpec } from '../model/parts/bogon-filter';
-import { NatGatewayContribution, NatGatewaySpec } from '../model/parts/nat-gateway';
-import { SshGuardContribution, SshGuardSpec } from '../model/parts/ssh-bruteforce-guard';
+import { BlocklistSpec } from '../model/parts/blocklist';
+import { BOGON_EXCEPTIONS_V4, BOGON_EXCEPTIONS_V6, BOGONS_V4, BOGONS_V6, BogonFilterSpec } from '../model/parts/bogon-filter';
+import { NatGatewaySpec } from '../model/parts/nat-gateway';
+import { SshGuardSpec } from '../model/parts/ssh-bruteforce-guard';
 import { Peer } from '../model/peer';
 
 function cidrOf(peer: Peer | undefined, family: IpFamily): string | undefined | null {
@@ -21,6 +21,16 @@ function cidrOf(peer: Peer | undefined, family: IpFamily): string | undefined | 
 function specOf<T>(part: unknown): T {
   return (part as { spec: T }).spec;
 }
+
+/*
+ * Parts are recognised by the shape of their spec, not by class: a part made
+ * by another copy of this library (two versions in one app) declares the same.
+ */
+type AnySpec = Record<string, unknown> | undefined;
+const isGuard = (s: AnySpec) => !!s && typeof s.chain === 'string' && (s.mode === 'recent' || s.mode === 'hashlimit') && !!s.port;
+const isBogonFilter = (s: AnySpec) => !!s && typeof s.iface === 'string' && Array.isArray(s.allow) && !('wan' in s);
+const isNatGateway = (s: AnySpec) => !!s && typeof s.wan === 'string' && Array.isArray(s.lans) && Array.isArray(s.forwards);
+const isBlocklist = (s: AnySpec) => !!s && typeof s.names === 'object' && Array.isArray(s.peers);
 
 /** The declared intent of a host for `family`. */
 export function declaredIntent(spec: HostFirewallSpec, family: IpFamily): DeclaredIntent {
@@ -35,14 +45,15 @@ export function declaredIntent(spec: HostFirewallSpec, family: IpFamily): Declar
   const forwards: Array<DeclaredIntent['forwards'][number]> = [];
   const blocks = spec.blocks.map((b) => ({ cidr: cidrOf(b.peer, family), owner: b.owner }));
   for (const part of spec.parts ?? []) {
-    if (part instanceof BlocklistContribution) {
+    const shape = specOf<AnySpec>(part);
+    if (isBlocklist(shape)) {
       const s = specOf<BlocklistSpec>(part);
       blocks.push(...s.peers.map((p) => ({ cidr: cidrOf(p, family), owner: s.path })));
     }
-    if (part instanceof SshGuardContribution) {
+    if (isGuard(shape)) {
       const s = specOf<SshGuardSpec>(part);
       guards.push({ protocol: s.port.protocol, port: s.port.fromPort, owner: s.path });
-    } else if (part instanceof BogonFilterContribution) {
+    } else if (isBogonFilter(shape)) {
       const s = specOf<BogonFilterSpec>(part);
       bogons.push({
         iface: s.iface,
@@ -54,7 +65,7 @@ export function declaredIntent(spec: HostFirewallSpec, family: IpFamily): Declar
         ],
         owner: s.path,
       });
-    } else if (part instanceof NatGatewayContribution && family === IpFamily.V4) {
+    } else if (isNatGateway(shape) && family === IpFamily.V4) {
       const s = specOf<NatGatewaySpec>(part);
       for (const f of s.forwards) {
         forwards.push({
@@ -86,7 +97,7 @@ export function impliedRoutes(spec: HostFirewallSpec, family: IpFamily): RoutePr
   const routes: RouteProps[] = [];
   if (family !== IpFamily.V4) return routes;
   for (const part of spec.parts ?? []) {
-    if (part instanceof NatGatewayContribution) {
+    if (isNatGateway(specOf<AnySpec>(part))) {
       for (const lan of specOf<NatGatewaySpec>(part).lans) routes.push({ cidr: lan.cidr.cidr, iface: lan.iface });
     }
   }
