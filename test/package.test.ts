@@ -23,6 +23,14 @@ export function readmeBlocks(lang: string): string[] {
   return [...text.matchAll(new RegExp('^```' + lang + '\\n([\\s\\S]*?)^```$', 'gm'))].map((m) => m[1]);
 }
 
+/** Writes `lines` as main.ts of a new folder `name` under `app` and runs it (transpiled only). */
+function program(app: string, name: string, lines: string[]) {
+  const dir = path.join(app, name);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'main.ts'), lines.join('\n'));
+  return run(TS_NODE, ['--transpile-only', 'main.ts'], dir);
+}
+
 /** Compiled js older than a source makes the tarball stale: compile first. */
 function ensureCompiled(): void {
   const newest = (dir: string, ext: string): number => fs.readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
@@ -108,25 +116,20 @@ describe('the packed library in a fresh app', () => {
   });
 
   test('without @cdktf/provider-null, the default installer is a clear error naming the host and the fix', () => {
-    const dir = path.join(app, 'null');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'main.ts'), [
+    const r = program(app, 'null', [
       "import { App, TerraformStack } from 'cdktf';",
       "import { Port, StatefulHost } from 'cdktf-iptables';",
       'const app = new App();',
       "new StatefulHost(new TerraformStack(app, 's'), 'web', { allow: [Port.SSH], connection: { host: '203.0.113.10', privateKey: 'k' } });",
       'app.synth();',
-    ].join('\n'));
-    const r = run(TS_NODE, ['--transpile-only', 'main.ts'], dir);
+    ]);
     expect(r.status).not.toBe(0);
     expect(r.out).toContain('[s/web] installer NULL_RESOURCE needs the package @cdktf/provider-null');
     expect(r.out).toContain('Installer.TERRAFORM_DATA');
   }, 120_000);
 
   test('two copies of the library in one app work together: values and parts of one under a host of the other', () => {
-    const dir = path.join(app, 'two-copies');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'main.ts'), [
+    const r = program(app, 'two-copies', [
       "import * as fs from 'fs';",
       "import { App, TerraformStack } from 'cdktf';",
       "import { Peer, Port, StatefulHost } from 'cdktf-iptables';",
@@ -139,8 +142,7 @@ describe('the packed library in a fresh app', () => {
       "new other.PortScanTrap(host, 'trap', { exempt: [Peer.ipv4('198.51.100.7')] });",
       'app.synth();',
       "process.stdout.write(fs.readFileSync('cdktf.out/stacks/two/firewall/web/iptables.rules', 'utf8'));",
-    ].join('\n'));
-    const r = run(TS_NODE, ['--transpile-only', 'main.ts'], dir);
+    ]);
     expect({ status: r.status, out: r.status === 0 ? '' : r.out }).toEqual({ status: 0, out: '' });
     expect(r.out).toContain('-A TCP -s 198.51.100.0/24 -p tcp -m tcp --dport 5432 -j ACCEPT');
     expect(r.out).toContain('-A TCP -p tcp -m tcp --dport 443 -j ACCEPT');

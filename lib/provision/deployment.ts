@@ -1,20 +1,14 @@
 import { Construct } from 'constructs';
-import { connectionProblem, SshConnection } from './connection';
+import { connectionProblem } from './connection';
 import { Distro, distroProfile } from './distro';
 import { ForeignRules } from './foreign-rules';
 import { DeployContent, HostInstaller, Installer } from './installer';
+import type { StatefulHostProps } from '../constructs/stateful-host';
 import { IpFamily } from '../model/family';
 import { firewallError, showValue } from '../private/errors';
 
 /** The deploy settings of a host, as the user gave them (unchecked). */
-export interface DeploySettings {
-  readonly connection?: SshConnection;
-  readonly distro?: Distro;
-  readonly installer?: Installer;
-  readonly rollbackSeconds?: number;
-  readonly takeOver?: boolean;
-  readonly keepForeignRules?: ForeignRules[];
-}
+export type DeploySettings = Pick<StatefulHostProps, 'connection' | 'distro' | 'installer' | 'rollbackSeconds' | 'takeOver' | 'keepForeignRules'>;
 
 /** Default seconds before an unconfirmed load is rolled back. */
 export const DEFAULT_ROLLBACK_SECONDS = 30;

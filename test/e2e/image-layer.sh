@@ -6,6 +6,8 @@
 # configure the layer (ROOT is the mounted root file system).
 # Usage: image-layer.sh CACHE_DIR BASE NAME PACKAGE...   -> prints "LAYER:BASE".
 set -euo pipefail
+# the chroot has its own /tmp: a TMPDIR of the test run does not exist in there
+unset TMPDIR
 cache="${1:?usage: image-layer.sh CACHE_DIR BASE NAME PACKAGE...}"
 base="${2:?usage: image-layer.sh CACHE_DIR BASE NAME PACKAGE...}"
 name="${3:?usage: image-layer.sh CACHE_DIR BASE NAME PACKAGE...}"

@@ -3,6 +3,8 @@
 # boots with systemd-nspawn: systemd, dbus, openssh-server, iptables, iproute2.
 # Usage: image.sh CACHE_DIR   -> prints the path of the ready root fs.
 set -euo pipefail
+# the chroot has its own /tmp: a TMPDIR of the test run does not exist in there
+unset TMPDIR
 cache="${1:?usage: image.sh CACHE_DIR}"
 root="$cache/bookworm-minbase-v1"
 stamp="$root/.cdktf-iptables-ready"
