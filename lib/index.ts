@@ -15,3 +15,4 @@ export * from './provision/cloud-init-options';
 export * from './provision/connection';
 export { Installer } from './provision/installer';
 export * from './provision/foreign-rules';
+export * from './analysis';

@@ -2,9 +2,13 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
+import { declaredIntent, impliedRoutes } from '../analysis/declare';
+import { RulesetEvaluator } from '../analysis/evaluator';
+import { checkIntent } from '../analysis/intent';
+import { PacketProps, ReachabilityReport, TimedPacketProps, Verdict } from '../analysis/types';
 import { checkId, PropReader } from './props';
 import { IpFamily, ALL_FAMILIES, ruleFileName } from '../model/family';
-import { Block, FirewallContribution, hostFirewall, Opening } from '../model/host-firewall';
+import { Block, FirewallContribution, hostFirewall, HostFirewallSpec, Opening } from '../model/host-firewall';
 import { interfaceNameProblem } from '../model/interface-name';
 import { renderIpsets } from '../model/ipset';
 import { ClosedPortResponse, OutboundOptions, OutboundPolicy } from '../model/options';
@@ -21,7 +25,23 @@ import { createDeployment, DEPLOY_PASS_LIST, deployPassSeconds } from '../provis
 import { Distro, distroProfile } from '../provision/distro';
 import { ForeignRules } from '../provision/foreign-rules';
 import { DeployContent, HostInstaller, Installer } from '../provision/installer';
-import { renderIptablesSave } from '../render/iptables-save';
+import { quoteArg, renderIptablesSave } from '../render/iptables-save';
+
+/** The reachability report written beside the rule files. */
+const REACHABILITY_FILE = 'reachability.txt';
+
+/** Reachability reports by rule text (titles set per host): identical hosts are analysed once. */
+const REACH_CACHE = new Map<string, ReachabilityReport>();
+
+/** Rule texts and declarations (without owners) that passed the intent check. */
+const INTENT_CLEAN = new Set<string>();
+/** Evaluators by rule text and routes. */
+const EVALUATORS = new Map<string, RulesetEvaluator>();
+
+/** Rule text without comment lines (the header names the host): what the kernel gets. */
+function semanticText(text: string): string {
+  return text.replace(/^#.*\n/gm, '');
+}
 
 /**
  * Properties of a {@link StatefulHost}.
@@ -476,7 +496,12 @@ export class StatefulHost extends Construct {
 
   /** The whole ruleset of this host: its own rules and its parts'. */
   private ruleset(): Ruleset {
-    return hostFirewall({
+    return hostFirewall(this.firewallSpec());
+  }
+
+  /** Everything the host's rules are made of (also what the intent check reads). */
+  private firewallSpec(): HostFirewallSpec {
+    return {
       path: this.node.path,
       families: this.families,
       ping: this.ping,
@@ -491,7 +516,87 @@ export class StatefulHost extends Construct {
       openings: this.openings,
       blocks: this.blocks,
       parts: this.parts().map((p) => p._contribution()),
-    });
+    };
+  }
+
+  /**
+   * The verdict of this host's rules for `family` on one packet, computed
+   * offline from the rendered rule file (fresh rate limits, empty recent lists).
+   * @example host.evaluate({ family: IpFamily.V4, protocol: Protocol.TCP, source: '198.51.100.7', destinationPort: 22 }).action
+   */
+  public evaluate(packet: PacketProps): Verdict {
+    return this.evaluator(packet.family).evaluate(packet);
+  }
+
+  /**
+   * The verdicts on a sequence of packets (all of one family), carrying
+   * recent lists and rate limits from packet to packet.
+   * @example host.simulate([0, 1, 2, 3].map((at) => ({ at, ...sshSyn })))[3].action // DROP under SshBruteforceGuard
+   */
+  public simulate(packets: TimedPacketProps[]): Verdict[] {
+    if (packets.length === 0) return [];
+    const fam = packets[0].family;
+    if (packets.some((p) => p.family !== fam)) {
+      throw firewallError(this.node.path, { message: 'simulate() takes packets of one family', fix: 'Simulate IPv4 and IPv6 sequences separately.' });
+    }
+    return this.evaluator(fam).simulate(packets);
+  }
+
+  /**
+   * Which sources reach which ports on which interfaces of this host, for
+   * `family`: opened, guarded, refused or silent (also written at synth as
+   * `reachability.txt` beside the rule files).
+   * @example host.reachability(IpFamily.V4).text
+   */
+  public reachability(family: IpFamily): ReachabilityReport {
+    const title = `reachability of ${printablePath(this.node.path)}, ${family} (from ${ruleFileName(family)})`;
+    const key = `${family}\u0000${semanticText(this.renderRules(family))}\u0000${JSON.stringify(impliedRoutes(this.firewallSpec(), family))}\u0000${semanticText(this.ipsetRules() ?? '')}`;
+    let r = REACH_CACHE.get(key);
+    if (!r) {
+      r = this.evaluator(family).reachability('\u0000');
+      if (REACH_CACHE.size > 1000) REACH_CACHE.clear();
+      REACH_CACHE.set(key, r);
+    }
+    return { family: r.family, entries: r.entries.map((e) => ({ ...e, interfaces: [...e.interfaces], sources: [...e.sources], via: [...e.via] })), text: r.text.replace('\u0000', title) };
+  }
+
+  /** The evaluator over the rendered file of `family` (shared by hosts with the same rules). */
+  private evaluator(family: IpFamily): RulesetEvaluator {
+    const routes = impliedRoutes(this.firewallSpec(), family);
+    const key = `${family}\u0000${semanticText(this.renderRules(family))}\u0000${JSON.stringify(routes)}\u0000${semanticText(this.ipsetRules() ?? '')}`;
+    let ev = EVALUATORS.get(key);
+    if (!ev) {
+      ev = RulesetEvaluator.fromText(family, this.renderRules(family), { routes, ipsets: this.ipsetRules() });
+      if (EVALUATORS.size > 1000) EVALUATORS.clear();
+      EVALUATORS.set(key, ev);
+    }
+    return ev;
+  }
+
+  /** Undeclared reachability (and declared openings the rules refuse), as messages naming the parts. */
+  private intentProblems(): string[] {
+    const spec = this.firewallSpec();
+    const out: string[] = [];
+    for (const family of this.families) {
+      const intent = declaredIntent(spec, family);
+      // identical rules and declarations (whoever owns them) are checked once
+      const key = `${family}\u0000${semanticText(this.renderRules(family))}\u0000${semanticText(this.ipsetRules() ?? '')}\u0000${JSON.stringify(intent, (k, v) => (k === 'owner' ? undefined : v))}`;
+      if (INTENT_CLEAN.has(key)) continue;
+      const owners = new Map<string, string[]>();
+      for (const r of hostFirewall(spec).allRules) {
+        const args = r.args[family];
+        if (!args) continue;
+        const text = ['-A', r.chain, ...args].map(quoteArg).join(' ');
+        owners.set(text, [...(owners.get(text) ?? []), r.owner]);
+      }
+      const problems = checkIntent(this.evaluator(family)._engine, intent, owners).map((p) => p.message);
+      if (problems.length === 0) {
+        if (INTENT_CLEAN.size > 1000) INTENT_CLEAN.clear();
+        INTENT_CLEAN.add(key);
+      }
+      out.push(...problems.map((m) => `intent check: ${m}`));
+    }
+    return out;
   }
 
   /** The firewall parts whose nearest host is this one. */
@@ -558,6 +663,13 @@ export class StatefulHost extends Construct {
     } catch (e) {
       errors.push((e as Error).message);
     }
+    if (errors.length === 0) {
+      try {
+        errors.push(...this.intentProblems());
+      } catch (e) {
+        errors.push(`intent check could not read the rendered rules: ${(e as Error).message}`);
+      }
+    }
     const ssh = Port.tcp(this.sshPort);
     const guarded = this.parts().some((p) => Port.isPort((p as any).port) && Port._adopt((p as any).port)._covers(ssh));
     const sshOpen = guarded || this.openings.some((o) => o.port._covers(ssh));
@@ -575,6 +687,12 @@ export class StatefulHost extends Construct {
     const stack = TerraformStack.of(this);
     const stackDir = path.join(session.manifest.outdir, session.manifest.forStack(stack).synthesizedStackPath, '..');
     const files = this.outputFiles(); // render everything before writing anything
+    // what is reachable, beside the rule files (not a deploy input: no trigger changes)
+    files.push({
+      relativePath: path.posix.join(this.outputFolder, REACHABILITY_FILE),
+      content: this.families.map((f) => this.reachability(f).text).join('\n'),
+      mode: 0o644,
+    });
     for (const f of files) {
       const target = path.join(stackDir, f.relativePath);
       fs.mkdirSync(path.dirname(target), { recursive: true });

@@ -2,12 +2,25 @@ import { numberLooksLikeToken, ValueProblem } from '../private/errors';
 
 const PORT_BRAND = Symbol.for('cdktf-iptables.Port');
 
-/** A transport protocol that has ports. */
+/**
+ * An IP protocol, spelled as iptables spells it. Ports exist for TCP and UDP
+ * only; the others are for packets given to the verdict evaluator.
+ */
 export enum Protocol {
   /** TCP: new connections start with SYN. */
   TCP = 'tcp',
   /** UDP: connectionless; "new" is the first packet of a flow. */
   UDP = 'udp',
+  /** ICMP (IPv4 only), protocol 1. */
+  ICMP = 'icmp',
+  /** ICMPv6 (IPv6 only), protocol 58. */
+  ICMPV6 = 'ipv6-icmp',
+  /** GRE, protocol 47 (any other protocol: `PacketProps.protocolNumber`). */
+  GRE = 'gre',
+  /** ESP (IPsec), protocol 50. */
+  ESP = 'esp',
+  /** SCTP, protocol 132. */
+  SCTP = 'sctp',
 }
 
 /**

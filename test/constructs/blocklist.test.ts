@@ -78,6 +78,6 @@ describe('Blocklist', () => {
     const h = new StatefulHost(new TerraformStack(app, 's'), 'web', { allow: [Port.SSH] });
     new Blocklist(h, 'feed', { peers: [Peer.ipv4('198.51.100.7')] });
     app.synth();
-    expect(fs.readdirSync(path.join(outdir, 'stacks', 's', 'firewall', 'web')).sort()).toEqual(['ip6tables.rules', 'ipsets.rules', 'iptables.rules']);
+    expect(fs.readdirSync(path.join(outdir, 'stacks', 's', 'firewall', 'web')).sort()).toEqual(['ip6tables.rules', 'ipsets.rules', 'iptables.rules', 'reachability.txt']);
   });
 });

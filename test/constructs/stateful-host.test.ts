@@ -177,7 +177,7 @@ describe('StatefulHost: synth output', () => {
     const app = new App({ outdir });
     const h = new StatefulHost(new TerraformStack(app, 's'), 'h', { ipv6: false, allow: [Port.SSH] });
     app.synth();
-    expect(fs.readdirSync(path.join(outdir, 'stacks', 's', 'firewall', 'h'))).toEqual(['iptables.rules']);
+    expect(fs.readdirSync(path.join(outdir, 'stacks', 's', 'firewall', 'h'))).toEqual(['iptables.rules', 'reachability.txt']);
     expect(() => h.renderRules(IpFamily.V6)).toThrow(/\[s\/h\] renders no ip6tables.rules: the host has ipv6: false/);
     const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8'));
     expect(JSON.stringify(manifest)).toMatch(/IPv6 traffic is not filtered/);

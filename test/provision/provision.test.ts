@@ -209,7 +209,7 @@ describe('deploy resources', () => {
       host(new TerraformStack(app, 's'));
       app.synth();
       const dir = path.join(outdir, 'stacks', 's', 'firewall', 'web');
-      expect(fs.readdirSync(dir).sort()).toEqual(['deploy.sh', 'ip6tables.rules', 'iptables.rules', 'probe.js']);
+      expect(fs.readdirSync(dir).sort()).toEqual(['deploy.sh', 'ip6tables.rules', 'iptables.rules', 'probe.js', 'reachability.txt']);
       expect(() => fs.accessSync(path.join(dir, 'deploy.sh'), fs.constants.X_OK)).not.toThrow();
     } finally {
       fs.rmSync(outdir, { recursive: true, force: true });

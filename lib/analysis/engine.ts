@@ -1,0 +1,511 @@
+/* eslint-disable no-bitwise */ // address, mask and TCP-flag arithmetic
+/**
+ * The packet walk of the kernel over a parsed ruleset: raw PREROUTING →
+ * mangle PREROUTING → nat PREROUTING (DNAT, NEW only) → routing → mangle /
+ * filter / security INPUT → nat INPUT, or mangle / filter / security FORWARD →
+ * mangle / nat POSTROUTING; with the state of xt_recent, xt_limit and
+ * xt_hashlimit carried from packet to packet.
+ */
+import { bitsOf, Cidr, formatAddress, inCidr, maskOf, parseAddress, parseCidr } from './address';
+import { AddrTest, IfaceTest, Match, ParsedChain, ParsedRule, ParsedRuleset, ParsedSet, parseIpsets, parseTcpFlags, PortTest, PROTOCOL_NUMBERS } from './parse';
+import { Action, ConnState, EvaluatorOptions, PacketProps, Verdict } from './types';
+import { IpFamily } from '../model/family';
+
+/** xt_recent module defaults: entries per list, hits per entry. */
+export const RECENT_LIST_SIZE = 100;
+export const RECENT_HITS = 20;
+
+/** ICMPv6 types the kernel's conntrack leaves untracked (MLD, RS, RA, NS, NA, MLDv2 report). */
+const UNTRACKED_ICMPV6 = [130, 131, 132, 133, 134, 135, 136, 143];
+
+/** A packet as the engine sees it. */
+interface Pkt {
+  readonly family: IpFamily;
+  readonly bits: number;
+  readonly proto: number;
+  readonly src: bigint;
+  dst?: bigint;
+  readonly sport: number;
+  dport?: number;
+  readonly inIface: string;
+  outIface?: string;
+  readonly state: ConnState;
+  readonly flags: number;
+  readonly icmpType: number;
+  readonly icmpCode: number;
+  readonly ttl: number;
+  dnat: boolean;
+}
+
+interface RecentEntry { stamps: number[]; index: number; ttl: number }
+interface Bucket { credit: number; prev: number; last: number }
+
+/** The state that sequences carry: recent lists, limit buckets, hashlimit tables. */
+export class EngineState {
+  public readonly recent = new Map<string, Map<string, RecentEntry>>();
+  public readonly limits = new Map<string, Bucket>();
+  public readonly hashlimits = new Map<string, Map<string, Bucket>>();
+  /** Names of stateful matches that were consulted (for the reachability report). */
+  public readonly consulted = new Set<string>();
+  /**
+   * Seconds of clock uncertainty (the kernel counts time in jiffies): a rate
+   * or window decision that would differ within `slack` sets `ambiguous`.
+   */
+  public slack = 0;
+  /** Set when a decision of the last packet was within `slack` of its boundary. */
+  public ambiguous = false;
+  private journal: Array<[Map<string, unknown>, Map<string, unknown>]> | undefined;
+  /** Take the other branch of decisions within `slack` (to follow a kernel that did). */
+  public flip = false;
+
+  /**
+   * @param exhausted evaluate as if every recent check matched and every rate were used up
+   */
+  public constructor(public readonly exhausted = false) {}
+
+  /** Starts recording what the next packet changes, so that `rollback()` can undo it. */
+  public begin(): void {
+    this.journal = [];
+  }
+
+  /** Called before a map of this state changes: keeps a copy for `rollback()`. */
+  public touch(m: Map<string, unknown>): void {
+    if (!this.journal || this.journal.some(([x]) => x === m)) return;
+    this.journal.push([m, new Map([...m].map(([k, v]) => [k, copyValue(v)]))]);
+  }
+
+  /** Undoes every change since `begin()`. */
+  public rollback(): void {
+    for (const [m, copy] of (this.journal ?? []).reverse()) {
+      m.clear();
+      for (const [k, v] of copy) m.set(k, v);
+    }
+    this.journal = [];
+  }
+}
+
+function copyValue(v: unknown): unknown {
+  if (v instanceof Map) return new Map([...v].map(([k, x]) => [k, copyValue(x)]));
+  if (v && typeof v === 'object') {
+    const o = { ...(v as Record<string, unknown>) };
+    if (Array.isArray(o.stamps)) o.stamps = [...o.stamps];
+    return o;
+  }
+  return v;
+}
+
+/** Hashlimit's garbage collector runs once a second: an idle entry lives up to that much past its expiry. */
+const HASHLIMIT_GC_SECONDS = 1;
+
+/** A rule or policy that counted a packet: index 0 is the chain's policy. */
+export interface Hit {
+  readonly table: string;
+  readonly chain: string;
+  readonly index: number;
+}
+
+/** A verdict with the counters it moved. */
+export interface EngineVerdict extends Verdict {
+  readonly hits: Hit[];
+}
+
+type Flow = { kind: 'continue' } | { kind: 'return' } | { kind: 'final'; action: Action; rejectWith?: string } | { kind: 'accept' };
+
+/** Evaluates packets against one parsed ruleset. */
+export class Engine {
+  private readonly bits: number;
+  private readonly local: bigint[];
+  private readonly routes: Array<{ cidr: Cidr; iface: string }>;
+  private readonly ifaceAddr = new Map<string, string>();
+  /** ipset sets by name. */
+  public readonly sets: Map<string, ParsedSet>;
+
+  public constructor(public readonly rules: ParsedRuleset, public readonly options: EvaluatorOptions = {}) {
+    const fam = rules.family;
+    this.bits = bitsOf(fam);
+    this.local = (options.localAddresses ?? []).filter((a) => isFamily(fam, a)).map((a) => parseAddress(fam, a, 'localAddresses entry'));
+    this.routes = (options.routes ?? []).filter((r) => isFamily(fam, r.cidr.split('/')[0])).map((r) => ({ cidr: parseCidr(fam, r.cidr), iface: r.iface }));
+    for (const a of options.interfaceAddresses ?? []) if (isFamily(fam, a.address)) this.ifaceAddr.set(a.iface, a.address);
+    this.sets = parseIpsets(fam, options.ipsets ?? '');
+    for (const t of rules.tables.values()) {
+      for (const c of t.chains.values()) {
+        for (const r of c.rules) {
+          for (const m of r.matches) {
+            if (m.kind === 'set' && !this.sets.has(m.name)) {
+              throw new Error(`rule "${r.text}" matches ipset ${m.name}: give its contents as EvaluatorOptions.ipsets (the \`ipset save\` text)`);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /** One packet through the host, with `state` updated. */
+  public run(packet: PacketProps, at: number, state: EngineState): EngineVerdict {
+    const fam = this.rules.family;
+    if (packet.family !== fam) throw new Error(`packet is ${packet.family}, the rules are ${fam}`);
+    const p = this.packet(packet);
+    const trace: string[] = [];
+    const hits: Hit[] = [];
+    const nat: { dst?: bigint; dport?: number; src?: string } = {};
+    const newConn = p.state === ConnState.NEW;
+    const pass = (table: string, chain: string, natTable = false): Flow => {
+      const t = this.rules.tables.get(table);
+      const c = t?.chains.get(chain);
+      if (!c) return { kind: 'continue' };
+      if (natTable && !newConn) return { kind: 'continue' };
+      const r = this.walkBuiltin(table, c, p, at, state, trace, hits, nat);
+      return r;
+    };
+    const decided = (r: Flow): r is { kind: 'final'; action: Action; rejectWith?: string } => r.kind === 'final';
+
+    const origDst = p.dst;
+    for (const [table, chain, isNat] of [['raw', 'PREROUTING', false], ['mangle', 'PREROUTING', false], ['nat', 'PREROUTING', true]] as const) {
+      const r = pass(table, chain, isNat);
+      if (decided(r)) return this.result(r, trace, hits, false, undefined, nat, p);
+    }
+    // routing decision
+    let forwarded = packet.outInterface !== undefined;
+    if (!forwarded) {
+      const dst = p.dst;
+      const isLocal = (a: bigint) => this.local.includes(a) || this.loopback(a);
+      if (this.local.length > 0 && dst !== undefined) forwarded = !isLocal(dst);
+      else if (p.dnat && dst !== undefined && dst !== origDst) forwarded = !isLocal(dst);
+      if (forwarded) {
+        const route = this.lookup(dst!);
+        if (!route) {
+          throw new Error(`the packet to ${formatAddress(fam, dst!)} is routed through the host, but no route says where it leaves: give EvaluatorOptions.routes or packet.outInterface`);
+        }
+        p.outIface = route;
+      }
+    }
+    const path = forwarded
+      ? [['mangle', 'FORWARD', false], ['filter', 'FORWARD', false], ['security', 'FORWARD', false], ['mangle', 'POSTROUTING', false], ['nat', 'POSTROUTING', true]] as const
+      : [['mangle', 'INPUT', false], ['filter', 'INPUT', false], ['security', 'INPUT', false], ['nat', 'INPUT', true]] as const;
+    for (const [table, chain, isNat] of path) {
+      const r = pass(table, chain, isNat);
+      if (decided(r)) return this.result(r, trace, hits, forwarded, p.outIface, nat, p);
+    }
+    return this.result({ action: Action.ACCEPT }, trace, hits, forwarded, p.outIface, nat, p);
+  }
+
+  private result(r: { action: Action; rejectWith?: string }, trace: string[], hits: Hit[], forwarded: boolean,
+    outIface: string | undefined, nat: { dst?: bigint; dport?: number; src?: string }, p: Pkt): EngineVerdict {
+    return {
+      action: r.action,
+      rejectWith: r.rejectWith,
+      trace,
+      hits,
+      forwarded,
+      outInterface: forwarded ? outIface : undefined,
+      translatedDestination: nat.dst !== undefined ? formatAddress(p.family, nat.dst) : undefined,
+      translatedDestinationPort: nat.dport,
+      translatedSource: nat.src,
+    };
+  }
+
+  /** 127.0.0.0/8 and ::1 always belong to the host. */
+  private loopback(a: bigint): boolean {
+    return this.rules.family === IpFamily.V4 ? a >> 24n === 127n : a === 1n;
+  }
+
+  private lookup(addr: bigint): string | undefined {
+    let best: { cidr: Cidr; iface: string } | undefined;
+    for (const r of this.routes) {
+      if (inCidr(this.bits, r.cidr, addr) && (!best || r.cidr.prefix > best.cidr.prefix)) best = r;
+    }
+    return best?.iface;
+  }
+
+  private walkBuiltin(table: string, chain: ParsedChain, p: Pkt, at: number, state: EngineState, trace: string[], hits: Hit[],
+    nat: { dst?: bigint; dport?: number; src?: string }): Flow {
+    const r = this.walk(table, chain, p, at, state, trace, hits, nat, 0);
+    if (r.kind === 'final' || r.kind === 'accept') return r.kind === 'accept' ? { kind: 'continue' } : r;
+    const policy = chain.policy ?? 'ACCEPT';
+    trace.push(`${table} ${chain.name} policy ${policy}`);
+    hits.push({ table, chain: chain.name, index: 0 });
+    if (policy === 'DROP') return { kind: 'final', action: Action.DROP };
+    return { kind: 'continue' };
+  }
+
+  /** Walks a chain: `accept` ends this table, `final` ends the packet, `return` goes back (or to the policy). */
+  private walk(table: string, chain: ParsedChain, p: Pkt, at: number, state: EngineState, trace: string[], hits: Hit[],
+    nat: { dst?: bigint; dport?: number; src?: string }, depth: number): Flow {
+    if (depth > 64) throw new Error(`${table} ${chain.name}: jumps nest deeper than 64 (a loop?)`);
+    const chains = this.rules.tables.get(table)!.chains;
+    for (const rule of chain.rules) {
+      if (!this.matches(rule, p, at, state)) continue;
+      trace.push(`${table} ${chain.name} #${rule.index}: ${rule.text}`);
+      hits.push({ table, chain: chain.name, index: rule.index });
+      const t = rule.target;
+      switch (t.kind) {
+        case 'none': case 'LOG': case 'NFLOG':
+          continue;
+        case 'ACCEPT':
+          return { kind: 'accept' };
+        case 'DROP':
+          return { kind: 'final', action: Action.DROP };
+        case 'REJECT':
+          return { kind: 'final', action: Action.REJECT, rejectWith: t.with };
+        case 'RETURN':
+          return { kind: 'return' };
+        case 'jump':
+        case 'goto': {
+          const next = chains.get(t.chain);
+          if (!next) throw new Error(`${rule.text}: chain ${t.chain} does not exist in ${table}`);
+          const r = this.walk(table, next, p, at, state, trace, hits, nat, depth + 1);
+          if (r.kind === 'accept' || r.kind === 'final') return r;
+          if (t.kind === 'goto') return { kind: 'return' };
+          continue;
+        }
+        case 'DNAT': {
+          if (t.address !== undefined && t.address !== '') {
+            p.dst = parseAddress(p.family, t.address, 'DNAT address');
+            nat.dst = p.dst;
+          }
+          if (t.port !== undefined) {
+            p.dport = t.port;
+            nat.dport = t.port;
+          }
+          p.dnat = true;
+          return { kind: 'accept' };
+        }
+        case 'SNAT':
+          nat.src = t.address;
+          return { kind: 'accept' };
+        case 'MASQUERADE':
+          nat.src = this.ifaceAddr.get(p.outIface ?? '') ?? `masquerade:${p.outIface ?? '?'}`;
+          return { kind: 'accept' };
+      }
+    }
+    return { kind: 'return' };
+  }
+
+  private matches(rule: ParsedRule, p: Pkt, at: number, state: EngineState): boolean {
+    if (rule.proto && (p.proto === rule.proto.num) === rule.proto.neg) return false;
+    if (rule.src && !this.addr(rule.src, p.src)) return false;
+    if (rule.dst && !this.addr(rule.dst, this.need(p.dst, rule, 'destination'))) return false;
+    if (rule.inIface && !iface(rule.inIface, p.inIface)) return false;
+    if (rule.outIface && !iface(rule.outIface, p.outIface ?? '')) return false;
+    for (const m of rule.matches) {
+      if (!this.match(m, rule, p, at, state)) return false;
+    }
+    return true;
+  }
+
+  private need<T>(v: T | undefined, rule: ParsedRule, what: string): T {
+    if (v === undefined) throw new Error(`rule "${rule.text}" matches on the ${what}: give the packet's ${what}`);
+    return v;
+  }
+
+  private addr(t: AddrTest, a: bigint): boolean {
+    const inside = t.cidr ? inCidr(this.bits, t.cidr, a) : a >= t.from! && a <= t.to!;
+    return inside !== t.neg;
+  }
+
+  private match(m: Match, rule: ParsedRule, p: Pkt, at: number, state: EngineState): boolean {
+    switch (m.kind) {
+      case 'comment':
+        return true;
+      case 'ctstate': {
+        const states = new Set([p.state as string, ...(p.dnat ? ['DNAT'] : [])]);
+        for (const s of m.states) {
+          if (!['NEW', 'ESTABLISHED', 'RELATED', 'INVALID', 'UNTRACKED', 'SNAT', 'DNAT'].includes(s)) throw new Error(`${rule.text}: conntrack state ${s} is not known`);
+        }
+        return m.states.some((s) => states.has(s)) !== m.neg;
+      }
+      case 'sport':
+      case 'dport':
+      case 'anyport': {
+        if (![6, 17, 132, 136].includes(p.proto)) return false;
+        const ports = m.kind === 'sport' ? [p.sport] : m.kind === 'dport' ? [this.need(p.dport, rule, 'destination port')] : [p.sport, this.need(p.dport, rule, 'destination port')];
+        return ports.some((x) => inPorts(m.port, x)) !== m.port.neg;
+      }
+      case 'tcpflags':
+        if (p.proto !== 6) return false;
+        return ((p.flags & m.mask) === m.comp) !== m.neg;
+      case 'icmptype': {
+        if (p.proto !== (m.v6 ? 58 : 1)) return false;
+        if (m.type === -2) return false;
+        const ok = p.icmpType === m.type && (m.code === undefined || p.icmpCode === m.code);
+        return ok !== m.neg;
+      }
+      case 'ttl': {
+        const ok = m.op === 'eq' ? p.ttl === m.value : m.op === 'lt' ? p.ttl < m.value : p.ttl > m.value;
+        return ok !== m.neg;
+      }
+      case 'srcrange':
+        return this.addr(m.addr, p.src);
+      case 'set': {
+        const a = m.dst ? this.need(p.dst, rule, 'destination') : p.src;
+        return this.sets.get(m.name)!.entries.some((c) => inCidr(this.bits, c, a)) !== m.neg;
+      }
+      case 'dstrange':
+        return this.addr(m.addr, this.need(p.dst, rule, 'destination'));
+      case 'rpfilter':
+        return this.rpfilter(p, m.loose, m.acceptLocal) !== m.invert;
+      case 'recent':
+        return this.recent(m, rule, p, at, state);
+      case 'limit': {
+        state.consulted.add(`limit ${m.perSecond >= 1 ? `${m.perSecond}/sec` : `${Math.round(m.perSecond * 60)}/min`}`);
+        if (state.exhausted) return m.neg;
+        state.touch(state.limits);
+        const ok = take(state.limits, m.id, at, m.perSecond, m.burst, Infinity, state);
+        return ok !== m.neg;
+      }
+      case 'hashlimit': {
+        state.consulted.add(m.name);
+        if (state.exhausted) return m.above;
+        let table = state.hashlimits.get(m.name);
+        if (!table) { state.touch(state.hashlimits); table = new Map(); state.hashlimits.set(m.name, table); }
+        state.touch(table);
+        const key: string[] = [];
+        for (const mode of m.mode) {
+          if (mode === 'srcip') key.push((p.src & maskOf(this.bits, m.srcPrefix ?? this.bits)).toString(16));
+          if (mode === 'dstip') key.push((this.need(p.dst, rule, 'destination') & maskOf(this.bits, m.dstPrefix ?? this.bits)).toString(16));
+          if (mode === 'srcport') key.push(String(p.sport));
+          if (mode === 'dstport') key.push(String(p.dport ?? 0));
+        }
+        const ok = take(table, key.join('|'), at, m.perSecond, m.burst, m.expireMs / 1000, state);
+        return m.above ? !ok : ok;
+      }
+    }
+  }
+
+  private recent(m: Extract<Match, { kind: 'recent' }>, rule: ParsedRule, p: Pkt, at: number, state: EngineState): boolean {
+    state.consulted.add(m.name);
+    if (state.exhausted && m.op !== 'set') return !m.neg;
+    let table = state.recent.get(m.name);
+    if (!table) { state.touch(state.recent); table = new Map(); state.recent.set(m.name, table); }
+    state.touch(table);
+    const addr = (m.rdest ? this.need(p.dst, rule, 'destination') : p.src) & m.mask;
+    const key = addr.toString(16);
+    let ret = m.neg;
+    let e = table.get(key);
+    if (e && m.rttl && e.ttl !== p.ttl && e.ttl !== 0) e = undefined;
+    if (!e) {
+      if (m.op !== 'set') return ret;
+      if (table.size >= RECENT_LIST_SIZE) table.delete(table.keys().next().value!);
+      table.set(key, { stamps: [at], index: 1, ttl: p.ttl });
+      return !ret;
+    }
+    if (m.op === 'set') {ret = !ret;} else if (m.op === 'remove') {
+      table.delete(key);
+      return !ret;
+    } else {
+      const since = m.seconds !== undefined && m.seconds > 0 ? at - m.seconds : -Infinity;
+      let hits = 0;
+      for (const s of e.stamps) {
+        if (s < since - 1e-9) continue;
+        hits++;
+        if (!m.hitcount || hits >= m.hitcount) { ret = !ret; break; }
+      }
+      if (state.slack > 0 && e.stamps.some((x) => Math.abs(x - since) <= state.slack)) {
+        state.ambiguous = true;
+        if (state.flip) ret = !ret;
+      }
+      if (m.reap && m.seconds) e.stamps = e.stamps.filter((s) => s >= since - 1e-9);
+    }
+    if (m.op === 'set' || (m.op === 'update' && ret)) {
+      // ring of RECENT_HITS stamps, most recent entry moves to the LRU tail
+      if (e.stamps.length < RECENT_HITS) e.stamps.push(at);
+      else e.stamps[e.index % RECENT_HITS] = at;
+      e.index = (e.index % RECENT_HITS) + 1;
+      e.ttl = p.ttl;
+      table.delete(key);
+      table.set(key, e);
+    }
+    return ret;
+  }
+
+  private rpfilter(p: Pkt, loose: boolean, acceptLocal: boolean): boolean {
+    if (this.routes.length === 0) return true;
+    if (p.inIface === 'lo') return true;
+    if (p.src === 0n) return true;
+    if (p.family === IpFamily.V6 && inCidr(this.bits, { base: 0xfe80n << 112n, prefix: 10 }, p.src)) return true;
+    if (this.local.includes(p.src)) return acceptLocal;
+    const out = this.lookup(p.src);
+    if (out === undefined) return false;
+    return loose || out === p.inIface;
+  }
+
+  private packet(pp: PacketProps): Pkt {
+    const fam = pp.family;
+    const num = pp.protocolNumber ?? PROTOCOL_NUMBERS[pp.protocol];
+    if (num === undefined) throw new Error(`protocol ${pp.protocol} is not known`);
+    if (fam === IpFamily.V4 && num === 58) throw new Error('ICMPv6 is an IPv6 protocol: use Protocol.ICMP for IPv4');
+    if (fam === IpFamily.V6 && num === 1) throw new Error('ICMP is an IPv4 protocol: use Protocol.ICMPV6 for IPv6');
+    let state = pp.state ?? ConnState.NEW;
+    if (!Object.values(ConnState).includes(state)) throw new Error(`state ${String(state)} is not a ConnState`);
+    // nf_conntrack_icmpv6: neighbour discovery, RS/RA and MLD are never tracked
+    if (num === 58 && UNTRACKED_ICMPV6.includes(pp.icmpType ?? 128)) state = ConnState.UNTRACKED;
+    const dst = pp.destination ?? this.options.localAddresses?.find((a) => isFamily(fam, a));
+    const portOk = (v: number | undefined, what: string) => {
+      if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) throw new Error(`${what} ${v} is not a port`);
+      return v;
+    };
+    return {
+      family: fam,
+      bits: this.bits,
+      proto: num,
+      src: parseAddress(fam, pp.source, 'source'),
+      dst: dst !== undefined ? parseAddress(fam, dst, 'destination') : undefined,
+      sport: portOk(pp.sourcePort, 'sourcePort') ?? 40000,
+      dport: portOk(pp.destinationPort, 'destinationPort'),
+      inIface: pp.inInterface ?? 'eth0',
+      outIface: pp.outInterface,
+      state,
+      flags: pp.tcpFlags !== undefined ? parseTcpFlags(pp.tcpFlags) : state === ConnState.NEW ? 2 : 16,
+      icmpType: pp.icmpType ?? (num === 58 ? 128 : 8),
+      icmpCode: pp.icmpCode ?? 0,
+      ttl: pp.ttl ?? 64,
+      dnat: false,
+    };
+  }
+}
+
+function isFamily(fam: IpFamily, addr: string): boolean {
+  return fam === IpFamily.V6 ? addr.includes(':') : !addr.includes(':');
+}
+
+function iface(t: IfaceTest, name: string): boolean {
+  const ok = t.name.endsWith('+') ? name.startsWith(t.name.slice(0, -1)) : name === t.name;
+  return ok !== t.neg;
+}
+
+function inPorts(t: PortTest, port: number): boolean {
+  return t.ranges.some(([lo, hi]) => port >= lo && port <= hi);
+}
+
+/**
+ * A token bucket: full (`burst`) on first use, refilled at `rate`/s; an idle
+ * entry older than `expire` s starts over. Decisions within `state.slack` of
+ * a boundary mark the packet ambiguous (and flip with `state.flip`).
+ */
+function take(buckets: Map<string, Bucket>, key: string, at: number, rate: number, burst: number, expire: number, state: EngineState): boolean {
+  let b = buckets.get(key);
+  const slack = state.slack;
+  let expired = !b || at - b.last >= expire;
+  if (b && slack > 0 && Number.isFinite(expire) && at - b.last >= expire - slack && at - b.last <= expire + HASHLIMIT_GC_SECONDS + slack) {
+    state.ambiguous = true;
+    if (state.flip) expired = !expired;
+  }
+  if (!b || expired) {
+    b = { credit: burst, prev: at, last: at };
+    buckets.set(key, b);
+  } else {
+    b.credit = Math.min(burst, b.credit + (at - b.prev) * rate);
+    b.prev = at;
+    b.last = at;
+  }
+  let ok = b.credit >= 1 - 1e-9;
+  if (slack > 0 && b.credit < burst && Math.abs(b.credit - 1) <= slack * rate + 1e-9) {
+    state.ambiguous = true;
+    if (state.flip) ok = !ok;
+  }
+  if (ok) {
+    b.credit = Math.max(0, b.credit - 1);
+    return true;
+  }
+  return false;
+}

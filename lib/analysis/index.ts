@@ -1,0 +1,2 @@
+export * from './types';
+export { RulesetEvaluator } from './evaluator';

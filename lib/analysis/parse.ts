@@ -1,0 +1,647 @@
+/* eslint-disable no-bitwise */ // address, mask and TCP-flag arithmetic
+/**
+ * A parser of iptables-save text (as this library renders it, and as a host's
+ * `iptables-save [-c]` prints it) into tables, chains and typed rules. Every
+ * match and target is understood or refused by name: nothing is guessed.
+ */
+import { Cidr, parseAddress, parseCidr } from './address';
+import { IpFamily } from '../model/family';
+
+/** One option of a match or target, with its `!` and its values. */
+interface Opt {
+  readonly name: string;
+  readonly neg: boolean;
+  readonly values: string[];
+}
+
+/** An address match: a prefix, or a range (iprange), maybe negated. */
+export interface AddrTest {
+  readonly neg: boolean;
+  readonly cidr?: Cidr;
+  readonly from?: bigint;
+  readonly to?: bigint;
+}
+
+/** An interface match (`eth+` is a prefix). */
+export interface IfaceTest {
+  readonly neg: boolean;
+  readonly name: string;
+}
+
+/** A port list test: ranges, maybe negated. */
+export interface PortTest {
+  readonly neg: boolean;
+  readonly ranges: Array<[number, number]>;
+}
+
+/** A typed match of a rule. */
+export type Match =
+  | { kind: 'ctstate'; neg: boolean; states: string[]; module: string }
+  | { kind: 'sport' | 'dport' | 'anyport'; port: PortTest }
+  | { kind: 'tcpflags'; neg: boolean; mask: number; comp: number }
+  | { kind: 'icmptype'; neg: boolean; type: number; code?: number; v6: boolean }
+  | { kind: 'recent'; neg: boolean; op: 'set' | 'rcheck' | 'update' | 'remove'; name: string; seconds?: number; hitcount?: number; rttl: boolean; mask: bigint; rdest: boolean; reap: boolean }
+  | { kind: 'limit'; neg: boolean; perSecond: number; burst: number; id: string }
+  | { kind: 'hashlimit'; above: boolean; perSecond: number; burst: number; name: string; mode: string[]; srcPrefix?: number; dstPrefix?: number; expireMs: number }
+  | { kind: 'ttl'; neg: boolean; op: 'eq' | 'lt' | 'gt'; value: number }
+  | { kind: 'rpfilter'; loose: boolean; invert: boolean; acceptLocal: boolean }
+  | { kind: 'srcrange' | 'dstrange'; addr: AddrTest }
+  | { kind: 'comment'; text: string }
+  | { kind: 'set'; neg: boolean; name: string; dst: boolean };
+
+/** A typed target of a rule. */
+export type Target =
+  | { kind: 'ACCEPT' | 'DROP' | 'RETURN' }
+  | { kind: 'REJECT'; with: string }
+  | { kind: 'LOG' | 'NFLOG' }
+  | { kind: 'jump' | 'goto'; chain: string }
+  | { kind: 'DNAT'; address?: string; port?: number; portTo?: number }
+  | { kind: 'SNAT'; address: string }
+  | { kind: 'MASQUERADE' }
+  | { kind: 'none' };
+
+/** One parsed rule. */
+export interface ParsedRule {
+  readonly table: string;
+  readonly chain: string;
+  /** 1-based position in its chain. */
+  readonly index: number;
+  /** The rule as `-A CHAIN ...`, counters removed. */
+  readonly text: string;
+  readonly src?: AddrTest;
+  readonly dst?: AddrTest;
+  readonly inIface?: IfaceTest;
+  readonly outIface?: IfaceTest;
+  /** Protocol number (undefined: any), maybe negated. */
+  readonly proto?: { neg: boolean; num: number };
+  readonly matches: Match[];
+  readonly target: Target;
+}
+
+/** One parsed chain. */
+export interface ParsedChain {
+  readonly name: string;
+  /** Policy of a built-in chain; undefined for user chains. */
+  readonly policy?: string;
+  readonly rules: ParsedRule[];
+}
+
+/** A parsed table. */
+export interface ParsedTable {
+  readonly name: string;
+  readonly chains: Map<string, ParsedChain>;
+}
+
+/** A parsed file. */
+export interface ParsedRuleset {
+  readonly family: IpFamily;
+  readonly tables: Map<string, ParsedTable>;
+}
+
+/** IP protocol numbers by iptables name. */
+export const PROTOCOL_NUMBERS: Record<string, number> = {
+  'icmp': 1, 'igmp': 2, 'tcp': 6, 'udp': 17, 'gre': 47, 'esp': 50, 'ah': 51, 'ipv6-icmp': 58, 'icmpv6': 58, 'sctp': 132, 'udplite': 136,
+};
+
+const TCP_FLAGS: Record<string, number> = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16, URG: 32, ECE: 64, CWR: 128 };
+
+/** Parses `SYN,ACK` / `ALL` / `NONE` into a bit mask. */
+export function parseTcpFlags(text: string): number {
+  let out = 0;
+  for (const f of text.toUpperCase().split(/[,|]/).map((x) => x.trim()).filter(Boolean)) {
+    if (f === 'NONE') continue;
+    if (f === 'ALL') { out |= 0x3f; continue; }
+    const bit = TCP_FLAGS[f];
+    if (bit === undefined) throw new Error(`unknown TCP flag ${JSON.stringify(f)} (use ${Object.keys(TCP_FLAGS).join(', ')}, ALL or NONE)`);
+    out |= bit;
+  }
+  return out;
+}
+
+const ICMP_NAMES: Record<string, [number, number?]> = {
+  'any': [-1],
+  'echo-reply': [0],
+  'destination-unreachable': [3],
+  'network-unreachable': [3, 0],
+  'host-unreachable': [3, 1],
+  'protocol-unreachable': [3, 2],
+  'port-unreachable': [3, 3],
+  'fragmentation-needed': [3, 4],
+  'source-quench': [4],
+  'redirect': [5],
+  'echo-request': [8],
+  'router-advertisement': [9],
+  'router-solicitation': [10],
+  'time-exceeded': [11],
+  'ttl-exceeded': [11, 0],
+  'parameter-problem': [12],
+  'timestamp-request': [13],
+  'timestamp-reply': [14],
+};
+const ICMP6_NAMES: Record<string, [number, number?]> = {
+  'destination-unreachable': [1],
+  'no-route': [1, 0],
+  'communication-prohibited': [1, 1],
+  'address-unreachable': [1, 3],
+  'port-unreachable': [1, 4],
+  'packet-too-big': [2],
+  'time-exceeded': [3],
+  'ttl-exceeded': [3],
+  'parameter-problem': [4],
+  'echo-request': [128],
+  'echo-reply': [129],
+  'router-solicitation': [133],
+  'router-advertisement': [134],
+  'neighbour-solicitation': [135],
+  'neighbor-solicitation': [135],
+  'neighbour-advertisement': [136],
+  'neighbor-advertisement': [136],
+  'redirect': [137],
+};
+
+/** Option arities per match module; anything not listed is refused by name. */
+const MATCH_OPTIONS: Record<string, Record<string, number>> = {
+  conntrack: { '--ctstate': 1 },
+  state: { '--state': 1 },
+  tcp: { '--dport': 1, '--destination-port': 1, '--sport': 1, '--source-port': 1, '--tcp-flags': 2, '--syn': 0 },
+  udp: { '--dport': 1, '--destination-port': 1, '--sport': 1, '--source-port': 1 },
+  icmp: { '--icmp-type': 1 },
+  icmp6: { '--icmpv6-type': 1 },
+  multiport: { '--dports': 1, '--destination-ports': 1, '--sports': 1, '--source-ports': 1, '--ports': 1 },
+  recent: {
+    '--set': 0,
+    '--rcheck': 0,
+    '--update': 0,
+    '--remove': 0,
+    '--seconds': 1,
+    '--reap': 0,
+    '--hitcount': 1,
+    '--rttl': 0,
+    '--name': 1,
+    '--mask': 1,
+    '--rsource': 0,
+    '--rdest': 0,
+  },
+  limit: { '--limit': 1, '--limit-burst': 1 },
+  hashlimit: {
+    '--hashlimit-upto': 1,
+    '--hashlimit-above': 1,
+    '--hashlimit': 1,
+    '--hashlimit-burst': 1,
+    '--hashlimit-mode': 1,
+    '--hashlimit-name': 1,
+    '--hashlimit-srcmask': 1,
+    '--hashlimit-dstmask': 1,
+    '--hashlimit-htable-size': 1,
+    '--hashlimit-htable-max': 1,
+    '--hashlimit-htable-expire': 1,
+    '--hashlimit-htable-gcinterval': 1,
+  },
+  hl: { '--hl-eq': 1, '--hl-lt': 1, '--hl-gt': 1 },
+  ttl: { '--ttl-eq': 1, '--ttl-lt': 1, '--ttl-gt': 1 },
+  rpfilter: { '--loose': 0, '--validmark': 0, '--accept-local': 0, '--invert': 0 },
+  comment: { '--comment': 1 },
+  iprange: { '--src-range': 1, '--dst-range': 1 },
+  set: { '--match-set': 2 },
+};
+
+const TARGET_OPTIONS: Record<string, Record<string, number>> = {
+  ACCEPT: {},
+  DROP: {},
+  RETURN: {},
+  REJECT: { '--reject-with': 1 },
+  LOG: { '--log-prefix': 1, '--log-level': 1, '--log-tcp-sequence': 0, '--log-tcp-options': 0, '--log-ip-options': 0, '--log-uid': 0, '--log-macdecode': 0 },
+  NFLOG: { '--nflog-group': 1, '--nflog-prefix': 1, '--nflog-range': 1, '--nflog-size': 1, '--nflog-threshold': 1 },
+  DNAT: { '--to-destination': 1, '--random': 0, '--persistent': 0 },
+  SNAT: { '--to-source': 1, '--random': 0, '--random-fully': 0, '--persistent': 0 },
+  MASQUERADE: { '--to-ports': 1, '--random': 0, '--random-fully': 0 },
+};
+
+const BUILTIN: Record<string, string[]> = {
+  raw: ['PREROUTING', 'OUTPUT'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+  security: ['INPUT', 'FORWARD', 'OUTPUT'],
+};
+
+/** Splits one line into arguments the way iptables-restore does (double quotes, backslash escapes). */
+export function tokenize(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inQuote = false;
+  let has = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (inQuote) {
+      if (c === '\\' && i + 1 < line.length) { cur += line[++i]; continue; }
+      if (c === '"') { inQuote = false; continue; }
+      cur += c;
+      continue;
+    }
+    if (c === '"') { inQuote = true; has = true; continue; }
+    if (/\s/.test(c)) {
+      if (has || cur) out.push(cur);
+      cur = '';
+      has = false;
+      continue;
+    }
+    cur += c;
+  }
+  if (inQuote) throw new Error('unterminated quote');
+  if (has || cur) out.push(cur);
+  return out;
+}
+
+function rateOf(text: string, what: string): number {
+  const m = /^(\d+)(?:\/(s|sec|second|m|min|minute|h|hour|d|day))?$/.exec(text);
+  if (!m) throw new Error(`${what} ${JSON.stringify(text)} is not a rate like 5/min`);
+  const unit = (m[2] ?? 'sec')[0];
+  const per = unit === 's' ? 1 : unit === 'm' ? 60 : unit === 'h' ? 3600 : 86400;
+  return Number(m[1]) / per;
+}
+
+function portRanges(text: string, multi: boolean): Array<[number, number]> {
+  const parts = multi ? text.split(',') : [text];
+  return parts.map((p) => {
+    const [a, b] = p.split(':');
+    const lo = a === '' ? 0 : Number(a);
+    const hi = b === undefined ? lo : b === '' ? 65535 : Number(b);
+    if (!Number.isInteger(lo) || !Number.isInteger(hi) || lo < 0 || hi > 65535) throw new Error(`port ${JSON.stringify(p)} is not a port or range`);
+    return [Math.min(lo, hi), Math.max(lo, hi)] as [number, number];
+  });
+}
+
+function icmpType(text: string, v6: boolean): [number, number?] {
+  const names = v6 ? ICMP6_NAMES : ICMP_NAMES;
+  if (names[text]) return names[text];
+  const m = /^(\d+)(?:\/(\d+))?$/.exec(text);
+  if (!m) throw new Error(`ICMP${v6 ? 'v6' : ''} type ${JSON.stringify(text)} is not known`);
+  return m[2] !== undefined ? [Number(m[1]), Number(m[2])] : [Number(m[1])];
+}
+
+function addrTest(family: IpFamily, neg: boolean, text: string): AddrTest {
+  if (text.includes(',')) throw new Error(`address lists (${text}) are not supported: iptables-save prints one rule per address`);
+  return { neg, cidr: parseCidr(family, text) };
+}
+
+function rangeTest(family: IpFamily, neg: boolean, text: string): AddrTest {
+  const [a, b] = text.split('-');
+  const from = parseAddress(family, a);
+  return { neg, from, to: b === undefined ? from : parseAddress(family, b) };
+}
+
+function compileMatch(family: IpFamily, module: string, opts: Opt[], ruleId: string): Match[] {
+  const one = (name: string) => opts.find((o) => o.name === name);
+  const has = (name: string) => opts.some((o) => o.name === name);
+  switch (module) {
+    case 'conntrack':
+    case 'state': {
+      const o = opts[0];
+      if (!o) return [];
+      return [{ kind: 'ctstate', neg: o.neg, states: o.values[0].split(','), module }];
+    }
+    case 'tcp':
+    case 'udp': {
+      const out: Match[] = [];
+      for (const o of opts) {
+        if (o.name === '--dport' || o.name === '--destination-port') out.push({ kind: 'dport', port: { neg: o.neg, ranges: portRanges(o.values[0], false) } });
+        else if (o.name === '--sport' || o.name === '--source-port') out.push({ kind: 'sport', port: { neg: o.neg, ranges: portRanges(o.values[0], false) } });
+        else if (o.name === '--syn') out.push({ kind: 'tcpflags', neg: o.neg, mask: parseTcpFlags('FIN,SYN,RST,ACK'), comp: parseTcpFlags('SYN') });
+        else if (o.name === '--tcp-flags') out.push({ kind: 'tcpflags', neg: o.neg, mask: parseTcpFlags(o.values[0]), comp: parseTcpFlags(o.values[1]) });
+      }
+      return out;
+    }
+    case 'icmp':
+    case 'icmp6': {
+      const o = opts[0];
+      if (!o) return [];
+      const [type, code] = icmpType(o.values[0], module === 'icmp6');
+      if (type === -1) return o.neg ? [{ kind: 'icmptype', neg: false, type: -2, v6: false }] : [];
+      return [{ kind: 'icmptype', neg: o.neg, type, code, v6: module === 'icmp6' }];
+    }
+    case 'multiport':
+      return opts.map((o) => ({
+        kind: o.name.startsWith('--d') ? 'dport' : o.name.startsWith('--s') ? 'sport' : 'anyport',
+        port: { neg: o.neg, ranges: portRanges(o.values[0], true) },
+      }) as Match);
+    case 'recent': {
+      const ops = (['set', 'rcheck', 'update', 'remove'] as const).filter((x) => has(`--${x}`));
+      if (ops.length !== 1) throw new Error('-m recent needs exactly one of --set, --rcheck, --update, --remove');
+      const neg = opts.some((o) => o.neg && ['--set', '--rcheck', '--update', '--remove'].includes(o.name));
+      const mask = one('--mask') ? parseAddress(family, one('--mask')!.values[0], 'recent mask') : (family === IpFamily.V4 ? 0xffffffffn : (1n << 128n) - 1n);
+      return [{
+        kind: 'recent',
+        neg,
+        op: ops[0],
+        name: one('--name')?.values[0] ?? 'DEFAULT',
+        seconds: one('--seconds') ? Number(one('--seconds')!.values[0]) : undefined,
+        hitcount: one('--hitcount') ? Number(one('--hitcount')!.values[0]) : undefined,
+        rttl: has('--rttl'),
+        mask,
+        rdest: has('--rdest'),
+        reap: has('--reap'),
+      }];
+    }
+    case 'limit': {
+      const neg = opts.some((o) => o.neg);
+      return [{
+        kind: 'limit',
+        neg,
+        perSecond: rateOf(one('--limit')?.values[0] ?? '3/hour', '--limit'),
+        burst: Number(one('--limit-burst')?.values[0] ?? 5),
+        id: ruleId,
+      }];
+    }
+    case 'hashlimit': {
+      const up = one('--hashlimit-upto') ?? one('--hashlimit');
+      const above = one('--hashlimit-above');
+      if (!up && !above) throw new Error('-m hashlimit needs --hashlimit-upto or --hashlimit-above');
+      if (opts.some((o) => o.neg)) throw new Error('-m hashlimit with ! is not supported');
+      const name = one('--hashlimit-name')?.values[0];
+      if (!name) throw new Error('-m hashlimit needs --hashlimit-name');
+      const mode = (one('--hashlimit-mode')?.values[0] ?? '').split(',').filter(Boolean);
+      for (const m of mode) if (!['srcip', 'dstip', 'srcport', 'dstport'].includes(m)) throw new Error(`--hashlimit-mode ${m} is not supported`);
+      return [{
+        kind: 'hashlimit',
+        above: !!above,
+        perSecond: rateOf((above ?? up)!.values[0], '--hashlimit'),
+        burst: Number(one('--hashlimit-burst')?.values[0] ?? 5),
+        name,
+        mode,
+        srcPrefix: one('--hashlimit-srcmask') ? Number(one('--hashlimit-srcmask')!.values[0]) : undefined,
+        dstPrefix: one('--hashlimit-dstmask') ? Number(one('--hashlimit-dstmask')!.values[0]) : undefined,
+        expireMs: Number(one('--hashlimit-htable-expire')?.values[0] ?? 10000),
+      }];
+    }
+    case 'hl':
+    case 'ttl':
+      return opts.map((o) => ({ kind: 'ttl', neg: o.neg, op: o.name.slice(-2) as 'eq' | 'lt' | 'gt', value: Number(o.values[0]) }));
+    case 'rpfilter':
+      if (opts.some((o) => o.name === '--validmark')) throw new Error('-m rpfilter --validmark is not supported (no packet marks are modelled)');
+      return [{ kind: 'rpfilter', loose: has('--loose'), invert: has('--invert'), acceptLocal: has('--accept-local') }];
+    case 'comment':
+      return [{ kind: 'comment', text: opts[0]?.values[0] ?? '' }];
+    case 'set':
+      return opts.map((o) => {
+        if (!['src', 'dst'].includes(o.values[1])) throw new Error(`-m set --match-set ${o.values[0]} ${o.values[1]}: only one-dimensional src or dst sets are supported`);
+        return { kind: 'set', neg: o.neg, name: o.values[0], dst: o.values[1] === 'dst' } as Match;
+      });
+    case 'iprange':
+      return opts.map((o) => ({ kind: o.name === '--src-range' ? 'srcrange' : 'dstrange', addr: rangeTest(family, o.neg, o.values[0]) }) as Match);
+    default:
+      throw new Error(`unsupported match -m ${module}`);
+  }
+}
+
+function compileTarget(family: IpFamily, name: string, opts: Opt[], jumpKind: 'jump' | 'goto'): Target {
+  const one = (n: string) => opts.find((o) => o.name === n)?.values[0];
+  switch (name) {
+    case 'ACCEPT': case 'DROP': case 'RETURN':
+      return { kind: name };
+    case 'REJECT':
+      return { kind: 'REJECT', with: one('--reject-with') ?? (family === IpFamily.V4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable') };
+    case 'LOG': case 'NFLOG':
+      return { kind: name };
+    case 'DNAT': {
+      const to = one('--to-destination');
+      if (!to) throw new Error('DNAT needs --to-destination');
+      const m = family === IpFamily.V4 ? /^([\d.]*)(?:-[\d.]+)?(?::(\d+)(?:-(\d+))?)?$/.exec(to) : /^(?:\[([0-9a-fA-F:.]+)\]|([0-9a-fA-F:.]+))(?::(\d+)(?:-(\d+))?)?$/.exec(to);
+      if (!m) throw new Error(`DNAT --to-destination ${to} is not understood`);
+      if (family === IpFamily.V4 && /^[\d.]+-/.test(to)) throw new Error(`DNAT to an address range (${to}) is not supported`);
+      const address = family === IpFamily.V4 ? m[1] || undefined : (m[1] ?? m[2]);
+      const port = family === IpFamily.V4 ? m[2] : m[3];
+      const portTo = family === IpFamily.V4 ? m[3] : m[4];
+      return { kind: 'DNAT', address, port: port ? Number(port) : undefined, portTo: portTo ? Number(portTo) : undefined };
+    }
+    case 'SNAT': {
+      const to = one('--to-source') ?? '';
+      const plain = family === IpFamily.V4 ? /^[\d.]+$/.test(to) : /^\[?[0-9a-fA-F:.]+\]?$/.test(to);
+      if (!plain) throw new Error(`SNAT --to-source ${to} with ranges or ports is not supported`);
+      return { kind: 'SNAT', address: to.replace(/^\[|\]$/g, '') };
+    }
+    case 'MASQUERADE':
+      return { kind: 'MASQUERADE' };
+    default:
+      return { kind: jumpKind, chain: name };
+  }
+}
+
+/** Parses one `-A CHAIN args...` line (counters allowed) of `table`. */
+function parseRuleArgs(family: IpFamily, table: string, args: string[], index: number, declared: Set<string>): ParsedRule {
+  const chain = args[1];
+  const rest = args.slice(2);
+  let src: AddrTest | undefined; let dst: AddrTest | undefined;
+  let inIface: IfaceTest | undefined; let outIface: IfaceTest | undefined;
+  let proto: { neg: boolean; num: number } | undefined;
+  const matches: Match[] = [];
+  let target: Target = { kind: 'none' };
+  const textArgs: string[] = ['-A', chain];
+  let i = 0;
+  let neg = false;
+  const ruleId = `${table}/${chain}/${index}`;
+  const take = (n: number, what: string): string[] => {
+    const vals = rest.slice(i + 1, i + 1 + n);
+    if (vals.length < n) throw new Error(`${what} needs ${n} value(s)`);
+    return vals;
+  };
+  let protoName = '';
+  while (i < rest.length) {
+    const tok = rest[i];
+    if (tok === '!') { neg = true; textArgs.push(tok); i++; continue; }
+    if (tok === '-c' || tok === '--set-counters') { i += 3; continue; }
+    const basic: Record<string, string> = {
+      '-s': 's',
+      '--source': 's',
+      '--src': 's',
+      '-d': 'd',
+      '--destination': 'd',
+      '--dst': 'd',
+      '-i': 'i',
+      '--in-interface': 'i',
+      '-o': 'o',
+      '--out-interface': 'o',
+      '-p': 'p',
+      '--protocol': 'p',
+    };
+    if (basic[tok]) {
+      const [v] = take(1, tok);
+      textArgs.push(tok, v);
+      const b = basic[tok];
+      if (b === 's') {src = addrTest(family, neg, v);} else if (b === 'd') {dst = addrTest(family, neg, v);} else if (b === 'i') {inIface = { neg, name: v };} else if (b === 'o') {outIface = { neg, name: v };} else {
+        const lower = v.toLowerCase();
+        if (lower === 'all' || lower === '0') { if (neg) throw new Error('-p ! all matches nothing'); } else {
+          const num = /^\d+$/.test(lower) ? Number(lower) : PROTOCOL_NUMBERS[lower];
+          if (num === undefined) throw new Error(`protocol ${JSON.stringify(v)} is not known`);
+          proto = { neg, num };
+          protoName = lower === 'icmpv6' ? 'ipv6-icmp' : lower;
+        }
+      }
+      neg = false;
+      i += 2;
+      continue;
+    }
+    if (tok === '-f' || tok === '--fragment') throw new Error('unsupported match -f (fragments)');
+    if (tok === '-m' || tok === '--match') {
+      const [module] = take(1, tok);
+      if (neg) throw new Error('! before -m is not valid');
+      textArgs.push(tok, module);
+      i += 2;
+      const known = MATCH_OPTIONS[module];
+      if (!known) throw new Error(`unsupported match -m ${module}`);
+      const opts: Opt[] = [];
+      let optNeg = false;
+      while (i < rest.length) {
+        const t = rest[i];
+        if (t === '!') { optNeg = true; textArgs.push(t); i++; continue; }
+        const arity = known[t];
+        if (arity === undefined) {
+          if (t.startsWith('--') && !(t in basic) && !['--jump', '--goto', '--match', '--set-counters'].includes(t)) {
+            throw new Error(`unsupported option ${t} of -m ${module}`);
+          }
+          break;
+        }
+        const values = take(arity, t);
+        textArgs.push(t, ...values);
+        opts.push({ name: t, neg: optNeg, values });
+        optNeg = false;
+        i += 1 + arity;
+      }
+      if (optNeg) neg = true; // a ! before the next basic option (already in the text)
+      matches.push(...compileMatch(family, module, opts, ruleId));
+      continue;
+    }
+    if (tok === '-j' || tok === '--jump' || tok === '-g' || tok === '--goto') {
+      const [name] = take(1, tok);
+      textArgs.push(tok, name);
+      i += 2;
+      if (TARGET_OPTIONS[name] === undefined && !declared.has(name)) {
+        throw new Error(`unsupported target ${name} (not a target the evaluator knows, nor a chain of table ${table})`);
+      }
+      const known = TARGET_OPTIONS[name] ?? {};
+      const opts: Opt[] = [];
+      while (i < rest.length) {
+        const t = rest[i];
+        if (t === '-c') { i += 3; continue; }
+        const arity = known[t];
+        if (arity === undefined) {
+          if (t.startsWith('-')) throw new Error(`unsupported option ${t} of target ${name}`);
+          throw new Error(`unexpected ${JSON.stringify(t)} after target ${name}`);
+        }
+        const values = take(arity, t);
+        textArgs.push(t, ...values);
+        opts.push({ name: t, neg: false, values });
+        i += 1 + arity;
+      }
+      const isJump = tok === '-g' || tok === '--goto' ? 'goto' : 'jump';
+      target = compileTarget(family, name, opts, isJump);
+      continue;
+    }
+    // implicit protocol module: -p tcp --dport 22 without -m tcp
+    const implicit = protoName === 'ipv6-icmp' ? 'icmp6' : protoName;
+    if (MATCH_OPTIONS[implicit]?.[tok] !== undefined) {
+      const arity = MATCH_OPTIONS[implicit][tok];
+      const values = take(arity, tok);
+      textArgs.push(tok, ...values);
+      matches.push(...compileMatch(family, implicit, [{ name: tok, neg, values }], ruleId));
+      neg = false;
+      i += 1 + arity;
+      continue;
+    }
+    throw new Error(`unsupported option ${tok}`);
+  }
+  return { table, chain, index, text: textArgs.map(quoteForText).join(' '), src, dst, inIface, outIface, proto, matches, target };
+}
+
+function quoteForText(a: string): string {
+  return /^[A-Za-z0-9_.:,/+=@%!-]+$/.test(a) ? a : `"${a.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** Parses a whole iptables-save file of `family`. Throws naming the line and what is not understood. */
+export function parseRuleset(family: IpFamily, text: string): ParsedRuleset {
+  const tables = new Map<string, ParsedTable>();
+  let table: ParsedTable | undefined;
+  let pending: Array<{ args: string[]; line: number }> = [];
+  const lines = text.split('\n');
+  const finish = () => {
+    if (!table) return;
+    const declared = new Set(table.chains.keys());
+    for (const p of pending) {
+      const chain = table.chains.get(p.args[1]);
+      if (!chain) throw new Error(`line ${p.line}: chain ${p.args[1]} is not declared in table ${table.name}`);
+      try {
+        chain.rules.push(parseRuleArgs(family, table.name, p.args, chain.rules.length + 1, declared));
+      } catch (e) {
+        throw new Error(`line ${p.line} (${lines[p.line - 1].trim()}): ${(e as Error).message}`);
+      }
+    }
+    pending = [];
+    tables.set(table.name, table);
+    table = undefined;
+  };
+  lines.forEach((raw, n) => {
+    let line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    if (line.startsWith('*')) {
+      if (table) throw new Error(`line ${n + 1}: table ${line.slice(1)} starts before COMMIT of ${table.name}`);
+      const name = line.slice(1);
+      if (!BUILTIN[name]) throw new Error(`line ${n + 1}: unsupported table ${name}`);
+      table = { name, chains: new Map() };
+      return;
+    }
+    if (!table) throw new Error(`line ${n + 1}: ${JSON.stringify(line)} outside a table`);
+    if (line === 'COMMIT') { finish(); return; }
+    if (line.startsWith(':')) {
+      const [name, policy] = line.slice(1).split(/\s+/);
+      const builtin = BUILTIN[table.name].includes(name);
+      table.chains.set(name, { name, policy: builtin ? (policy === '-' ? 'ACCEPT' : policy) : undefined, rules: [] });
+      return;
+    }
+    line = line.replace(/^\[\d+:\d+\]\s+/, '');
+    const args = tokenize(line);
+    if (args[0] !== '-A' && args[0] !== '--append') throw new Error(`line ${n + 1}: only -A rules are understood, got ${JSON.stringify(args[0])}`);
+    pending.push({ args, line: n + 1 });
+  });
+  if (table) throw new Error(`table ${(table as ParsedTable).name} has no COMMIT`);
+  for (const t of tables.values()) {
+    for (const name of BUILTIN[t.name]) if (!t.chains.has(name)) t.chains.set(name, { name, policy: 'ACCEPT', rules: [] });
+  }
+  return { family, tables };
+}
+
+/** One ipset set: its type and entries (prefixes). */
+export interface ParsedSet {
+  readonly name: string;
+  readonly entries: Cidr[];
+}
+
+/** Parses `ipset save` / `ipset restore` text (hash:net and hash:ip sets of `family`). */
+export function parseIpsets(family: IpFamily, text: string): Map<string, ParsedSet> {
+  const sets = new Map<string, ParsedSet>();
+  text.split('\n').forEach((raw, n) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const args = tokenize(line);
+    const where = `ipset line ${n + 1}`;
+    if (args[0] === 'create' || args[0] === '-N' || args[0] === '-exist') {
+      const [, name, type] = args;
+      if (!['hash:net', 'hash:ip'].includes(type)) throw new Error(`${where}: set ${name} is of type ${type}; only hash:net and hash:ip are supported`);
+      const fi = args.indexOf('family');
+      const fam = fi >= 0 ? args[fi + 1] : 'inet';
+      if ((fam === 'inet6') !== (family === IpFamily.V6)) return; // the other family's set
+      sets.set(name, { name, entries: [] });
+    } else if (args[0] === 'add' || args[0] === '-A') {
+      const set = sets.get(args[1]);
+      if (!set) {
+        if (args[2] && args[2].includes(':') !== (family === IpFamily.V6)) return;
+        throw new Error(`${where}: add to set ${args[1]}, which was not created`);
+      }
+      set.entries.push(parseCidr(family, args[2]));
+    } else if (args[0] === 'swap' || args[0] === 'destroy' || args[0] === 'flush') {
+      throw new Error(`${where}: ${args[0]} is not understood; give the sets as \`ipset save\` prints them`);
+    } else {
+      throw new Error(`${where}: ${JSON.stringify(args[0])} is not understood`);
+    }
+  });
+  return sets;
+}

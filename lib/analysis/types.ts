@@ -1,0 +1,272 @@
+import { IpFamily } from '../model/family';
+import { Protocol } from '../model/port';
+
+/** The conntrack state of a packet, as `-m conntrack --ctstate` sees it. */
+export enum ConnState {
+  /** The first packet of a connection (or of a flow, for UDP and ICMP). */
+  NEW = 'NEW',
+  /** A packet of a connection that has seen traffic both ways. */
+  ESTABLISHED = 'ESTABLISHED',
+  /** A packet related to a known connection, e.g. an ICMP error about it. */
+  RELATED = 'RELATED',
+  /** A packet conntrack could not place (bad flags, an ICMP error about nothing). */
+  INVALID = 'INVALID',
+  /**
+   * A packet conntrack does not track. The kernel never tracks IPv6 neighbour
+   * discovery, router solicitations/advertisements and MLD (ICMPv6 types 130
+   * to 136 and 143): the evaluator treats those as UNTRACKED whatever `state` says.
+   */
+  UNTRACKED = 'UNTRACKED',
+}
+
+/** What finally happens to a packet. */
+export enum Action {
+  /** The packet gets through (to the host, or forwarded). */
+  ACCEPT = 'ACCEPT',
+  /** The packet is dropped silently. */
+  DROP = 'DROP',
+  /** The packet is dropped and answered (TCP RST or an ICMP error, see `rejectWith`). */
+  REJECT = 'REJECT',
+}
+
+/**
+ * One packet arriving at the host, for the verdict evaluator.
+ *
+ * @example
+ * { family: IpFamily.V4, protocol: Protocol.TCP, source: '198.51.100.7', destinationPort: 22 }
+ */
+export interface PacketProps {
+  /** The address family. */
+  readonly family: IpFamily;
+  /** The IP protocol. */
+  readonly protocol: Protocol;
+  /**
+   * Any other IP protocol by number (overrides `protocol`), e.g. 47 for GRE.
+   * @default - the number of `protocol`
+   */
+  readonly protocolNumber?: number;
+  /** The source address (no prefix). */
+  readonly source: string;
+  /**
+   * The destination address. Needed when a rule matches on the destination
+   * (`-d`), or to decide between the host and a forward (see `localAddresses`).
+   * @default - the host itself (the first of `localAddresses` when given)
+   */
+  readonly destination?: string;
+  /**
+   * TCP/UDP source port.
+   * @default 40000
+   */
+  readonly sourcePort?: number;
+  /**
+   * TCP/UDP destination port. Needed for TCP and UDP.
+   * @default - none: an error if a rule matches on it
+   */
+  readonly destinationPort?: number;
+  /**
+   * The interface the packet arrives on.
+   * @default "eth0"
+   */
+  readonly inInterface?: string;
+  /**
+   * The interface the packet leaves on when it is routed through the host
+   * (forwarded); giving it makes the packet a forwarded one.
+   * @default - decided by the destination: the host itself unless it is
+   * outside `localAddresses` (then by `routes`)
+   */
+  readonly outInterface?: string;
+  /**
+   * The conntrack state.
+   * @default ConnState.NEW
+   */
+  readonly state?: ConnState;
+  /**
+   * TCP flags set, comma separated as iptables spells them (`SYN`, `ACK`,
+   * `FIN,ACK`, `NONE`).
+   * @default "SYN" for NEW packets, "ACK" otherwise
+   */
+  readonly tcpFlags?: string;
+  /**
+   * ICMP / ICMPv6 type.
+   * @default 8 (echo request) for ICMP, 128 for ICMPv6
+   */
+  readonly icmpType?: number;
+  /**
+   * ICMP / ICMPv6 code.
+   * @default 0
+   */
+  readonly icmpCode?: number;
+  /**
+   * IPv4 TTL or IPv6 hop limit as the packet arrives.
+   * @default 64
+   */
+  readonly ttl?: number;
+}
+
+/**
+ * A packet of a sequence, with its arrival time.
+ *
+ * @example
+ * { at: 1.5, family: IpFamily.V4, protocol: Protocol.TCP, source: '198.51.100.7', destinationPort: 22 }
+ */
+export interface TimedPacketProps extends PacketProps {
+  /** Seconds since the start of the sequence (never decreasing along it). */
+  readonly at: number;
+}
+
+/**
+ * What the firewall does with a packet.
+ *
+ * @example
+ * { action: Action.REJECT, rejectWith: 'tcp-reset', trace: ['filter INPUT #9: -A INPUT -p tcp -j REJECT --reject-with tcp-reset'], forwarded: false }
+ */
+export interface Verdict {
+  /** The final action. */
+  readonly action: Action;
+  /**
+   * The answer of a REJECT, as iptables spells it (`tcp-reset`, `icmp-port-unreachable`, ...).
+   * @default - not a REJECT
+   */
+  readonly rejectWith?: string;
+  /**
+   * Every rule that matched on the way, as `TABLE CHAIN #N: -A CHAIN ...`
+   * (N counts from 1 as `iptables -L --line-numbers` does), ending with the
+   * deciding rule or with `TABLE CHAIN policy ACTION`.
+   */
+  readonly trace: string[];
+  /** True when the packet was routed through the host rather than to it. */
+  readonly forwarded: boolean;
+  /**
+   * The interface a forwarded packet leaves on.
+   * @default - not forwarded, or unknown
+   */
+  readonly outInterface?: string;
+  /**
+   * The destination after DNAT.
+   * @default - not translated
+   */
+  readonly translatedDestination?: string;
+  /**
+   * The destination port after DNAT.
+   * @default - not translated
+   */
+  readonly translatedDestinationPort?: number;
+  /**
+   * The source after SNAT / MASQUERADE. MASQUERADE gives the out interface's
+   * address from `EvaluatorOptions.interfaceAddresses`, else `masquerade:<iface>`.
+   * @default - not translated
+   */
+  readonly translatedSource?: string;
+}
+
+/**
+ * A route of the host: where packets to `cidr` leave. Used for the reverse
+ * path filter (`-m rpfilter`) and to route a packet after DNAT.
+ *
+ * @example
+ * { cidr: '192.168.0.0/24', iface: 'eth0' }
+ */
+export interface RouteProps {
+  /** Destination prefix, e.g. `192.168.0.0/24` or `::/0` for a default route. */
+  readonly cidr: string;
+  /** Interface name. */
+  readonly iface: string;
+}
+
+/**
+ * An address of one of the host's interfaces (for MASQUERADE).
+ *
+ * @example
+ * { iface: 'ppp0', address: '203.0.113.1' }
+ */
+export interface InterfaceAddressProps {
+  /** Interface name. */
+  readonly iface: string;
+  /** The interface's address (no prefix). */
+  readonly address: string;
+}
+
+/**
+ * What the evaluator knows about the host besides its rules.
+ *
+ * @example
+ * { localAddresses: ['203.0.113.1'], routes: [{ cidr: '192.168.0.0/24', iface: 'eth0' }] }
+ */
+export interface EvaluatorOptions {
+  /**
+   * The host's own addresses: a packet to another address is forwarded.
+   * @default - every packet without `outInterface` is for the host itself
+   */
+  readonly localAddresses?: string[];
+  /**
+   * The host's routes, for `-m rpfilter` and for routing after DNAT.
+   * @default - none: rpfilter passes every packet; a DNAT to a non-local
+   * address needs `outInterface` on the packet
+   */
+  readonly routes?: RouteProps[];
+  /**
+   * The contents of the ipset sets the rules match (`-m set --match-set`), as
+   * `ipset save` prints them (or a host's `ipsets.rules`); hash:net and hash:ip.
+   * @default - none: a rule matching a set is an error naming it
+   */
+  readonly ipsets?: string;
+  /**
+   * Interface addresses, for MASQUERADE.
+   * @default - none: a masqueraded source reads `masquerade:<iface>`
+   */
+  readonly interfaceAddresses?: InterfaceAddressProps[];
+}
+
+/** How a cell of the reachability report is treated. */
+export enum Reach {
+  /** Accepted, whatever came before. */
+  OPENED = 'opened',
+  /** Accepted until a rate limit or recent list (brute-force guard, trap) trips. */
+  GUARDED = 'guarded',
+  /** Rejected with an answer. */
+  REFUSED = 'refused',
+  /** Dropped silently. */
+  SILENT = 'silent',
+}
+
+/**
+ * One line of a reachability report: packets of `protocol` to `ports`
+ * arriving on `interfaces` from `sources`.
+ *
+ * @example
+ * { interfaces: ['*'], protocol: 'tcp', ports: '22', reach: Reach.GUARDED, sources: ['0.0.0.0/0'], via: ['sshbf'] }
+ */
+export interface ReachabilityEntry {
+  /** Interface names; `*` stands for every interface not named. */
+  readonly interfaces: string[];
+  /** `tcp`, `udp`, `icmp` (echo request), `ipv6-icmp` (echo request) or `other`. */
+  readonly protocol: string;
+  /** Port or range (`1-21`), or `-` for protocols without ports. */
+  readonly ports: string;
+  /** The treatment. */
+  readonly reach: Reach;
+  /** Sources, as CIDRs. */
+  readonly sources: string[];
+  /** Rate limits and recent lists that can change the verdict (names). */
+  readonly via: string[];
+  /**
+   * Where a DNAT sends the packets (`address[:port]`).
+   * @default - not translated
+   */
+  readonly forwardedTo?: string;
+}
+
+/**
+ * Which sources reach which ports on which interfaces of a host, for one family.
+ *
+ * @example
+ * host.reachability(IpFamily.V4).text
+ */
+export interface ReachabilityReport {
+  /** The family. */
+  readonly family: IpFamily;
+  /** The lines, in report order. */
+  readonly entries: ReachabilityEntry[];
+  /** The report as text (what `reachability.txt` holds for this family). */
+  readonly text: string;
+}
