@@ -93,3 +93,36 @@ export function rangeToCidrs(family: IpFamily, lo: bigint, hi: bigint): string[]
   }
   return out;
 }
+
+/**
+ * The union of CIDR blocks as sorted, disjoint, non-adjacent [lo, hi] ranges:
+ * blocks that behave alike (the entries of one set, the blocked peers) cut
+ * the address space only where the union starts and ends.
+ */
+export function mergedRanges(bits: number, cidrs: readonly Cidr[]): Array<[bigint, bigint]> {
+  const sorted = cidrs.map((c) => [c.base, lastOf(bits, c)] as [bigint, bigint]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const out: Array<[bigint, bigint]> = [];
+  for (const [lo, hi] of sorted) {
+    const last = out[out.length - 1];
+    if (last && lo <= last[1] + 1n) {
+      if (hi > last[1]) last[1] = hi;
+    } else {
+      out.push([lo, hi]);
+    }
+  }
+  return out;
+}
+
+/** True when [lo, hi] lies inside one of the merged `ranges` (binary search). */
+export function insideRanges(ranges: ReadonlyArray<[bigint, bigint]>, lo: bigint, hi: bigint): boolean {
+  let a = 0;
+  let b = ranges.length - 1;
+  while (a <= b) {
+    const m = Math.floor((a + b) / 2);
+    const [rlo, rhi] = ranges[m];
+    if (lo < rlo) b = m - 1;
+    else if (lo > rhi) a = m + 1;
+    else return hi <= rhi;
+  }
+  return false;
+}

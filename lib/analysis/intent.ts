@@ -4,7 +4,7 @@
  * and interfaces, trusted interfaces, guards, blocks, bogon filters, NAT
  * forwards, ping) against what the rendered rules let in, cell by cell.
  */
-import { bitsOf, Cidr, inCidr, parseCidr, rangeToCidrs } from './address';
+import { bitsOf, Cidr, inCidr, insideRanges, mergedRanges, parseCidr, rangeToCidrs } from './address';
 import { Engine } from './engine';
 import { Cell, cells, OTHER_IFACE } from './reachability';
 import { Reach } from './types';
@@ -44,7 +44,7 @@ export interface IntentProblem {
 const LINK_LOCAL_V6 = 'fe80::/10';
 
 /** Whether the declaration admits a cell's packets, and who declared it. */
-function declared(intent: DeclaredIntent, c: Cell, ifaceName: string): { ok: boolean; by: string[]; optional?: boolean } {
+function declared(intent: DeclaredIntent, c: Cell, ifaceName: string, blocked: ReadonlyArray<[bigint, bigint]>): { ok: boolean; by: string[]; optional?: boolean } {
   const fam = intent.family;
   const bits = bitsOf(fam);
   const inside = (cidr: string) => {
@@ -55,8 +55,11 @@ function declared(intent: DeclaredIntent, c: Cell, ifaceName: string): { ok: boo
     if (b.iface === ifaceName && b.drop.some(inside) && !b.allow.some(inside)) return { ok: false, by: [b.owner] };
   }
   if (ifaceName === 'lo') return { ok: true, by: [intent.owner] };
-  const block = intent.blocks.find((b) => inside(b.cidr));
-  if (block) return { ok: false, by: [block.owner] };
+  // blocked peers may be many (a blocklist): a cell is blocked when it lies in their union
+  if (insideRanges(blocked, c.srcLo, c.srcHi)) {
+    const block = intent.blocks.find((b) => inCidr(bits, parseCidr(fam, b.cidr), c.srcLo));
+    return { ok: false, by: block ? [block.owner] : [] };
+  }
   if (intent.trusted.includes(ifaceName)) return { ok: true, by: [intent.owner] };
   if (c.protocol === 'icmp' || c.protocol === 'ipv6-icmp') {
     if (intent.ping) return { ok: true, by: [intent.owner] };
@@ -96,7 +99,7 @@ export function checkIntent(engine: Engine, intent: DeclaredIntent, owners: Read
   const problems = new Map<string, Acc>();
   const extra = {
     sources: [
-      ...intent.openings.flatMap((o) => (o.cidr ? [o.cidr] : [])), ...intent.blocks.map((b) => b.cidr),
+      ...intent.openings.flatMap((o) => (o.cidr ? [o.cidr] : [])),
       ...intent.bogons.flatMap((b) => [...b.drop, ...b.allow]), ...intent.forwards.flatMap((f) => f.spoofed),
       ...(fam === IpFamily.V6 ? [LINK_LOCAL_V6] : []),
     ],
@@ -106,10 +109,11 @@ export function checkIntent(engine: Engine, intent: DeclaredIntent, owners: Read
     ],
     ifaces: ['lo', ...intent.trusted, ...intent.openings.flatMap((o) => (o.iface ? [o.iface] : [])), ...intent.bogons.map((b) => b.iface), ...intent.forwards.map((f) => f.wan)],
   };
+  const blocked = mergedRanges(bitsOf(fam), intent.blocks.map((b) => parseCidr(fam, b.cidr)));
   for (const c of cells(engine, extra)) {
     const ifaceName = c.iface === OTHER_IFACE ? '*' : c.iface;
     const accepted = c.reach === Reach.OPENED || c.reach === Reach.GUARDED;
-    const d = declared(intent, c, ifaceName);
+    const d = declared(intent, c, ifaceName, blocked);
     if (accepted === d.ok || (d.optional && !accepted)) continue;
     const rules = c.verdict.trace.filter((t) => !/ policy /.test(t));
     const deciding = c.verdict.trace[c.verdict.trace.length - 1] ?? '(no rule)';

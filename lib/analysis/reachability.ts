@@ -5,7 +5,7 @@
  * cell is evaluated (fresh state, then "exhausted" state to see what a rate
  * limit or recent list can take away).
  */
-import { bitsOf, formatCidr, lastOf, parseCidr } from './address';
+import { bitsOf, formatCidr, insideRanges, lastOf, mergedRanges, parseCidr } from './address';
 import { Engine, EngineState, EngineVerdict } from './engine';
 import { sourcesText } from './intent';
 import { ParsedRule } from './parse';
@@ -29,6 +29,8 @@ export interface Cell {
   readonly via: string[];
   readonly forwardedTo?: string;
   readonly verdict: EngineVerdict;
+  /** For the members of an ipset set: its name (the cell stands for every member). */
+  readonly set?: string;
 }
 
 /** The protocols the report walks, per family: name, packet fields, whether ports apply. */
@@ -50,6 +52,7 @@ function allRules(engine: Engine): ParsedRule[] {
 /** Every cell of the host's reachability (new packets to the host). */
 export function cells(engine: Engine, extra: {
   sources?: readonly string[];
+
   ports?: ReadonlyArray<[number,
     number]>;
   ifaces?: readonly string[];
@@ -61,6 +64,7 @@ export function cells(engine: Engine, extra: {
   const top = (1n << BigInt(bits)) - 1n;
   const portCuts = new Set<number>([1]);
   const ifaces = new Set<string>();
+  const setNames = new Set<string>();
   for (const r of rules) {
     for (const t of [r.src, ...r.matches.filter((m) => m.kind === 'srcrange').map((m) => (m as any).addr)]) {
       if (!t) continue;
@@ -70,12 +74,9 @@ export function cells(engine: Engine, extra: {
       if (hi < top) cuts.add(hi + 1n);
     }
     for (const m of r.matches) {
-      if (m.kind === 'set' && !m.dst) {
-        for (const c of engine.sets.get(m.name)?.entries ?? []) {
-          cuts.add(c.base);
-          if (lastOf(bits, c) < top) cuts.add(lastOf(bits, c) + 1n);
-        }
-      }
+      // every member of a set is matched alike: a set is one more cell, not a cut per entry
+      // (a blocklist may hold 100,000 scattered entries)
+      if (m.kind === 'set' && !m.dst) setNames.add(m.name);
       if (m.kind === 'dport' || m.kind === 'anyport') {
         for (const [lo, hi] of m.port.ranges) {
           if (lo >= 1) portCuts.add(lo);
@@ -90,6 +91,7 @@ export function cells(engine: Engine, extra: {
     cuts.add(c.base);
     if (lastOf(bits, c) < top) cuts.add(lastOf(bits, c) + 1n);
   }
+
   for (const [lo, hi] of extra.ports ?? []) {
     portCuts.add(Math.max(1, lo));
     if (hi < 65535) portCuts.add(hi + 1);
@@ -100,18 +102,33 @@ export function cells(engine: Engine, extra: {
   const portBounds = [...portCuts].sort((a, b) => a - b);
   const portIntervals = portBounds.map((lo, i) => [lo, i + 1 < portBounds.length ? portBounds[i + 1] - 1 : 65535] as [number, number]);
   const ifaceList = [...[...ifaces].sort(), OTHER_IFACE];
+  // set members are evaluated once per set; every other cell from a source outside all sets
+  const sets = [...setNames].sort().map((name) => ({ name, entries: engine.sets.get(name)?.entries ?? [] })).filter((x) => x.entries.length > 0);
+  const members = mergedRanges(bits, sets.flatMap((x) => x.entries));
+  const outsideSets = (lo: bigint, hi: bigint): bigint => {
+    let a = lo;
+    for (let i = 0; i < 64 && a <= hi && insideRanges(members, a, a); i++) {
+      const r = members.find(([rlo, rhi]) => a >= rlo && a <= rhi)!;
+      a = r[1] + 1n;
+    }
+    return a <= hi ? a : lo;
+  };
+  const sources: Array<{ lo: bigint; hi: bigint; rep: bigint; set?: string }> = [
+    ...srcIntervals.map(([lo, hi]) => ({ lo, hi, rep: members.length ? outsideSets(lo, hi) : lo })),
+    ...sets.map((x) => ({ lo: x.entries[0].base, hi: x.entries[0].base, rep: x.entries[0].base, set: x.name })),
+  ];
   const out: Cell[] = [];
   for (const iface of ifaceList) {
     const rep = iface === OTHER_IFACE ? OTHER_REP : iface.endsWith('+') ? `${iface.slice(0, -1)}0` : iface;
     for (const proto of protocols(family)) {
       const ports = proto.ports ? portIntervals : [[0, 0] as [number, number]];
       for (const [pLo, pHi] of ports) {
-        for (const [sLo, sHi] of srcIntervals) {
+        for (const { lo: sLo, hi: sHi, rep: srcRep, set } of sources) {
           const packet: PacketProps = {
             family,
             protocol: proto.protocol,
             protocolNumber: proto.protocolNumber,
-            source: formatCidr(family, { base: sLo, prefix: bits }).split('/')[0],
+            source: formatCidr(family, { base: srcRep, prefix: bits }).split('/')[0],
             destinationPort: proto.ports ? pLo : undefined,
             inInterface: rep,
             state: ConnState.NEW,
@@ -131,7 +148,7 @@ export function cells(engine: Engine, extra: {
           const forwardedTo = v.action === Action.ACCEPT && v.forwarded && v.translatedDestination
             ? `${v.translatedDestination}${v.translatedDestinationPort !== undefined ? `:${v.translatedDestinationPort}` : ''}`
             : undefined;
-          out.push({ iface, protocol: proto.name, fromPort: pLo, toPort: pHi, srcLo: sLo, srcHi: sHi, reach, via, forwardedTo, verdict: v });
+          out.push({ iface, protocol: proto.name, fromPort: pLo, toPort: pHi, srcLo: sLo, srcHi: sHi, reach, via, forwardedTo, verdict: v, set });
         }
       }
     }
@@ -148,6 +165,27 @@ export function report(family: IpFamily, all: Cell[], title: string): Reachabili
   type Group = { reach: Reach; via: string[]; forwardedTo?: string; ranges: Array<[bigint, bigint]> };
   const valueKey = (c: { reach: Reach; via: string[]; forwardedTo?: string }) => `${c.reach}|${c.via.join(',')}|${c.forwardedTo ?? ''}`;
   const rows: ReachabilityEntry[] = [];
+  // the members of each set, per interface: one "all" line when treated alike on every port
+  const setCells = all.filter((c) => c.set !== undefined);
+  for (const name of [...new Set(setCells.map((c) => c.set!))].sort()) {
+    for (const iface of [...new Set(setCells.map((c) => c.iface))]) {
+      const mine = setCells.filter((c) => c.set === name && c.iface === iface);
+      const kinds = new Set(mine.map(valueKey));
+      const lines = kinds.size === 1 ? [mine[0]] : mine;
+      for (const c of lines) {
+        rows.push({
+          interfaces: [iface],
+          protocol: kinds.size === 1 ? 'all' : c.protocol,
+          ports: kinds.size === 1 || !(c.protocol === 'tcp' || c.protocol === 'udp') ? '-' : (c.fromPort === c.toPort ? `${c.fromPort}` : `${c.fromPort}-${c.toPort}`),
+          reach: c.reach,
+          sources: [`set:${name}`],
+          via: c.via,
+          forwardedTo: c.forwardedTo,
+        });
+      }
+    }
+  }
+  all = all.filter((c) => c.set === undefined);
   const ifaceNames = [...new Set(all.map((c) => c.iface))];
   for (const iface of ifaceNames) {
     const mine = all.filter((c) => c.iface === iface);

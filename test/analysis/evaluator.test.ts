@@ -283,6 +283,6 @@ describe('ipset sets', () => {
     expect(h.renderRules(V4)).toContain('--match-set');
     expect(h.evaluate(tcp('198.51.100.7', 22)).action).toBe(Action.DROP);
     expect(h.evaluate(tcp('198.51.100.70', 22)).action).toBe(Action.ACCEPT);
-    expect(h.reachability(V4).text).toContain('all                on *             silent   from 198.51.100.1/32 198.51.100.2/31');
+    expect(h.reachability(V4).text).toContain('all                on *             silent   from set:cfw-block-v4');
   });
 });
