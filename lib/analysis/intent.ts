@@ -44,7 +44,9 @@ export interface IntentProblem {
 const LINK_LOCAL_V6 = 'fe80::/10';
 
 /** Whether the declaration admits a cell's packets, and who declared it. */
-function declared(intent: DeclaredIntent, c: Cell, ifaceName: string, blocked: ReadonlyArray<[bigint, bigint]>): { ok: boolean; by: string[]; optional?: boolean } {
+function declared(
+  intent: DeclaredIntent, c: Cell, ifaceName: string, blocked: ReadonlyArray<[bigint, bigint]>,
+): { ok: boolean; by: string[]; optional?: boolean } {
   const fam = intent.family;
   const bits = bitsOf(fam);
   const inside = (cidr: string) => {
