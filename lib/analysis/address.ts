@@ -100,7 +100,12 @@ export function rangeToCidrs(family: IpFamily, lo: bigint, hi: bigint): string[]
  * the address space only where the union starts and ends.
  */
 export function mergedRanges(bits: number, cidrs: readonly Cidr[]): Array<[bigint, bigint]> {
-  const sorted = cidrs.map((c) => [c.base, lastOf(bits, c)] as [bigint, bigint]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return mergeRanges(cidrs.map((c) => [c.base, lastOf(bits, c)] as [bigint, bigint]));
+}
+
+/** [lo, hi] ranges as sorted, disjoint, non-adjacent ranges. */
+export function mergeRanges(ranges: ReadonlyArray<[bigint, bigint]>): Array<[bigint, bigint]> {
+  const sorted = [...ranges].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const out: Array<[bigint, bigint]> = [];
   for (const [lo, hi] of sorted) {
     const last = out[out.length - 1];

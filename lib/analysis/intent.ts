@@ -4,7 +4,7 @@
  * and interfaces, trusted interfaces, guards, blocks, bogon filters, NAT
  * forwards, ping) against what the rendered rules let in, cell by cell.
  */
-import { bitsOf, Cidr, inCidr, insideRanges, mergedRanges, parseCidr, rangeToCidrs } from './address';
+import { bitsOf, Cidr, inCidr, insideRanges, mergedRanges, mergeRanges, parseCidr, rangeToCidrs } from './address';
 import { Engine } from './engine';
 import { Cell, cells, OTHER_IFACE } from './reachability';
 import { Reach } from './types';
@@ -146,15 +146,6 @@ export function checkIntent(engine: Engine, intent: DeclaredIntent, owners: Read
   });
 }
 
-function mergeRanges(rs: Array<[bigint, bigint]>): Array<[bigint, bigint]> {
-  const sorted = [...rs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const out: Array<[bigint, bigint]> = [];
-  for (const [a, b] of sorted) {
-    const last = out[out.length - 1];
-    if (last && a <= last[1] + 1n) { if (b > last[1]) last[1] = b; } else {out.push([a, b]);}
-  }
-  return out;
-}
 
 /** Sources as CIDRs, or `any` / `any except ...` when shorter. */
 export function sourcesText(fam: IpFamily, ranges: Array<[bigint, bigint]>, top: bigint): string[] {

@@ -5,7 +5,7 @@
  * cell is evaluated (fresh state, then "exhausted" state to see what a rate
  * limit or recent list can take away).
  */
-import { bitsOf, formatCidr, insideRanges, lastOf, mergedRanges, parseCidr } from './address';
+import { bitsOf, formatCidr, insideRanges, lastOf, mergedRanges, mergeRanges, parseCidr } from './address';
 import { Engine, EngineState, EngineVerdict } from './engine';
 import { sourcesText } from './intent';
 import { ParsedRule } from './parse';
@@ -210,7 +210,7 @@ export function report(family: IpFamily, all: Cell[], title: string): Reachabili
       g.ranges.push([c.srcLo, c.srcHi]);
     }
     for (const g of everything.values()) {
-      rows.push({ interfaces: [iface], protocol: 'all', ports: '-', reach: g.reach, sources: sourcesOf(family, merge(g.ranges), top, []), via: g.via, forwardedTo: g.forwardedTo });
+      rows.push({ interfaces: [iface], protocol: 'all', ports: '-', reach: g.reach, sources: sourcesOf(family, mergeRanges(g.ranges), top, []), via: g.via, forwardedTo: g.forwardedTo });
     }
     // the rest, per protocol and port range
     const byPort = new Map<string, { protocol: string; from: number; to: number; groups: Map<string, Group> }>();
@@ -224,7 +224,7 @@ export function report(family: IpFamily, all: Cell[], title: string): Reachabili
       if (!g) { g = { reach: c.reach, via: c.via, forwardedTo: c.forwardedTo, ranges: [] }; e.groups.set(gk, g); }
       g.ranges.push([c.srcLo, c.srcHi]);
     }
-    const sig = (groups: Map<string, Group>) => JSON.stringify([...groups].map(([k, g]) => [k, merge(g.ranges).map(([a, b]) => `${a}-${b}`)]).sort());
+    const sig = (groups: Map<string, Group>) => JSON.stringify([...groups].map(([k, g]) => [k, mergeRanges(g.ranges).map(([a, b]) => `${a}-${b}`)]).sort());
     const merged: Array<{ protocol: string; from: number; to: number; groups: Map<string, Group> }> = [];
     for (const e of byPort.values()) {
       const prev = merged[merged.length - 1];
@@ -238,7 +238,7 @@ export function report(family: IpFamily, all: Cell[], title: string): Reachabili
           protocol: e.protocol,
           ports: e.protocol === 'tcp' || e.protocol === 'udp' ? (e.from === e.to ? `${e.from}` : `${e.from}-${e.to}`) : '-',
           reach: g.reach,
-          sources: sourcesOf(family, merge(g.ranges), top, uniformRanges),
+          sources: sourcesOf(family, mergeRanges(g.ranges), top, uniformRanges),
           via: g.via,
           forwardedTo: g.forwardedTo,
         });
@@ -278,22 +278,13 @@ export function report(family: IpFamily, all: Cell[], title: string): Reachabili
   return { family, entries, text: lines.join('\n') + '\n' };
 }
 
-function merge(rs: Array<[bigint, bigint]>): Array<[bigint, bigint]> {
-  const sorted = [...rs].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const out: Array<[bigint, bigint]> = [];
-  for (const [a, b] of sorted) {
-    const last = out[out.length - 1];
-    if (last && a <= last[1] + 1n) { if (b > last[1]) last[1] = b; } else {out.push([a, b]);}
-  }
-  return out;
-}
 
 /**
  * Sources as the shortest text: CIDRs, `any`, or `any except ...`; gaps made
  * only of `dontCare` ranges (covered by an "all" line) are bridged.
  */
 function sourcesOf(family: IpFamily, ranges: Array<[bigint, bigint]>, top: bigint, dontCare: Array<[bigint, bigint]>): string[] {
-  const care = merge(dontCare);
+  const care = mergeRanges(dontCare);
   const bridged: Array<[bigint, bigint]> = [];
   const isDontCare = (a: bigint, b: bigint) => care.some(([x, y]) => x <= a && y >= b);
   for (const r of ranges) {
