@@ -8,6 +8,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { ensureCompiled } from './compiled';
 
 const ROOT = path.join(__dirname, '..');
 const TS_NODE = path.join(ROOT, 'node_modules', '.bin', 'ts-node');
@@ -29,20 +30,6 @@ function program(app: string, name: string, lines: string[]) {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'main.ts'), lines.join('\n'));
   return run(TS_NODE, ['--transpile-only', 'main.ts'], dir);
-}
-
-/** Compiled js older than a source makes the tarball stale: compile first. */
-function ensureCompiled(): void {
-  const newest = (dir: string, ext: string): number => fs.readdirSync(dir, { withFileTypes: true }).reduce((max, e) => {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) return Math.max(max, newest(p, ext));
-    return e.name.endsWith(ext) && !e.name.endsWith('.d.ts') ? Math.max(max, fs.statSync(p).mtimeMs) : max;
-  }, 0);
-  const lib = path.join(ROOT, 'lib');
-  if (!fs.existsSync(path.join(lib, 'index.js')) || newest(lib, '.ts') > newest(lib, '.js')) {
-    const r = run(path.join(ROOT, 'node_modules', '.bin', 'jsii'), ['--silence-warnings=reserved-word'], ROOT);
-    if (r.status !== 0) throw new Error(`jsii compile failed: ${r.out}`);
-  }
 }
 
 describe('the packed library in a fresh app', () => {

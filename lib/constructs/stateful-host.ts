@@ -117,7 +117,8 @@ export interface StatefulHostProps {
   readonly installer?: Installer;
 
   /**
-   * Seconds after loading before the host restores its previous rules unless
+   * Seconds after the new rules are loaded (counted from the end of the load)
+   * before the host restores its previous rules unless
    * a new connection confirmed the new ones (5 to 3600).
    * @default 30
    */

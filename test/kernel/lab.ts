@@ -131,7 +131,9 @@ export function sh(cmd: string, args: string[], opts: RunOptions = {}): Run {
   });
   const run = { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ms: Date.now() - t0 };
   if ((opts.check ?? true) && r.status !== 0) {
-    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${run.stderr || run.stdout}${r.error ? ` ${r.error.message}` : ''}`);
+    // both streams (a provisioner's output is on stdout, terraform's error on stderr), the last 12 kB
+    const said = `${run.stdout}${run.stderr}`.slice(-12_000);
+    throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal}): ${said}${r.error ? ` ${r.error.message}` : ''}`);
   }
   return run;
 }

@@ -267,7 +267,7 @@ restore_previous() {
 }
 
 clear_armed() {
-  rm -f "$RUN/armed" "$RUN/snapshot.v4" "$RUN/snapshot.v6" "$RUN/taken-over" "$RUN/stopped" "$RUN/client" "$RUN/settings" "$RUN/sets.snapshot" "$RUN/new-sets"
+  rm -f "$RUN/armed" "$RUN/due" "$RUN/snapshot.v4" "$RUN/snapshot.v6" "$RUN/taken-over" "$RUN/stopped" "$RUN/client" "$RUN/settings" "$RUN/sets.snapshot" "$RUN/new-sets"
 }
 
 stage() { # staging deploy [client]
@@ -370,10 +370,19 @@ stage() { # staging deploy [client]
   # the deploying client proved its key: its own connections never trip a guard
   client_forgive
   client_pass +
+  printf '%s %s\n' "$nonce" "$(( $(date +%s) + CFW_ROLLBACK_SECS ))" > "$RUN/due"
   say "new rules loaded; they are rolled back in ${CFW_ROLLBACK_SECS}s unless confirmed over a new SSH connection"
 }
 
 rollback() { # deploy nonce
+  # the window counts from the end of the load, so a long set load does not eat
+  # into it: wait out the rest (the load wrote when it is due, for its nonce)
+  due=$(cat "$RUN/due" 2>/dev/null || true)
+  case "${due% *} ${due##* }" in
+    "$2 "[0-9]*)
+      rest=$(( ${due##* } - $(date +%s) ))
+      if [ "$rest" -gt 0 ] && [ "$rest" -le 3600 ]; then sleep "$rest"; fi ;;
+  esac
   lock
   armed=$(cat "$RUN/armed" 2>/dev/null || true)
   # confirmed, superseded or already rolled back: nothing to do
