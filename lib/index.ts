@@ -16,3 +16,4 @@ export * from './provision/connection';
 export { Installer } from './provision/installer';
 export * from './provision/foreign-rules';
 export * from './analysis';
+export * from './rules';

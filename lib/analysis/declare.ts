@@ -6,7 +6,7 @@
 import { DeclaredIntent } from './intent';
 import { RouteProps } from './types';
 import { IpFamily } from '../model/family';
-import { HostFirewallSpec } from '../model/host-firewall';
+import { HostFirewallSpec, Opening } from '../model/host-firewall';
 import { BlocklistSpec } from '../model/parts/blocklist';
 import { BOGON_EXCEPTIONS_V4, BOGON_EXCEPTIONS_V6, BOGONS_V4, BOGONS_V6, BogonFilterSpec } from '../model/parts/bogon-filter';
 import { NatGatewaySpec } from '../model/parts/nat-gateway';
@@ -33,9 +33,10 @@ const isNatGateway = (s: AnySpec) => !!s && typeof s.wan === 'string' && Array.i
 const isBlocklist = (s: AnySpec) => !!s && typeof s.names === 'object' && Array.isArray(s.peers);
 
 /** The declared intent of a host for `family`. */
-export function declaredIntent(spec: HostFirewallSpec, family: IpFamily): DeclaredIntent {
+export function declaredIntent(spec: HostFirewallSpec, family: IpFamily, partOpenings: readonly Opening[] = []): DeclaredIntent {
   const openings: Array<DeclaredIntent['openings'][number]> = [];
-  for (const o of spec.openings) {
+  // the host's openings, and what parts declared they open (PartRules.opens)
+  for (const o of [...spec.openings, ...partOpenings]) {
     const cidr = cidrOf(o.peer, family);
     if (cidr === null) continue;
     openings.push({ protocol: o.port.protocol, fromPort: o.port.fromPort, toPort: o.port.toPort, cidr, iface: o.iface, owner: o.owner });

@@ -428,7 +428,7 @@ function compileTarget(family: IpFamily, name: string, opts: Opt[], jumpKind: 'j
 }
 
 /** Parses one `-A CHAIN args...` line (counters allowed) of `table`. */
-function parseRuleArgs(family: IpFamily, table: string, args: string[], index: number, declared: Set<string>): ParsedRule {
+export function parseRuleArgs(family: IpFamily, table: string, args: string[], index: number, declared: Set<string>): ParsedRule {
   const chain = args[1];
   const rest = args.slice(2);
   let src: AddrTest | undefined; let dst: AddrTest | undefined;

@@ -2,7 +2,9 @@ import * as fs from 'fs';
 import { Construct } from 'constructs';
 import { FirewallPart } from './firewall-part';
 import { IpFamily } from '../model/family';
-import { FirewallContribution } from '../model/host-firewall';
+import { PartContribution } from '../model/host-firewall';
+import { PartHost } from '../rules/part-host';
+import { PartRules } from '../rules/part-rules';
 import { BlocklistContribution, blocklistProblem, blocklistSetNames, BlocklistSpec } from '../model/parts/blocklist';
 import { Peer } from '../model/peer';
 import { firewallError } from '../private/errors';
@@ -64,8 +66,13 @@ export class Blocklist extends FirewallPart {
     return this.spec.peers.length;
   }
 
+  /** The part's chains and rules (see {@link FirewallPart.firewallRules}). */
+  public firewallRules(host: PartHost): PartRules {
+    return this._contribution().rules(host);
+  }
+
   /** @internal */
-  public _contribution(): FirewallContribution {
+  public _contribution(): PartContribution<any> {
     return new BlocklistContribution(this.spec);
   }
 

@@ -1,6 +1,8 @@
 import { Construct } from 'constructs';
 import { FirewallPart } from './firewall-part';
-import { FirewallContribution } from '../model/host-firewall';
+import { PartContribution } from '../model/host-firewall';
+import { PartHost } from '../rules/part-host';
+import { PartRules } from '../rules/part-rules';
 import { BogonFilterContribution, bogonFilterProblem, BogonFilterSpec } from '../model/parts/bogon-filter';
 import { Peer } from '../model/peer';
 
@@ -35,8 +37,13 @@ export class BogonFilter extends FirewallPart {
     this._check(bogonFilterProblem(this.spec));
   }
 
+  /** The part's chains and rules (see {@link FirewallPart.firewallRules}). */
+  public firewallRules(host: PartHost): PartRules {
+    return this._contribution().rules(host);
+  }
+
   /** @internal */
-  public _contribution(): FirewallContribution {
+  public _contribution(): PartContribution<any> {
     return new BogonFilterContribution(this.spec);
   }
 }

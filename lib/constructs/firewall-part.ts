@@ -1,15 +1,30 @@
 import { Construct } from 'constructs';
 import { checkId, PropReader } from './props';
 import { StatefulHost } from './stateful-host';
-import { FirewallContribution } from '../model/host-firewall';
 import { Peer } from '../model/peer';
+import { PartHost } from '../rules/part-host';
+import { PartRules } from '../rules/part-rules';
 import { FIREWALL_PART_BRAND, hasBrand } from '../private/brand';
 import { firewallError, ValueProblem } from '../private/errors';
 
 /**
- * Base of the parts that compose a host's firewall (guards, traps, NAT, ...).
- * A part must sit under a {@link StatefulHost}; it stores its checked settings
- * and the host pulls its rules at synth, so parts may be added in any order.
+ * Base of the parts that compose a host's firewall (guards, traps, NAT, ...),
+ * the built-in ones and yours. A part must sit under a {@link StatefulHost};
+ * it stores its checked settings, and at synth the host asks it for its
+ * chains and rules ({@link FirewallPart.firewallRules}), so parts may be added
+ * in any order. Every part's rules go through the same compiler, slots,
+ * ordering, de-duplication, name claims and checks.
+ *
+ * @example
+ * class AllowOnVpn extends FirewallPart {
+ *   constructor(scope: Construct, id: string, private readonly port: Port) { super(scope, id); }
+ *   public firewallRules(_host: PartHost): PartRules {
+ *     return {
+ *       rules: [{ slot: RuleSlot.TCP_OPEN, matches: [Match.inInterface('wg0'), Match.port(this.port)], target: Target.ACCEPT }],
+ *       opens: [{ port: this.port, iface: 'wg0' }],
+ *     };
+ *   }
+ * }
  */
 export abstract class FirewallPart extends Construct {
   /** True when `x` is a firewall part (from any copy of this library). */
@@ -34,10 +49,11 @@ export abstract class FirewallPart extends Construct {
   }
 
   /**
-   * The part's rules, for the host to collect.
-   * @internal
+   * The part's own chains and its rules in the host's chains (by slot),
+   * asked for once per synth, after every construct was added.
+   * @param host what the part may know of its host
    */
-  public abstract _contribution(): FirewallContribution;
+  public abstract firewallRules(host: PartHost): PartRules;
 
   /**
    * Throws a construct-path error for a settings problem.

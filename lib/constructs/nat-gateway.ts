@@ -1,6 +1,8 @@
 import { Construct } from 'constructs';
 import { FirewallPart } from './firewall-part';
-import { FirewallContribution } from '../model/host-firewall';
+import { PartContribution } from '../model/host-firewall';
+import { PartHost } from '../rules/part-host';
+import { PartRules } from '../rules/part-rules';
 import { Lan, NatGatewayContribution, natGatewayProblem, NatGatewaySpec } from '../model/parts/nat-gateway';
 import { Peer } from '../model/peer';
 import { Port } from '../model/port';
@@ -101,8 +103,13 @@ export class NatGateway extends FirewallPart {
     this._check(natGatewayProblem(this.spec));
   }
 
+  /** The part's chains and rules (see {@link FirewallPart.firewallRules}). */
+  public firewallRules(host: PartHost): PartRules {
+    return this._contribution().rules(host);
+  }
+
   /** @internal */
-  public _contribution(): FirewallContribution {
+  public _contribution(): PartContribution<any> {
     return new NatGatewayContribution(this.spec);
   }
 }

@@ -1,7 +1,9 @@
 import { Construct } from 'constructs';
 import { FirewallPart } from './firewall-part';
 import { IpFamily } from '../model/family';
-import { FirewallContribution } from '../model/host-firewall';
+import { PartContribution } from '../model/host-firewall';
+import { PartHost } from '../rules/part-host';
+import { PartRules } from '../rules/part-rules';
 import { PortScanTrapContribution, portScanTrapProblem, PortScanTrapSpec } from '../model/parts/port-scan-trap';
 import { Peer } from '../model/peer';
 
@@ -67,8 +69,13 @@ export class PortScanTrap extends FirewallPart {
     this._check(portScanTrapProblem(this.spec));
   }
 
+  /** The part's chains and rules (see {@link FirewallPart.firewallRules}). */
+  public firewallRules(host: PartHost): PartRules {
+    return this._contribution().rules(host);
+  }
+
   /** @internal */
-  public _contribution(): FirewallContribution {
+  public _contribution(): PartContribution<any> {
     return new PortScanTrapContribution(this.spec);
   }
 }

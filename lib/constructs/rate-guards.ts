@@ -1,7 +1,9 @@
 import { Construct } from 'constructs';
 import { FirewallPart } from './firewall-part';
 import { IpFamily } from '../model/family';
-import { FirewallContribution } from '../model/host-firewall';
+import { PartContribution } from '../model/host-firewall';
+import { PartHost } from '../rules/part-host';
+import { PartRules } from '../rules/part-rules';
 import {
   DropLoggerContribution, dropLoggerProblem, DropLoggerSpec, EchoLimitContribution, echoLimitProblem, EchoLimitSpec,
   SynFloodContribution, synFloodProblem, SynFloodSpec,
@@ -60,8 +62,13 @@ export class SynFloodGuard extends FirewallPart {
     this._check(synFloodProblem(this.spec));
   }
 
+  /** The part's chains and rules (see {@link FirewallPart.firewallRules}). */
+  public firewallRules(host: PartHost): PartRules {
+    return this._contribution().rules(host);
+  }
+
   /** @internal */
-  public _contribution(): FirewallContribution {
+  public _contribution(): PartContribution<any> {
     return new SynFloodContribution(this.spec);
   }
 }
@@ -91,8 +98,13 @@ export class IcmpEchoLimit extends FirewallPart {
     this._check(echoLimitProblem(this.spec));
   }
 
+  /** The part's chains and rules (see {@link FirewallPart.firewallRules}). */
+  public firewallRules(host: PartHost): PartRules {
+    return this._contribution().rules(host);
+  }
+
   /** @internal */
-  public _contribution(): FirewallContribution {
+  public _contribution(): PartContribution<any> {
     return new EchoLimitContribution(this.spec);
   }
 }
@@ -133,8 +145,13 @@ export class DropLogger extends FirewallPart {
     this._check(dropLoggerProblem(this.spec));
   }
 
+  /** The part's chains and rules (see {@link FirewallPart.firewallRules}). */
+  public firewallRules(host: PartHost): PartRules {
+    return this._contribution().rules(host);
+  }
+
   /** @internal */
-  public _contribution(): FirewallContribution {
+  public _contribution(): PartContribution<any> {
     return new DropLoggerContribution(this.spec);
   }
 }

@@ -1,7 +1,9 @@
 import { Construct } from 'constructs';
 import { FirewallPart } from './firewall-part';
 import { IpFamily } from '../model/family';
-import { FirewallContribution } from '../model/host-firewall';
+import { PartContribution } from '../model/host-firewall';
+import { PartHost } from '../rules/part-host';
+import { PartRules } from '../rules/part-rules';
 import { SshGuardContribution, sshGuardProblem, SshGuardSpec } from '../model/parts/ssh-bruteforce-guard';
 import { Peer } from '../model/peer';
 import { Port } from '../model/port';
@@ -146,8 +148,13 @@ export class SshBruteforceGuard extends FirewallPart {
     this._check(sshGuardProblem(this.spec));
   }
 
+  /** The part's chains and rules (see {@link FirewallPart.firewallRules}). */
+  public firewallRules(host: PartHost): PartRules {
+    return this._contribution().rules(host);
+  }
+
   /** @internal */
-  public _contribution(): FirewallContribution {
+  public _contribution(): PartContribution<any> {
     return new SshGuardContribution(this.spec);
   }
 }

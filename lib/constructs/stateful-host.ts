@@ -8,7 +8,10 @@ import { RulesetEvaluator } from '../analysis/evaluator';
 import { checkIntent } from '../analysis/intent';
 import { PacketProps, ReachabilityReport, TimedPacketProps, Verdict } from '../analysis/types';
 import { IpFamily, ALL_FAMILIES, ruleFileName } from '../model/family';
-import { Block, FirewallContribution, hostFirewall, HostFirewallSpec, Opening } from '../model/host-firewall';
+import type { FirewallPart } from './firewall-part';
+import { Block, FirewallContribution, hostFirewall, HostFirewallSpec, Opening, PartContribution } from '../model/host-firewall';
+import { compilePart, partOpenings } from '../rules/compile';
+import { PartHost } from '../rules/part-host';
 import { interfaceNameProblem } from '../model/interface-name';
 import { renderIpsets } from '../model/ipset';
 import { ClosedPortResponse, OutboundOptions, OutboundPolicy } from '../model/options';
@@ -516,7 +519,7 @@ export class StatefulHost extends Construct {
       deployPass: this._installer ? { list: DEPLOY_PASS_LIST, seconds: deployPassSeconds(this._installer.rollbackSeconds) } : undefined,
       openings: this.openings,
       blocks: this.blocks,
-      parts: this.parts().map((p) => p._contribution()),
+      parts: this.parts().map(partContribution),
     };
   }
 
@@ -577,14 +580,15 @@ export class StatefulHost extends Construct {
   /** Undeclared reachability (and declared openings the rules refuse), as messages naming the parts. */
   private intentProblems(): string[] {
     const spec = this.firewallSpec();
+    const rs = hostFirewall(spec);
     const out: string[] = [];
     for (const family of this.families) {
-      const intent = declaredIntent(spec, family);
+      const intent = declaredIntent(spec, family, partOpenings(rs));
       // identical rules and declarations (whoever owns them) are checked once
       const key = `${family}\u0000${semanticText(this.renderRules(family))}\u0000${semanticText(this.ipsetRules() ?? '')}\u0000${JSON.stringify(intent, (k, v) => (k === 'owner' ? undefined : v))}`;
       if (INTENT_CLEAN.has(key)) continue;
       const owners = new Map<string, string[]>();
-      for (const r of hostFirewall(spec).allRules) {
+      for (const r of rs.allRules) {
         const args = r.args[family];
         if (!args) continue;
         const text = ['-A', r.chain, ...args].map(quoteArg).join(' ');
@@ -601,7 +605,7 @@ export class StatefulHost extends Construct {
   }
 
   /** The firewall parts whose nearest host is this one. */
-  private parts(): Array<IConstruct & { _contribution(): FirewallContribution }> {
+  private parts(): FirewallPart[] {
     return this.node.findAll()
       .filter((c) => c !== this && hasBrand(c, FIREWALL_PART_BRAND) && StatefulHost.of(c) === this) as any;
   }
@@ -729,3 +733,20 @@ function printablePath(p: string): string {
 
 // keep ALL_FAMILIES referenced for readers: the host renders a subset of it
 void ALL_FAMILIES;
+
+/**
+ * How the host collects a part, built-in or not: the part's bookkeeping (the
+ * built-in parts' claims and lists), then its PartRules through the compiler.
+ */
+function partContribution(part: FirewallPart): FirewallContribution & { readonly spec?: unknown } {
+  const builtin = typeof (part as any)._contribution === 'function' ? (part as any)._contribution() as PartContribution<{ path: string }> : undefined;
+  const path = part.node.path;
+  return {
+    path,
+    spec: builtin?.spec,
+    contribute(rs, host) {
+      builtin?.prepare(rs, host);
+      compilePart(rs, host, path, part.firewallRules(PartHost._of(host)), builtin?.compileOptions() ?? {});
+    },
+  };
+}

@@ -7,6 +7,9 @@ import { Peer } from './peer';
 import { Port, Protocol } from './port';
 import { both, RuleSpec } from './rule';
 import { Ruleset } from './ruleset';
+import { checkJumps, CompileOptions, compilePart } from '../rules/compile';
+import { PartHost } from '../rules/part-host';
+import type { PartRules } from '../rules/part-rules';
 import { InputSlot, OutputSlot, RawSlot, ServiceSlot } from './slots';
 
 /** A port opened for new connections, maybe only from a peer or on an interface. */
@@ -34,15 +37,36 @@ export interface FirewallContribution {
   contribute(rs: Ruleset, host: HostFirewallSpec): void;
 }
 
-/** Base of the parts' contributions: a validated spec (with the part's path) and its rules. */
+/**
+ * Base of the built-in parts' contributions: a validated spec (with the
+ * part's path), the part's rules through the public rule layer (`rules`, the
+ * same PartRules a third-party part returns), and the bookkeeping that is not
+ * a rule (`prepare`: claims with a part-specific fix, guard lists, sets).
+ */
 export abstract class PartContribution<S extends { readonly path: string }> implements FirewallContribution {
-  public constructor(protected readonly spec: S) {}
+  public constructor(public readonly spec: S) {}
 
   public get path(): string {
     return this.spec.path;
   }
 
-  public abstract contribute(rs: Ruleset, host: HostFirewallSpec): void;
+  /** The part's chains and rules, as any part hands them to its host. */
+  public rules(_host: PartHost): PartRules {
+    return {};
+  }
+
+  /** What the part records besides its rules; runs before they are compiled. */
+  public prepare(_rs: Ruleset, _host: HostFirewallSpec): void {}
+
+  /** How the rules are compiled: the library's parts may use its reserved chain names. */
+  public compileOptions(): CompileOptions {
+    return { library: true };
+  }
+
+  public contribute(rs: Ruleset, host: HostFirewallSpec): void {
+    this.prepare(rs, host);
+    compilePart(rs, host, this.path, this.rules(PartHost._of(host)), this.compileOptions());
+  }
 }
 
 /** Everything a stateful host's rules are made of, already validated. */
@@ -208,6 +232,7 @@ export function hostFirewall(spec: HostFirewallSpec): Ruleset {
   for (const part of [...(spec.parts ?? [])].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
     part.contribute(rs, spec);
   }
+  checkJumps(rs);
   return rs;
 }
 

@@ -7,12 +7,10 @@
  */
 import { App, TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
-import { FirewallPart, IpFamily, Peer, Port, SshBruteforceGuard, StatefulHost } from '../../lib';
+import { FirewallPart, IpFamily, Match, PartRules, Peer, Port, Protocol, RuleSlot, SshBruteforceGuard, StatefulHost, Target } from '../../lib';
 import { Engine } from '../../lib/analysis/engine';
 import { checkIntent, DeclaredIntent } from '../../lib/analysis/intent';
 import { parseRuleset } from '../../lib/analysis/parse';
-import { FirewallContribution, HostFirewallSpec } from '../../lib/model/host-firewall';
-import { Ruleset } from '../../lib/model/ruleset';
 
 const BASE = [
   '*filter', ':INPUT DROP [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]', ':IN_SSH - [0:0]', ':TCP - [0:0]', ':UDP - [0:0]',
@@ -76,15 +74,11 @@ describe('bug 2: a guard next to an admin-only allowFrom opens SSH to everyone',
 
 /** A third-party part that opens UDP without declaring it: the kind of bug the check exists for. */
 class LeakyPart extends FirewallPart {
-  public constructor(scope: Construct, id: string) { super(scope, id); }
-  /** @internal */
-  public _contribution(): FirewallContribution {
-    const path = this.node.path;
+  public constructor(scope: Construct, id: string, private readonly declare = false) { super(scope, id); }
+  public firewallRules(): PartRules {
     return {
-      path,
-      contribute(rs: Ruleset, h: HostFirewallSpec) {
-        rs.addRule({ table: 'filter', chain: 'UDP', slot: 500, owner: path, args: { [IpFamily.V4]: ['-p', 'udp', '-j', 'ACCEPT'], ...(h.families.includes(IpFamily.V6) ? {} : {}) } });
-      },
+      rules: [{ slot: RuleSlot.UDP_OPEN, matches: [Match.protocol(Protocol.UDP)], target: Target.ACCEPT, family: IpFamily.V4 }],
+      opens: this.declare ? [{ port: Port.udpRange(1, 65535), peer: Peer.anyIpv4() }] : [],
     };
   }
 }
@@ -95,6 +89,13 @@ describe('at synth', () => {
     const h = new StatefulHost(stack, 'h', { allow: [Port.SSH] });
     new LeakyPart(h, 'leaky');
     expect(() => Testing.synth(stack, true)).toThrow(/\[s\/h\] intent check: V4 udp 1-65535 on any other interface is opened, but nothing declares it: from any; rules matched: .*parts involved: s\/h, s\/h\/leaky/);
+  });
+
+  test('the same part declaring what it opens (PartRules.opens) passes the check', () => {
+    const stack = new TerraformStack(new App(), 's');
+    const h = new StatefulHost(stack, 'h', { allow: [Port.SSH] });
+    new LeakyPart(h, 'declared', true);
+    expect(() => Testing.synth(stack, true)).not.toThrow();
   });
 
   test('a guard with chainName UDP never ships (an error at construction or at synth)', () => {

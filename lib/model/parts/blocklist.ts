@@ -37,7 +37,7 @@ export function blocklistProblem(spec: BlocklistSpec): ValueProblem | undefined 
  * per family: one lookup per packet whatever the list's size.
  */
 export class BlocklistContribution extends PartContribution<BlocklistSpec> {
-  public contribute(rs: Ruleset, host: HostFirewallSpec): void {
+  public prepare(rs: Ruleset, host: HostFirewallSpec): void {
     blockWithSets(rs, this.spec.path, host.families, this.spec.peers, this.spec.names);
   }
 }

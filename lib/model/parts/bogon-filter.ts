@@ -68,7 +68,7 @@ export function bogonFilterProblem(s: BogonFilterSpec): ValueProblem | undefined
  */
 export class BogonFilterContribution extends PartContribution<BogonFilterSpec> {
 
-  public contribute(rs: Ruleset, host: HostFirewallSpec): void {
+  public prepare(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;
     const fams = host.families;
     const chain = bogonChain(s.iface);

@@ -113,7 +113,7 @@ export function natGatewayProblem(spec: NatGatewaySpec): ValueProblem | undefine
  */
 export class NatGatewayContribution extends PartContribution<NatGatewaySpec> {
 
-  public contribute(rs: Ruleset, host: HostFirewallSpec): void {
+  public prepare(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;
     const owner = s.path;
     const fams = host.families;

@@ -42,7 +42,7 @@ export function portScanTrapProblem(spec: PortScanTrapSpec): ValueProblem | unde
  */
 export class PortScanTrapContribution extends PartContribution<PortScanTrapSpec> {
 
-  public contribute(rs: Ruleset, host: HostFirewallSpec): void {
+  public prepare(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;
     const fams = host.families;
     const reject = host.closedPortResponse === ClosedPortResponse.REJECT;

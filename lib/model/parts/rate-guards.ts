@@ -1,10 +1,14 @@
 import { firewallError, ValueProblem } from '../../private/errors';
 import { IpFamily } from '../family';
-import { PartContribution, HostFirewallSpec, perFamily } from '../host-firewall';
+import { ConnState } from '../../analysis/types';
+import { IcmpType, Match } from '../../rules/match';
+import type { PartRules } from '../../rules/part-rules';
+import { RuleSlot, Table } from '../../rules/slot';
+import { Target } from '../../rules/target';
+import { PartContribution, HostFirewallSpec } from '../host-firewall';
 import { hashlimitBurstProblem, hashlimitNameProblem, limitBurstProblem, MAX_LOG_PREFIX, prefixLengthProblem, ratePerMinuteProblem, ratePerSecondProblem, wholeNumberProblem } from '../kernel-limits';
-import { firstProblem, hashlimit, limit, SourcePrefix } from '../matches';
+import { firstProblem, SourcePrefix } from '../matches';
 import { Ruleset } from '../ruleset';
-import { InputSlot } from '../slots';
 
 /** A validated SYN-flood guard. */
 export interface SynFloodSpec {
@@ -37,23 +41,19 @@ export function synFloodProblem(s: SynFloodSpec): ValueProblem | undefined {
  */
 export class SynFloodContribution extends PartContribution<SynFloodSpec> {
 
-  public contribute(rs: Ruleset, host: HostFirewallSpec): void {
+  public prepare(rs: Ruleset): void {
+    rs.claim('chain', this.spec.chain, this.spec.path, 'A host takes one SynFloodGuard: remove one of them.');
+  }
+
+  public rules(): PartRules {
     const s = this.spec;
-    const fams = host.families;
-    rs.claim('chain', s.chain, s.path, 'A host takes one SynFloodGuard: remove one of them.');
-    if (s.perSource) rs.claim('hashlimit table', s.chain.toLowerCase(), s.path);
-    rs.declareChain({ table: 'filter', name: s.chain, families: fams, owner: s.path });
-    rs.addRule({
-      table: 'filter',
-      chain: 'INPUT',
-      slot: InputSlot.GUARD,
-      order: -10,
-      owner: s.path,
-      args: perFamily(fams, () => ['-p', 'tcp', '-m', 'tcp', '--tcp-flags', 'FIN,SYN,RST,ACK', 'SYN', '-m', 'conntrack', '--ctstate', 'NEW', '-j', s.chain]),
-    });
-    const under = (f: IpFamily) => (s.perSource ? hashlimit('upto', s.perSecond * 60, s.burst, s.chain.toLowerCase(), f, s.prefix) : limit(s.perSecond * 60, s.burst));
-    rs.addRule({ table: 'filter', chain: s.chain, slot: 100, owner: s.path, args: perFamily(fams, (f) => [...under(f), '-j', 'RETURN']) });
-    rs.addRule({ table: 'filter', chain: s.chain, slot: 900, owner: s.path, args: perFamily(fams, () => ['-j', 'DROP']) });
+    const under = s.perSource
+      ? Match.hashlimit({ name: s.chain.toLowerCase(), perMinute: s.perSecond * 60, burst: s.burst, above: false, ipv4PrefixLength: s.prefix?.[IpFamily.V4], ipv6PrefixLength: s.prefix?.[IpFamily.V6] })
+      : Match.limit(s.perSecond * 60, s.burst);
+    return {
+      chains: [{ name: s.chain, rules: [{ matches: [under], target: Target.RETURN }, { target: Target.DROP }] }],
+      rules: [{ slot: RuleSlot.INPUT_GUARD, order: -10, matches: [Match.tcpSyn(), Match.state([ConnState.NEW])], target: Target.jump(s.chain) }],
+    };
   }
 }
 
@@ -69,11 +69,6 @@ export function echoLimitProblem(s: EchoLimitSpec): ValueProblem | undefined {
   return firstProblem(ratePerSecondProblem('perSecond', s.perSecond), limitBurstProblem('burst', s.burst, (s.perSecond as number) * 60));
 }
 
-const ECHO: Record<IpFamily, string[]> = {
-  [IpFamily.V4]: ['-p', 'icmp', '-m', 'icmp', '--icmp-type', '8'],
-  [IpFamily.V6]: ['-p', 'ipv6-icmp', '-m', 'icmp6', '--icmpv6-type', '128'],
-};
-
 /** Chain in mangle INPUT that rate-limits echo requests. */
 export const ECHO_LIMIT_CHAIN = 'ECHO_LIMIT';
 
@@ -87,17 +82,20 @@ export const ECHO_LIMIT_CHAIN = 'ECHO_LIMIT';
  */
 export class EchoLimitContribution extends PartContribution<EchoLimitSpec> {
 
-  public contribute(rs: Ruleset, host: HostFirewallSpec): void {
+  public prepare(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;
     if (!host.ping) {
       throw firewallError(s.path, { message: 'limits ping, but the host has ping: false, so no echo request is accepted to begin with', fix: 'Remove the limit or set ping: true.' });
     }
-    const fams = host.families;
     rs.claim('chain', ECHO_LIMIT_CHAIN, s.path, 'A host takes one IcmpEchoLimit: remove one of them.');
-    for (const name of ['INPUT', ECHO_LIMIT_CHAIN]) rs.declareChain({ table: 'mangle', name, families: fams, owner: s.path });
-    rs.addRule({ table: 'mangle', chain: 'INPUT', slot: 100, owner: s.path, args: perFamily(fams, (f) => [...ECHO[f], '-j', ECHO_LIMIT_CHAIN]) });
-    rs.addRule({ table: 'mangle', chain: ECHO_LIMIT_CHAIN, slot: 100, owner: s.path, args: perFamily(fams, () => [...limit(s.perSecond * 60, s.burst), '-j', 'RETURN']) });
-    rs.addRule({ table: 'mangle', chain: ECHO_LIMIT_CHAIN, slot: 900, owner: s.path, args: perFamily(fams, () => ['-j', 'DROP']) });
+  }
+
+  public rules(): PartRules {
+    const s = this.spec;
+    return {
+      chains: [{ name: ECHO_LIMIT_CHAIN, table: Table.MANGLE, rules: [{ matches: [Match.limit(s.perSecond * 60, s.burst)], target: Target.RETURN }, { target: Target.DROP }] }],
+      rules: [{ slot: RuleSlot.MANGLE_INPUT, matches: [Match.icmp(IcmpType.ECHO_REQUEST)], target: Target.jump(ECHO_LIMIT_CHAIN) }],
+    };
   }
 }
 
@@ -134,15 +132,12 @@ export function dropLoggerProblem(s: DropLoggerSpec): ValueProblem | undefined {
  */
 export class DropLoggerContribution extends PartContribution<DropLoggerSpec> {
 
-  public contribute(rs: Ruleset, host: HostFirewallSpec): void {
+  public prepare(rs: Ruleset): void {
+    rs.claim('drop logger', 'INPUT', this.spec.path, 'A host takes one DropLogger: remove one of them.');
+  }
+
+  public rules(): PartRules {
     const s = this.spec;
-    rs.claim('drop logger', 'INPUT', s.path, 'A host takes one DropLogger: remove one of them.');
-    rs.addRule({
-      table: 'filter',
-      chain: 'INPUT',
-      slot: InputSlot.LOG,
-      owner: s.path,
-      args: perFamily(host.families, () => [...limit(s.perMinute, s.burst), '-j', 'LOG', '--log-prefix', s.prefix, ...(s.level !== 4 ? ['--log-level', String(s.level)] : [])]),
-    });
+    return { rules: [{ slot: RuleSlot.INPUT_LOG, matches: [Match.limit(s.perMinute, s.burst)], target: Target.log({ prefix: s.prefix, level: s.level }) }] };
   }
 }

@@ -74,7 +74,7 @@ export function openingsOf(host: HostFirewallSpec, port: Port): Opening[] {
  */
 export class SshGuardContribution extends PartContribution<SshGuardSpec> {
 
-  public contribute(rs: Ruleset, host: HostFirewallSpec): void {
+  public prepare(rs: Ruleset, host: HostFirewallSpec): void {
     const s = this.spec;
     rs.claim('chain', s.chain, s.path);
     // a second guard on the same port would never see a packet: the first one accepts

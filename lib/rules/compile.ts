@@ -1,0 +1,236 @@
+/**
+ * The rule compiler: a part's {@link PartRules} into the host's ruleset.
+ * Every check a part's rules get happens here, the same for built-in and
+ * third-party parts: shapes (a part in another language may hand over
+ * anything), names and their claims, matches and targets, families, slots,
+ * replacements, jumps, raw rules against the parser.
+ */
+import { Match } from './match';
+import { BASIC_FIELDS, MatchArgs } from './match-args';
+import { ChainRule, DeclaredOpening, PartRules, SlottedRule } from './part-rules';
+import { HostRule, Table } from './slot';
+import { SLOT_PLACES } from './slot-places';
+import { Target } from './target';
+import { parseRuleArgs } from '../analysis/parse';
+import { ALL_FAMILIES, IpFamily } from '../model/family';
+import { HostFirewallSpec } from '../model/host-firewall';
+import { chainNameProblem, LIBRARY_CHAIN_NAMES, MAX_CHAIN_NAME, objectNameProblem, TARGET_NAMES } from '../model/kernel-limits';
+import { Peer } from '../model/peer';
+import { Port } from '../model/port';
+import { BUILTIN_CHAINS, RuleSpec, TableName } from '../model/rule';
+import { Ruleset } from '../model/ruleset';
+import { firewallError, ValueProblem } from '../private/errors';
+
+/** How a part's rules are compiled. */
+export interface CompileOptions {
+  /** The library's own parts may use the library's reserved chain names (SYN_FLOOD, BOGONS-…). */
+  readonly library?: boolean;
+  /** The fix to name when a chain of the part is already taken (a part that exists once per host). */
+  readonly chainClaimFix?: string;
+}
+
+/** A part's declared openings, kept on the ruleset for the intent check. */
+export interface PartOpening extends DeclaredOpening {
+  readonly owner: string;
+}
+
+const DECLARED = new WeakMap<Ruleset, PartOpening[]>();
+
+/** The openings parts declared on `rs` (see {@link PartRules.opens}). */
+export function partOpenings(rs: Ruleset): readonly PartOpening[] {
+  return DECLARED.get(rs) ?? [];
+}
+
+/** Adds a part's chains and rules to `rs`; throws naming `owner` on any problem. */
+export function compilePart(rs: Ruleset, host: HostFirewallSpec, owner: string, out: PartRules, options: CompileOptions = {}): void {
+  const fail = (message: string, fix?: string): never => { throw firewallError(owner, { message, fix }); };
+  const check = (where: string, p: ValueProblem | undefined) => { if (p) fail(`${where}: ${p.message}`, p.fix); };
+  if (typeof out !== 'object' || out === null) fail(`firewallRules() returned ${String(out)}, not a PartRules`, 'Return { chains, rules } (both optional).');
+  const chains = listOf(out.chains, 'chains', fail);
+  const rules = listOf(out.rules, 'rules', fail);
+  const opens = listOf(out.opens, 'opens', fail);
+  const fams = host.families;
+  const claim = (kind: string, name: string) => rs.claim(kind, name, owner);
+
+  // own chains: checked, claimed, declared
+  const own = new Map<string, TableName>();
+  chains.forEach((c, i) => {
+    const where = `chains[${i}]`;
+    if (typeof c !== 'object' || c === null) fail(`${where} is ${String(c)}, not a PartChain`);
+    const table = tableOf(c.table, where, fail);
+    const library = options.library && (LIBRARY_CHAIN_NAMES.includes(c.name) || /^BOGONS-/.test(c.name));
+    check(where, library ? objectNameProblem('name', c.name, MAX_CHAIN_NAME) : chainNameProblem('name', c.name));
+    if (own.has(c.name)) fail(`${where}: the part declares chain "${c.name}" twice`, 'Give each chain its own name.');
+    rs.claim('chain', c.name, owner, options.chainClaimFix);
+    own.set(c.name, table);
+    rs.declareChain({ table, name: c.name, families: fams, owner });
+  });
+  chains.forEach((c, i) => {
+    listOf(c.rules, `chains[${i}].rules`, fail).forEach((r, j) => {
+      const args = ruleArgs(r, `chains[${i}].rules[${j}]`, own.get(c.name)!, c.name, fams, fail, claim);
+      rs.addRule({ table: own.get(c.name)!, chain: c.name, slot: 100, order: j, owner, args });
+    });
+  });
+
+  // rules in the host's chains, by slot
+  rules.forEach((r: SlottedRule, i) => {
+    const where = `rules[${i}]`;
+    if (typeof r !== 'object' || r === null) fail(`${where} is ${String(r)}, not a SlottedRule`);
+    const place = SLOT_PLACES[r.slot];
+    if (!place) fail(`${where}: slot ${String(r.slot)} is not a RuleSlot`, 'Use RuleSlot.INPUT_GUARD, RuleSlot.TCP_OPEN, ...');
+    if (r.order !== undefined && !(Number.isInteger(r.order) && Math.abs(r.order) <= 1000)) fail(`${where}: order ${String(r.order)} is not a whole number from -1000 to 1000`);
+    if (r.replaces !== undefined && !Object.values(HostRule).includes(r.replaces)) fail(`${where}: replaces ${String(r.replaces)} is not a HostRule`);
+    const args = ruleArgs(r, where, place.table, place.chain, fams, fail, claim);
+    const needed = fams.filter((f) => args[f] !== undefined);
+    if (place.table !== 'filter' || !['INPUT', 'FORWARD', 'OUTPUT', 'TCP', 'UDP'].includes(place.chain)) {
+      rs.declareChain({ table: place.table, name: place.chain, families: needed, owner });
+    }
+    const spec: RuleSpec = { table: place.table, chain: place.chain, slot: place.slot, order: place.order + (r.order ?? 0), owner, args, replaces: r.replaces };
+    rs.addRule(spec);
+  });
+
+  const store = DECLARED.get(rs) ?? [];
+  opens.forEach((o, i) => {
+    if (typeof o !== 'object' || o === null || !Port.isPort(o.port)) fail(`opens[${i}] needs a port (a Port)`);
+    if (o.peer !== undefined && !Peer.isPeer(o.peer)) fail(`opens[${i}].peer is not a Peer`);
+    check(`opens[${i}]`, Port._adopt(o.port)._problem());
+    store.push({ port: Port._adopt(o.port), peer: o.peer ? Peer._adopt(o.peer) : undefined, iface: o.iface, owner });
+  });
+  DECLARED.set(rs, store);
+  if (out.forwarding) {
+    rs.require('ipv4-forwarding');
+    if (fams.includes(IpFamily.V6)) rs.require('ipv6-forwarding');
+  }
+}
+
+/**
+ * Every jump of every rule goes to a chain declared in its table: a part's
+ * own chain, the host's TCP / UDP, or another part's chain. Run once all parts
+ * contributed (they contribute in construct-path order).
+ */
+export function checkJumps(rs: Ruleset): void {
+  const declared = new Set(rs.declaredChains.map((c) => `${c.table}\u0000${c.name}`));
+  for (const r of rs.allRules) {
+    for (const args of Object.values(r.args)) {
+      if (!args) continue;
+      for (let i = 0; i < args.length - 1; i++) {
+        if (args[i] !== '-j' && args[i] !== '-g') continue;
+        const to = args[i + 1];
+        if (TARGET_NAMES.includes(to) || BUILTIN_CHAINS[r.table].includes(to) || declared.has(`${r.table}\u0000${to}`)) continue;
+        throw firewallError(r.owner, {
+          message: `a rule in ${r.table} ${r.chain} jumps to chain "${to}", which nothing declares in table ${r.table}`,
+          fix: `Declare it among the part's chains ({ name: '${to}', table: Table.${r.table.toUpperCase()}, rules: [...] }), or jump to an existing chain.`,
+        });
+      }
+    }
+  }
+}
+
+function listOf<T>(value: T[] | undefined, what: string, fail: (m: string, f?: string) => never): T[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) return fail(`${what} is ${typeof value}, not a list`);
+  return value;
+}
+
+function tableOf(t: Table | undefined, where: string, fail: (m: string, f?: string) => never): TableName {
+  if (t === undefined) return 'filter';
+  if (!Object.values(Table).includes(t)) return fail(`${where}: table ${String(t)} is not a Table`, 'Use Table.FILTER, NAT, MANGLE or RAW.');
+  return t as TableName;
+}
+
+/** One rule's argv per host family (a family in which some match does not exist is left out). */
+function ruleArgs(
+  r: ChainRule, where: string, table: TableName, chain: string, families: readonly IpFamily[], fail: (m: string, f?: string) => never,
+  claim: (kind: string, name: string) => void,
+): Partial<Record<IpFamily, readonly string[]>> {
+  if (typeof r !== 'object' || r === null) return fail(`${where} is ${String(r)}, not a rule`);
+  if (r.family !== undefined && !ALL_FAMILIES.includes(r.family)) fail(`${where}: family ${String(r.family)} is not an IpFamily`);
+  const fams = families.filter((f) => r.family === undefined || r.family === f);
+  if (r.raw !== undefined) {
+    if (r.matches !== undefined || r.target !== undefined) fail(`${where} has raw argv and typed matches or a target`, 'Give either raw, or matches and target.');
+    return rawArgs(r.raw, where, table, chain, fams, r.family !== undefined ? [r.family] : ALL_FAMILIES, fail);
+  }
+  const matches = listOf(r.matches, `${where}.matches`, fail);
+  matches.forEach((m, i) => {
+    if (!Match.isMatch(m)) fail(`${where}.matches[${i}] is ${describe(m)}, not a Match`, 'Build matches with Match.source(), Match.port(), ...');
+    const p = m._problem();
+    if (p) fail(`${where}.matches[${i}] (${m}): ${p.message}`, p.fix);
+    // a list or table the part writes is its own on this host
+    for (const n of m._names()) if (n.writes) claim(n.kind, n.name);
+  });
+  if (!Target.isTarget(r.target)) fail(`${where} has ${r.target === undefined ? 'no target' : `target ${describe(r.target)}, not a Target`}`, 'Give a target: Target.ACCEPT, Target.DROP, Target.reject(), Target.jump(...).');
+  const target = r.target!;
+  const render = (f: IpFamily): string[] | undefined => {
+    const parts: MatchArgs[] = [];
+    for (const m of matches) {
+      const a = m._args(f);
+      if (!a) return undefined;
+      parts.push(a);
+    }
+    const basic: Partial<Record<string, string>> = {};
+    for (const [k, m] of parts.map((p, i) => [p, matches[i]] as const)) {
+      for (const field of BASIC_FIELDS) {
+        const v = k.basic[field];
+        if (v === undefined) continue;
+        if (basic[field] !== undefined && basic[field] !== v) {
+          fail(`${where}: ${m} contradicts another match (${FIELD_NAMES[field]} ${basic[field]} vs ${v}); the rule could never match`, 'Split it into two rules.');
+        }
+        basic[field] = v;
+      }
+    }
+    const p = target._problem(basic.p);
+    if (p) fail(`${where} (${target}): ${p.message}`, p.fix);
+    const argv: string[] = [];
+    for (const field of BASIC_FIELDS) if (basic[field] !== undefined) argv.push(`-${field}`, basic[field]!);
+    // a module given twice (two conntrack matches, a port and a tcpSyn) is written once per distinct argument list
+    const seen = new Set<string>();
+    for (const k of parts) {
+      const key = k.module.join(' ');
+      if (key === '' || seen.has(key)) continue;
+      seen.add(key);
+      argv.push(...k.module);
+    }
+    argv.push(...target._args(f, basic.p));
+    return argv;
+  };
+  const everywhere = ALL_FAMILIES.filter((f) => render(f) !== undefined);
+  if (everywhere.length === 0) fail(`${where} matches no packet in either family (${matches.map(String).join(', ')})`, 'Split it into one rule per family.');
+  const out: Partial<Record<IpFamily, readonly string[]>> = {};
+  for (const f of fams) {
+    const a = render(f);
+    if (a) out[f] = a;
+  }
+  if (target._jumpChain() === chain) fail(`${where} jumps to its own chain ${chain}, a loop`);
+  return out;
+}
+
+const FIELD_NAMES: Record<string, string> = { s: 'source', d: 'destination', i: 'in-interface', o: 'out-interface', p: 'protocol' };
+
+/** Raw argv, checked by the parser of each family it is for. */
+function rawArgs(
+  raw: string[], where: string, table: TableName, chain: string, families: readonly IpFamily[], meant: readonly IpFamily[], fail: (m: string, f?: string) => never,
+): Partial<Record<IpFamily, readonly string[]>> {
+  if (!Array.isArray(raw) || raw.length === 0 || raw.some((a) => typeof a !== 'string')) fail(`${where}.raw must be a non-empty list of strings`);
+  const bad = raw.find((a) => /[\n\r\0]/.test(a));
+  if (bad !== undefined) fail(`${where}.raw holds ${JSON.stringify(bad)}: a line break or NUL would start a new line of the rule file`, 'Pass each argument as one string without line breaks.');
+  if (raw[0] === '-A' || raw[0] === '-I' || raw[0] === '-D') fail(`${where}.raw starts with ${raw[0]}: give only what follows "-A ${chain}"`);
+  const out: Partial<Record<IpFamily, readonly string[]>> = {};
+  for (const f of meant) {
+    try {
+      // the jump target counts as declared here; checkJumps() checks it once every part is in
+      const jumps = raw.filter((_a, i) => raw[i - 1] === '-j' || raw[i - 1] === '-g');
+      parseRuleArgs(f, table, ['-A', chain, ...raw], 1, new Set([chain, ...jumps]));
+    } catch (e) {
+      fail(`${where}.raw (${raw.join(' ')}) is not a rule this library understands for ${f}: ${(e as Error).message}`,
+        meant.length > 1 ? 'Use typed matches, or give family: IpFamily.V4 / V6 with argv of that family.' : 'Use typed matches, or argv in the grammar iptables-save prints.');
+    }
+    if (families.includes(f)) out[f] = [...raw];
+  }
+  return out;
+}
+
+function describe(x: unknown): string {
+  if (x === null) return 'null';
+  if (typeof x === 'object') return `a ${(x as object).constructor?.name ?? 'object'}`;
+  return `${typeof x} ${JSON.stringify(x)}`;
+}

@@ -1,0 +1,337 @@
+/**
+ * Matches: the conditions of a rule, as typed values. Each one knows how it is
+ * spelled in each address family (the ONE place where ICMP and ICMPv6, `-s`
+ * of an IPv4 peer and of an IPv6 peer, xt_recent masks and hashlimit source
+ * masks are told apart) and what is wrong with it. Rendered to iptables-save
+ * argv only by the rule compiler.
+ */
+import { ConnState } from '../analysis/types';
+import { IpFamily } from '../model/family';
+import { interfaceNameProblem } from '../model/interface-name';
+import {
+  hashlimitBurstProblem, hashlimitNameProblem, hitCountProblem, limitBurstProblem, prefixLengthProblem, ratePerMinuteProblem,
+  recentListProblem, windowSecondsProblem,
+} from '../model/kernel-limits';
+import { DEFAULT_SOURCE_PREFIX, firstProblem, hashlimit, limit, recentCheck, recentList, recentSet, SourcePrefix } from '../model/matches';
+import { Peer } from '../model/peer';
+import { Port, Protocol } from '../model/port';
+import { ValueProblem } from '../private/errors';
+import { MatchArgs, MatchName } from './match-args';
+
+/** An ICMP message type, spelled per family by the rule compiler (ICMP for IPv4, ICMPv6 for IPv6). */
+export enum IcmpType {
+  /** Echo request (ping): IPv4 type 8, IPv6 type 128. */
+  ECHO_REQUEST = 'ECHO_REQUEST',
+  /** Echo reply: IPv4 type 0, IPv6 type 129. */
+  ECHO_REPLY = 'ECHO_REPLY',
+  /** Destination unreachable: IPv4 type 3, IPv6 type 1. */
+  DESTINATION_UNREACHABLE = 'DESTINATION_UNREACHABLE',
+  /** Time exceeded: IPv4 type 11, IPv6 type 3. */
+  TIME_EXCEEDED = 'TIME_EXCEEDED',
+  /** Parameter problem: IPv4 type 12, IPv6 type 4. */
+  PARAMETER_PROBLEM = 'PARAMETER_PROBLEM',
+  /** Packet too big (IPv6 only, type 2): a rule with it is IPv6-only. */
+  PACKET_TOO_BIG = 'PACKET_TOO_BIG',
+  /** Neighbour solicitation (IPv6 only, type 135). */
+  NEIGHBOR_SOLICITATION = 'NEIGHBOR_SOLICITATION',
+  /** Neighbour advertisement (IPv6 only, type 136). */
+  NEIGHBOR_ADVERTISEMENT = 'NEIGHBOR_ADVERTISEMENT',
+}
+
+const ICMP_NUMBERS: Record<IcmpType, Partial<Record<IpFamily, number>>> = {
+  [IcmpType.ECHO_REQUEST]: { [IpFamily.V4]: 8, [IpFamily.V6]: 128 },
+  [IcmpType.ECHO_REPLY]: { [IpFamily.V4]: 0, [IpFamily.V6]: 129 },
+  [IcmpType.DESTINATION_UNREACHABLE]: { [IpFamily.V4]: 3, [IpFamily.V6]: 1 },
+  [IcmpType.TIME_EXCEEDED]: { [IpFamily.V4]: 11, [IpFamily.V6]: 3 },
+  [IcmpType.PARAMETER_PROBLEM]: { [IpFamily.V4]: 12, [IpFamily.V6]: 4 },
+  [IcmpType.PACKET_TOO_BIG]: { [IpFamily.V6]: 2 },
+  [IcmpType.NEIGHBOR_SOLICITATION]: { [IpFamily.V6]: 135 },
+  [IcmpType.NEIGHBOR_ADVERTISEMENT]: { [IpFamily.V6]: 136 },
+};
+
+/** What an xt_recent match does with its list. */
+export enum RecentAction {
+  /** Adds the source to the list (and matches). */
+  SET = 'SET',
+  /** Matches when the source is on the list (within `seconds`, with `hits`). */
+  CHECK = 'CHECK',
+  /** Like CHECK, and refreshes the source's last-seen time when it matches. */
+  UPDATE = 'UPDATE',
+}
+
+/**
+ * Options of {@link Match.recent}.
+ * @example { list: 'scanners', action: RecentAction.CHECK, seconds: 60, hits: 3 }
+ */
+export interface RecentMatchOptions {
+  /** The list's name (IPv6 rules use it with a `6` suffix, so the families never share entries). */
+  readonly list: string;
+  /** What the match does with the list. */
+  readonly action: RecentAction;
+  /**
+   * CHECK / UPDATE: only entries seen within this many seconds count.
+   * @default - any age
+   */
+  readonly seconds?: number;
+  /**
+   * CHECK / UPDATE: the source must have been seen this many times (1..20).
+   * @default - once
+   */
+  readonly hits?: number;
+  /**
+   * CHECK / UPDATE: count only entries with the TTL of this packet (`--rttl`).
+   * Beware: an attacker who varies the TTL is then never counted.
+   * @default false
+   */
+  readonly matchTtl?: boolean;
+  /**
+   * IPv4 sources are grouped per prefix of this length.
+   * @default 32
+   */
+  readonly ipv4PrefixLength?: number;
+  /**
+   * IPv6 sources are grouped per prefix of this length (one customer holds a /64).
+   * @default 64
+   */
+  readonly ipv6PrefixLength?: number;
+}
+
+/**
+ * Options of {@link Match.hashlimit}: a token bucket per source (prefix).
+ * @example { name: 'api', perMinute: 120, burst: 20, above: true }
+ */
+export interface HashlimitMatchOptions {
+  /** The table's name (up to 15 characters), unique on the host. */
+  readonly name: string;
+  /** Packets per minute per source. */
+  readonly perMinute: number;
+  /**
+   * Bucket size.
+   * @default 5
+   */
+  readonly burst?: number;
+  /**
+   * true: match the packets ABOVE the rate (to drop them); false: match those within it.
+   * @default true
+   */
+  readonly above?: boolean;
+  /** @default 32 */
+  readonly ipv4PrefixLength?: number;
+  /** @default 64 */
+  readonly ipv6PrefixLength?: number;
+}
+
+const MATCH_BRAND = Symbol.for('cdktf-iptables.Match');
+
+/**
+ * One condition of a rule. Built with the static factories; checked at
+ * creation for what it can know alone, and again where a part uses it (the
+ * error then names the part's construct path).
+ *
+ * @example
+ * [Match.source(Peer.ipv4('10.0.0.0/8')), Match.port(Port.tcp(5432)), Match.state([ConnState.NEW])]
+ */
+export class Match {
+  /** Packets from `peer` (a rule with an IPv4 peer is IPv4-only, and the same for IPv6). */
+  public static source(peer: Peer): Match {
+    const p = Peer._adopt(peer);
+    return new Match(`source ${p}`, (f) => (p.hasFamily(f) ? { basic: p.isAny ? {} : { s: p.cidr }, module: [] } : undefined), p._problem());
+  }
+
+  /** Packets to `peer`. */
+  public static destination(peer: Peer): Match {
+    const p = Peer._adopt(peer);
+    return new Match(`destination ${p}`, (f) => (p.hasFamily(f) ? { basic: p.isAny ? {} : { d: p.cidr }, module: [] } : undefined), p._problem());
+  }
+
+  /** Packets arriving on the interface `name` (`eth+` for every `eth` interface). */
+  public static inInterface(name: string): Match {
+    return new Match(`inInterface ${name}`, () => ({ basic: { i: name }, module: [] }), ifaceProblem('inInterface', name));
+  }
+
+  /** Packets leaving on the interface `name`. */
+  public static outInterface(name: string): Match {
+    return new Match(`outInterface ${name}`, () => ({ basic: { o: name }, module: [] }), ifaceProblem('outInterface', name));
+  }
+
+  /** Packets of a protocol (ICMP is IPv4-only, ICMPV6 IPv6-only). */
+  public static protocol(protocol: Protocol): Match {
+    return new Match(`protocol ${protocol}`, (f) => {
+      if ((protocol === Protocol.ICMP && f !== IpFamily.V4) || (protocol === Protocol.ICMPV6 && f !== IpFamily.V6)) return undefined;
+      return { basic: { p: protocol }, module: [] };
+    }, Object.values(Protocol).includes(protocol) ? undefined : { message: `protocol ${String(protocol)} is not a Protocol`, fix: 'Use Protocol.TCP, Protocol.UDP, ...' });
+  }
+
+  /** Packets to a destination port (or range) of TCP or UDP. */
+  public static port(port: Port): Match {
+    const p = Port._adopt(port);
+    return new Match(`port ${p}`, () => ({ basic: { p: p.protocol }, module: ['-m', p.protocol, '--dport', span(p)] }), p._problem());
+  }
+
+  /** Packets from a source port (or range) of TCP or UDP. */
+  public static sourcePort(port: Port): Match {
+    const p = Port._adopt(port);
+    return new Match(`sourcePort ${p}`, () => ({ basic: { p: p.protocol }, module: ['-m', p.protocol, '--sport', span(p)] }), p._problem());
+  }
+
+  /** TCP packets that open a connection: SYN set, FIN, RST and ACK clear. */
+  public static tcpSyn(): Match {
+    return new Match('tcpSyn', () => ({ basic: { p: 'tcp' }, module: ['-m', 'tcp', '--tcp-flags', 'FIN,SYN,RST,ACK', 'SYN'] }));
+  }
+
+  /** Packets in one of the conntrack `states`. */
+  public static state(states: ConnState[]): Match {
+    const list = [...new Set(states ?? [])];
+    const bad = list.find((s) => !Object.values(ConnState).includes(s));
+    const problem: ValueProblem | undefined = list.length === 0
+      ? { message: 'state() needs at least one ConnState', fix: 'For example Match.state([ConnState.NEW]).' }
+      : bad !== undefined ? { message: `state ${String(bad)} is not a ConnState`, fix: 'Use ConnState.NEW, ESTABLISHED, RELATED, INVALID or UNTRACKED.' } : undefined;
+    // the order iptables-save prints them in
+    const ordered = STATE_ORDER.filter((s) => list.includes(s));
+    return new Match(`state ${ordered.join(',')}`, () => ({ basic: {}, module: ['-m', 'conntrack', '--ctstate', ordered.join(',')] }), problem);
+  }
+
+  /** ICMP (IPv4) or ICMPv6 (IPv6) messages of a type; a type that exists in one family only makes the rule that family's only. */
+  public static icmp(type: IcmpType): Match {
+    const numbers = ICMP_NUMBERS[type];
+    return new Match(`icmp ${type}`, (f) => {
+      const n = numbers?.[f];
+      if (n === undefined) return undefined;
+      return f === IpFamily.V4
+        ? { basic: { p: 'icmp' }, module: ['-m', 'icmp', '--icmp-type', String(n)] }
+        : { basic: { p: 'ipv6-icmp' }, module: ['-m', 'icmp6', '--icmpv6-type', String(n)] };
+    }, numbers ? undefined : { message: `ICMP type ${String(type)} is not an IcmpType`, fix: 'Use IcmpType.ECHO_REQUEST, ...' });
+  }
+
+  /** At most `perMinute` packets a minute over all sources (a global token bucket of `burst`). */
+  public static limit(perMinute: number, burst?: number): Match {
+    const b = burst ?? 5;
+    return new Match(`limit ${perMinute}/min`, () => ({ basic: {}, module: limit(perMinute, b) }),
+      firstProblem(ratePerMinuteProblem('perMinute', perMinute), limitBurstProblem('burst', b, perMinute)));
+  }
+
+  /** A token bucket per source (prefix): the packets above (or within) the rate. */
+  public static hashlimit(options: HashlimitMatchOptions): Match {
+    const o = options ?? ({} as HashlimitMatchOptions);
+    const prefix = prefixOf(o.ipv4PrefixLength, o.ipv6PrefixLength);
+    const burst = o.burst ?? 5;
+    return new Match(`hashlimit ${o.name}`, (f) => ({ basic: {}, module: hashlimit(o.above === false ? 'upto' : 'above', o.perMinute, burst, o.name, f, prefix) }),
+      firstProblem(
+        hashlimitNameProblem('hashlimit name', o.name),
+        ratePerMinuteProblem('perMinute', o.perMinute),
+        hashlimitBurstProblem('burst', burst),
+        prefixProblems(o.ipv4PrefixLength, o.ipv6PrefixLength),
+      ),
+      [{ kind: 'hashlimit table', name: o.name, writes: true }]);
+  }
+
+  /** xt_recent: remember sources on a list, or match the ones remembered. */
+  public static recent(options: RecentMatchOptions): Match {
+    const o = options ?? ({} as RecentMatchOptions);
+    const prefix = prefixOf(o.ipv4PrefixLength, o.ipv6PrefixLength);
+    const render = (f: IpFamily): MatchArgs => {
+      if (o.action === RecentAction.SET) return { basic: {}, module: recentSet(f, o.list, prefix) };
+      const op = o.action === RecentAction.UPDATE ? 'update' : 'rcheck';
+      const full = recentCheck(f, op, o.list, o.seconds ?? 1, o.hits, o.matchTtl === true, prefix);
+      // no window: no "--seconds"
+      return { basic: {}, module: o.seconds !== undefined ? full : full.filter((_a, i) => full[i] !== '--seconds' && full[i - 1] !== '--seconds') };
+    };
+    const actionProblem: ValueProblem | undefined = Object.values(RecentAction).includes(o.action)
+      ? undefined : { message: `action ${String(o.action)} is not a RecentAction`, fix: 'Use RecentAction.SET, CHECK or UPDATE.' };
+    return new Match(`recent ${o.list}`, render,
+      firstProblem(
+        recentListProblem('list', o.list, true),
+        actionProblem,
+        o.action === RecentAction.SET && (o.seconds !== undefined || o.hits !== undefined || o.matchTtl !== undefined)
+          ? { message: 'seconds, hits and matchTtl apply to CHECK and UPDATE, not SET', fix: 'Leave them out of the SET match.' } : undefined,
+        o.seconds !== undefined ? windowSecondsProblem('seconds', o.seconds) : undefined,
+        o.hits !== undefined ? hitCountProblem('hits', o.hits) : undefined,
+        prefixProblems(o.ipv4PrefixLength, o.ipv6PrefixLength),
+      ),
+      [IpFamily.V4, IpFamily.V6].map((f) => ({ kind: 'recent list' as const, name: recentList(f, o.list), writes: o.action === RecentAction.SET })));
+  }
+
+  /** True when `x` is a Match (from any copy of this library). */
+  public static isMatch(x: unknown): x is Match {
+    return typeof x === 'object' && x !== null && (x as any)[MATCH_BRAND] === true;
+  }
+
+  /**
+   * A match built by any copy of this library.
+   * @internal
+   */
+  public static _adopt(x: Match): Match {
+    return x;
+  }
+
+  /**
+   * Builds a match from a description and a renderer.
+   * @internal
+   */
+  public static _of(description: string, render: (family: IpFamily) => MatchArgs | undefined, problem?: ValueProblem, names: MatchName[] = []): Match {
+    return new Match(description, render, problem, names);
+  }
+
+  private constructor(
+    /** What the match tests, for messages. */
+    public readonly description: string,
+    private readonly render: (family: IpFamily) => MatchArgs | undefined,
+    private readonly problem?: ValueProblem,
+    private readonly names: MatchName[] = [],
+  ) {
+    Object.defineProperty(this, MATCH_BRAND, { value: true });
+  }
+
+  /** A short text of what the match tests. */
+  public toString(): string {
+    return this.description;
+  }
+
+  /**
+   * The match's arguments in `family`, or undefined when it does not exist there.
+   * @internal
+   */
+  public _args(family: IpFamily): MatchArgs | undefined {
+    return this.render(family);
+  }
+
+  /**
+   * What is wrong with the match, if anything.
+   * @internal
+   */
+  public _problem(): ValueProblem | undefined {
+    return this.problem;
+  }
+
+  /**
+   * The kernel-wide names the match uses.
+   * @internal
+   */
+  public _names(): readonly MatchName[] {
+    return this.names;
+  }
+}
+
+
+/** The order iptables-save prints conntrack states in. */
+const STATE_ORDER: readonly ConnState[] = [ConnState.INVALID, ConnState.NEW, ConnState.RELATED, ConnState.ESTABLISHED, ConnState.UNTRACKED];
+
+function span(p: Port): string {
+  return p.isRange ? `${p.fromPort}:${p.toPort}` : `${p.fromPort}`;
+}
+
+function ifaceProblem(what: string, name: string): ValueProblem | undefined {
+  const p = interfaceNameProblem(name);
+  return p ? { message: `${what}: ${p.message}`, fix: p.fix } : undefined;
+}
+
+function prefixOf(v4?: number, v6?: number): SourcePrefix {
+  return { [IpFamily.V4]: v4 ?? DEFAULT_SOURCE_PREFIX[IpFamily.V4], [IpFamily.V6]: v6 ?? DEFAULT_SOURCE_PREFIX[IpFamily.V6] };
+}
+
+function prefixProblems(v4?: number, v6?: number): ValueProblem | undefined {
+  return firstProblem(
+    v4 !== undefined ? prefixLengthProblem('ipv4PrefixLength', v4, false) : undefined,
+    v6 !== undefined ? prefixLengthProblem('ipv6PrefixLength', v6, true) : undefined,
+  );
+}

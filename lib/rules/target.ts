@@ -1,0 +1,160 @@
+/**
+ * Targets: what a rule does with the packets it matches. REJECT's answer is
+ * chosen per family and protocol here (TCP reset, ICMP port unreachable,
+ * ICMPv6 administratively prohibited, ...), nowhere else.
+ */
+import { IpFamily } from '../model/family';
+import { MAX_CHAIN_NAME, MAX_LOG_PREFIX, objectNameProblem, TARGET_NAMES, wholeNumberProblem } from '../model/kernel-limits';
+import { firstProblem } from '../model/matches';
+import { ValueProblem } from '../private/errors';
+
+/** How a REJECT answers. */
+export enum RejectWith {
+  /** By the protocol: TCP reset for TCP, port unreachable for UDP, protocol unreachable (IPv6: administratively prohibited) for the rest. */
+  AUTO = 'AUTO',
+  /** ICMP port unreachable (ICMPv6 port unreachable). */
+  PORT_UNREACHABLE = 'PORT_UNREACHABLE',
+  /** ICMP host unreachable (ICMPv6 address unreachable). */
+  HOST_UNREACHABLE = 'HOST_UNREACHABLE',
+  /** ICMP administratively prohibited (ICMPv6 the same). */
+  ADMIN_PROHIBITED = 'ADMIN_PROHIBITED',
+  /** TCP reset (TCP rules only). */
+  TCP_RESET = 'TCP_RESET',
+}
+
+const REJECT_TYPES: Record<Exclude<RejectWith, RejectWith.AUTO | RejectWith.TCP_RESET>, Record<IpFamily, string>> = {
+  [RejectWith.PORT_UNREACHABLE]: { [IpFamily.V4]: 'icmp-port-unreachable', [IpFamily.V6]: 'icmp6-port-unreachable' },
+  [RejectWith.HOST_UNREACHABLE]: { [IpFamily.V4]: 'icmp-host-unreachable', [IpFamily.V6]: 'icmp6-addr-unreachable' },
+  [RejectWith.ADMIN_PROHIBITED]: { [IpFamily.V4]: 'icmp-admin-prohibited', [IpFamily.V6]: 'icmp6-adm-prohibited' },
+};
+
+/**
+ * The REJECT arguments for `family`, by the rule's protocol (`tcp`, `udp` or
+ * anything else) when `how` is AUTO.
+ */
+function rejectArgs(family: IpFamily, how: RejectWith, protocol: string | undefined): string[] {
+  let type: string;
+  if (how === RejectWith.TCP_RESET || (how === RejectWith.AUTO && protocol === 'tcp')) type = 'tcp-reset';
+  else if (how === RejectWith.AUTO) {
+    type = protocol === 'udp' ? REJECT_TYPES[RejectWith.PORT_UNREACHABLE][family] : family === IpFamily.V4 ? 'icmp-proto-unreachable' : 'icmp6-adm-prohibited';
+  } else type = REJECT_TYPES[how as keyof typeof REJECT_TYPES][family];
+  return ['-j', 'REJECT', '--reject-with', type];
+}
+
+/**
+ * Options of {@link Target.log}.
+ * @example { prefix: 'web-drop: ', level: 4 }
+ */
+export interface LogTargetOptions {
+  /** Text before each logged packet: 1 to 29 letters, digits, spaces and `_ . : = ( ) [ ] # / -`. */
+  readonly prefix: string;
+  /**
+   * Syslog level (0 emerg .. 7 debug).
+   * @default 4
+   */
+  readonly level?: number;
+}
+
+/** How a target renders: its argv in a family, given the rule's protocol. */
+type TargetRender = (family: IpFamily, protocol: string | undefined) => string[];
+
+const TARGET_BRAND = Symbol.for('cdktf-iptables.Target');
+
+/**
+ * What a rule does with a matched packet.
+ *
+ * @example
+ * Target.ACCEPT; Target.reject(); Target.jump('MY_CHAIN'); Target.log({ prefix: 'scan: ' })
+ */
+export class Target {
+  /** Let the packet through (ends the walk of this table). */
+  public static readonly ACCEPT = new Target('ACCEPT', () => ['-j', 'ACCEPT']);
+  /** Drop the packet silently. */
+  public static readonly DROP = new Target('DROP', () => ['-j', 'DROP']);
+  /** Go back to the chain that jumped here. */
+  public static readonly RETURN = new Target('RETURN', () => ['-j', 'RETURN']);
+
+  /** Refuse the packet with an answer (see {@link RejectWith}). */
+  public static reject(how?: RejectWith): Target {
+    const h = how ?? RejectWith.AUTO;
+    const problem: ValueProblem | undefined = Object.values(RejectWith).includes(h) ? undefined : { message: `${String(h)} is not a RejectWith`, fix: 'Use RejectWith.AUTO, ...' };
+    return new Target(`REJECT ${h}`, (f, proto) => rejectArgs(f, h, proto), problem, h === RejectWith.TCP_RESET ? 'tcp' : undefined);
+  }
+
+  /** Continue in the chain `chain` (one of the part's own chains, or of the host). */
+  public static jump(chain: string): Target {
+    const problem = objectNameProblem('jump target', chain, MAX_CHAIN_NAME)
+      ?? (TARGET_NAMES.includes(chain) ? { message: `jump target ${JSON.stringify(chain)} is a target, not a chain`, fix: `Use Target.${chain === 'ACCEPT' || chain === 'DROP' || chain === 'RETURN' ? chain : 'reject() / log(...)'}.` } : undefined);
+    return new Target(`jump ${chain}`, () => ['-j', chain], problem, undefined, chain);
+  }
+
+  /** Log the packet to the kernel log and go on with the next rule (combine with Match.limit). */
+  public static log(options: LogTargetOptions): Target {
+    const o = options ?? ({} as LogTargetOptions);
+    const level = o.level ?? 4;
+    const bad = typeof o.prefix !== 'string' || o.prefix.length === 0 || o.prefix.length > MAX_LOG_PREFIX || !/^[A-Za-z0-9 _.:=()[\]#/-]+$/.test(o.prefix);
+    return new Target(`LOG ${o.prefix}`, () => ['-j', 'LOG', '--log-prefix', o.prefix, ...(level !== 4 ? ['--log-level', String(level)] : [])],
+      firstProblem(
+        bad ? { message: `log prefix ${JSON.stringify(o.prefix)} must be 1 to ${MAX_LOG_PREFIX} letters, digits, spaces and _ . : = ( ) [ ] # / -`, fix: 'For example "web-drop: ".' } : undefined,
+        wholeNumberProblem('level', level, 0, 7, 'Syslog levels run from 0 (emerg) to 7 (debug).'),
+      ));
+  }
+
+  /** True when `x` is a Target (from any copy of this library). */
+  public static isTarget(x: unknown): x is Target {
+    return typeof x === 'object' && x !== null && (x as any)[TARGET_BRAND] === true;
+  }
+
+  /**
+   * Builds a target from a description and a renderer.
+   * @internal
+   */
+  public static _of(description: string, render: TargetRender, problem?: ValueProblem): Target {
+    return new Target(description, render, problem);
+  }
+
+  private constructor(
+    /** What the target does, for messages. */
+    public readonly description: string,
+    private readonly render: TargetRender,
+    private readonly problem?: ValueProblem,
+    private readonly needsProtocol?: string,
+    private readonly chain?: string,
+  ) {
+    Object.defineProperty(this, TARGET_BRAND, { value: true });
+  }
+
+  /** A short text of what the target does. */
+  public toString(): string {
+    return this.description;
+  }
+
+  /**
+   * The target's argv in `family` for a rule of `protocol`.
+   * @internal
+   */
+  public _args(family: IpFamily, protocol: string | undefined): string[] {
+    return this.render(family, protocol);
+  }
+
+  /**
+   * What is wrong with the target, if anything (`protocol`: the rule's).
+   * @internal
+   */
+  public _problem(protocol?: string): ValueProblem | undefined {
+    if (this.problem) return this.problem;
+    if (this.needsProtocol && protocol !== this.needsProtocol) {
+      return { message: `${this.description} needs a ${this.needsProtocol} rule, this one matches ${protocol ?? 'every protocol'}`, fix: 'Add Match.protocol(Protocol.TCP) or Match.port(Port.tcp(...)), or use RejectWith.AUTO.' };
+    }
+    return undefined;
+  }
+
+  /**
+   * The chain this target jumps to, if it is a jump.
+   * @internal
+   */
+  public _jumpChain(): string | undefined {
+    return this.chain;
+  }
+}
+
