@@ -1,12 +1,17 @@
 import { ValueProblem } from '../../private/errors';
 import { IpFamily } from '../family';
-import { FinalOrder, PartContribution, HostFirewallSpec, peerArgs, perFamily, REJECT_WITH, RuleId, TCP_CHAIN, UDP_CHAIN } from '../host-firewall';
+import { Match, RecentAction } from '../../rules/match';
+import type { PartHost } from '../../rules/part-host';
+import type { PartRules, SlottedRule } from '../../rules/part-rules';
+import { HostRule, RuleSlot } from '../../rules/slot';
+import { Target } from '../../rules/target';
+import { PartContribution, HostFirewallSpec } from '../host-firewall';
 import { prefixLengthProblem, windowSecondsProblem } from '../kernel-limits';
-import { firstProblem, recentCheck, recentList, recentSet, SourcePrefix } from '../matches';
+import { firstProblem, recentList, SourcePrefix } from '../matches';
 import { ClosedPortResponse } from '../options';
 import { Peer } from '../peer';
+import { Protocol } from '../port';
 import { Ruleset } from '../ruleset';
-import { InputSlot, ServiceSlot } from '../slots';
 
 /** A validated port-scan trap. */
 export interface PortScanTrapSpec {
@@ -42,46 +47,39 @@ export function portScanTrapProblem(spec: PortScanTrapSpec): ValueProblem | unde
  */
 export class PortScanTrapContribution extends PartContribution<PortScanTrapSpec> {
 
-  public prepare(rs: Ruleset, host: HostFirewallSpec): void {
+  private get protocols() {
     const s = this.spec;
-    const fams = host.families;
-    const reject = host.closedPortResponse === ClosedPortResponse.REJECT;
-    const protocols = [
-      ...(s.tcp ? [{ proto: 'tcp' as const, chain: TCP_CHAIN, list: TCP_TRAP_LIST, order: FinalOrder.TCP, id: RuleId.FINAL_TCP }] : []),
-      ...(s.udp ? [{ proto: 'udp' as const, chain: UDP_CHAIN, list: UDP_TRAP_LIST, order: FinalOrder.UDP, id: RuleId.FINAL_UDP }] : []),
+    return [
+      ...(s.tcp ? [{ proto: Protocol.TCP, list: TCP_TRAP_LIST, trap: RuleSlot.TCP_TRAP, refuse: RuleSlot.INPUT_REFUSE_TCP, id: HostRule.REFUSE_TCP }] : []),
+      ...(s.udp ? [{ proto: Protocol.UDP, list: UDP_TRAP_LIST, trap: RuleSlot.UDP_TRAP, refuse: RuleSlot.INPUT_REFUSE_UDP, id: HostRule.REFUSE_UDP }] : []),
     ];
-    for (const p of protocols) {
-      for (const f of fams) rs.claim('recent list', recentList(f, p.list), s.path, 'A host takes one PortScanTrap: remove one of them.');
-      const verdict = (f: IpFamily) => (reject ? [...REJECT_WITH[p.proto][f]] : ['-j', 'DROP']);
+  }
+
+  public prepare(rs: Ruleset, host: HostFirewallSpec): void {
+    for (const p of this.protocols) {
+      for (const f of host.families) rs.claim('recent list', recentList(f, p.list), this.spec.path, 'A host takes one PortScanTrap: remove one of them.');
+    }
+  }
+
+  public rules(host: PartHost): PartRules {
+    const s = this.spec;
+    const reject = host.closedPortResponse === ClosedPortResponse.REJECT;
+    const verdict = reject ? Target.reject() : Target.DROP;
+    const prefix = { ipv4PrefixLength: s.prefix?.[IpFamily.V4], ipv6PrefixLength: s.prefix?.[IpFamily.V6] };
+    const rules: SlottedRule[] = [];
+    for (const p of this.protocols) {
       // top of the service chain: a listed source is refused (and stays listed while it keeps trying)
-      rs.addRule({
-        table: 'filter',
-        chain: p.chain,
-        slot: ServiceSlot.TRAP,
-        owner: s.path,
-        args: perFamily(fams, (f) => ['-p', p.proto, ...recentCheck(f, 'update', p.list, s.seconds, undefined, false, s.prefix), ...verdict(f)]),
-      });
+      rules.push({ slot: p.trap, matches: [Match.protocol(p.proto), Match.recent({ list: p.list, action: RecentAction.UPDATE, seconds: s.seconds, ...prefix })], target: verdict });
       // exempt peers are refused without being listed
-      for (const peer of s.exempt) {
-        rs.addRule({
-          table: 'filter',
-          chain: 'INPUT',
-          slot: InputSlot.FINAL,
-          order: p.order - 1,
-          owner: s.path,
-          args: peerArgs(peer, fams, (src, f) => [...src, '-p', p.proto, ...verdict(f)]),
-        });
-      }
+      for (const peer of s.exempt) rules.push({ slot: p.refuse, order: -1, matches: [Match.source(peer), Match.protocol(p.proto)], target: verdict });
       // the final refusal lists the source
-      rs.addRule({
-        table: 'filter',
-        chain: 'INPUT',
-        slot: InputSlot.FINAL,
-        order: p.order,
-        owner: s.path,
+      rules.push({
+        slot: p.refuse,
         replaces: reject ? p.id : undefined,
-        args: perFamily(fams, (f) => ['-p', p.proto, ...recentSet(f, p.list, s.prefix), ...verdict(f)]),
+        matches: [Match.protocol(p.proto), Match.recent({ list: p.list, action: RecentAction.SET, ...prefix })],
+        target: verdict,
       });
     }
+    return { rules };
   }
 }

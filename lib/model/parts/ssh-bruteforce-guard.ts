@@ -1,15 +1,19 @@
 import { ValueProblem } from '../../private/errors';
 import { IpFamily } from '../family';
-import { PartContribution, HostFirewallSpec, Opening, peerArgs, perFamily, TCP_CHAIN, UDP_CHAIN } from '../host-firewall';
+import { Match, RecentAction } from '../../rules/match';
+import type { PartHost } from '../../rules/part-host';
+import type { ChainRule, PartRules, SlottedRule } from '../../rules/part-rules';
+import { RuleSlot } from '../../rules/slot';
+import { Target } from '../../rules/target';
+import { PartContribution, HostFirewallSpec, Opening } from '../host-firewall';
 import {
   chainNameProblem, hashlimitBurstProblem, hashlimitNameProblem, hitCountProblem, MAX_WINDOW_SECONDS, prefixLengthProblem,
   ratePerMinuteProblem, recentListProblem, windowSecondsProblem,
 } from '../kernel-limits';
-import { firstProblem, FULL_PREFIX, hashlimit, recentCheck, recentList, recentSet, SourcePrefix } from '../matches';
+import { firstProblem, recentList, SourcePrefix } from '../matches';
 import { Peer } from '../peer';
 import { Port, Protocol } from '../port';
-import { Ruleset } from '../ruleset';
-import { ServiceSlot } from '../slots';
+import { naturalCompare, Ruleset } from '../ruleset';
 
 export { MAX_WINDOW_SECONDS };
 
@@ -79,43 +83,44 @@ export class SshGuardContribution extends PartContribution<SshGuardSpec> {
     rs.claim('chain', s.chain, s.path);
     // a second guard on the same port would never see a packet: the first one accepts
     rs.claim('guarded port', s.port.toString(), s.path);
-    if (s.mode === 'recent') for (const f of host.families) rs.claim('recent list', recentList(f, s.list), s.path);
-    else rs.claim('hashlimit table', s.list, s.path);
-    rs.declareChain({ table: 'filter', name: s.chain, families: host.families, owner: s.path });
-    const fams = host.families;
-    const service = s.port.protocol === Protocol.TCP ? TCP_CHAIN : UDP_CHAIN;
-    const openings = openingsOf(host, s.port);
-    const entries = openings.length > 0
-      ? openings.map((o) => ({ peer: o.peer ?? Peer.any(), iface: o.iface }))
-      : [{ peer: Peer.any(), iface: undefined }];
-    for (const e of entries) {
-      const iface = e.iface ? ['-i', e.iface] : [];
-      rs.addRule({ table: 'filter', chain: service, slot: ServiceSlot.GUARD, owner: s.path, args: peerArgs(e.peer, fams, (src) => [...src, ...iface, ...s.port._matchArgs(), '-j', s.chain]) });
-    }
-    // exempt sources skip the counting; only admitted traffic reaches this chain
-    for (const peer of s.exempt ?? []) {
-      rs.addRule({ table: 'filter', chain: s.chain, slot: 50, owner: s.path, args: peerArgs(peer, fams, (src) => [...src, '-j', 'ACCEPT']) });
-    }
-    if (host.deployPass) {
-      // the deploying client, listed by the deploy after it authenticated, is never counted
-      // (the deploy lists its full address: the pass is checked per address, not per prefix)
-      const pass = host.deployPass;
-      rs.addRule({ table: 'filter', chain: s.chain, slot: 50, order: 1, owner: s.path, args: perFamily(fams, (f) => [...recentCheck(f, 'rcheck', pass.list, pass.seconds, undefined, false, FULL_PREFIX), '-j', 'ACCEPT']) });
-    }
     if (s.mode === 'recent') {
+      for (const f of host.families) rs.claim('recent list', recentList(f, s.list), s.path);
       rs.noteGuardList({ list: s.list, v4Prefix: s.prefix?.[IpFamily.V4] ?? 32, v6Prefix: s.prefix?.[IpFamily.V6] ?? 64 });
-      s.windows.forEach((w, i) => rs.addRule({
-        table: 'filter',
-        chain: s.chain,
-        slot: 100,
-        order: i,
-        owner: s.path,
-        args: perFamily(fams, (f: IpFamily) => [...recentCheck(f, 'rcheck', s.list, w.seconds, w.hits, s.matchTtl, s.prefix), '-j', 'DROP']),
-      }));
-      rs.addRule({ table: 'filter', chain: s.chain, slot: 900, owner: s.path, args: perFamily(fams, (f) => [...recentSet(f, s.list, s.prefix), '-j', 'ACCEPT']) });
-    } else {
-      rs.addRule({ table: 'filter', chain: s.chain, slot: 100, owner: s.path, args: perFamily(fams, (f) => [...hashlimit('above', s.perMinute, s.burst, s.list, f, s.prefix), '-j', 'DROP']) });
-      rs.addRule({ table: 'filter', chain: s.chain, slot: 900, owner: s.path, args: perFamily(fams, () => ['-j', 'ACCEPT']) });
-    }
+    } else rs.claim('hashlimit table', s.list, s.path);
   }
+
+  public rules(host: PartHost): PartRules {
+    const s = this.spec;
+    const prefix = { ipv4PrefixLength: s.prefix?.[IpFamily.V4], ipv6PrefixLength: s.prefix?.[IpFamily.V6] };
+    const openings = host.openingsOf(s.port);
+    const entries = openings.length > 0 ? openings : [{ port: s.port, peer: undefined, iface: undefined }];
+    const service = s.port.protocol === Protocol.TCP ? RuleSlot.TCP_GUARD : RuleSlot.UDP_GUARD;
+    const jumps: SlottedRule[] = entries.map((e) => ({
+      slot: service,
+      matches: [Match.source(e.peer ?? Peer.any()), ...(e.iface ? [Match.inInterface(e.iface)] : []), Match.port(s.port)],
+      target: Target.jump(s.chain),
+    }));
+    const chain: ChainRule[] = [];
+    // exempt sources skip the counting; only admitted traffic reaches this chain
+    const exempt = [...(s.exempt ?? [])].sort((a, b) => naturalCompare(exemptKey(a), exemptKey(b)));
+    for (const peer of exempt) chain.push({ matches: [Match.source(peer)], target: Target.ACCEPT });
+    // the deploying client, listed by the deploy after it authenticated, is never counted
+    const pass = host.deployPass();
+    if (pass) chain.push({ matches: [pass], target: Target.ACCEPT });
+    if (s.mode === 'recent') {
+      for (const w of s.windows) {
+        chain.push({ matches: [Match.recent({ list: s.list, action: RecentAction.CHECK, seconds: w.seconds, hits: w.hits, matchTtl: s.matchTtl, ...prefix })], target: Target.DROP });
+      }
+      chain.push({ matches: [Match.recent({ list: s.list, action: RecentAction.SET, ...prefix })], target: Target.ACCEPT });
+    } else {
+      chain.push({ matches: [Match.hashlimit({ name: s.list, perMinute: s.perMinute, burst: s.burst, above: true, ...prefix })], target: Target.DROP });
+      chain.push({ target: Target.ACCEPT });
+    }
+    return { chains: [{ name: s.chain, rules: chain }], rules: jumps };
+  }
+}
+
+/** The text an exempt peer's rule sorts by (as the rules' own order within a slot). */
+function exemptKey(p: Peer): string {
+  return `${p.isAny ? '' : `-s ${p.cidr} `}-j ACCEPT`;
 }
