@@ -1,0 +1,96 @@
+/**
+ * Parts written on the public rule layer only (what a third-party package
+ * can import), loaded into a real kernel and hit with packets: what the host's
+ * own options cannot say becomes one rule in a named slot.
+ */
+import { Construct } from 'constructs';
+import { startEchoServer, talk, tcpSyn } from './probes';
+import { CL, FAMILIES, host, requireNetns, SRV, Topology } from './topology';
+import {
+  FirewallPart, IpFamily, Match, OutboundPolicy, PartHost, PartRules, Peer, Port, RuleSlot, SlottedRule, Target,
+} from '../../lib';
+
+requireNetns();
+
+/** One slotted rule per family, from a function of the family's peer. */
+class OneRulePart extends FirewallPart {
+  public constructor(scope: Construct, id: string, private readonly make: (host: PartHost) => SlottedRule[], private readonly opens: PartRules['opens'] = []) {
+    super(scope, id);
+  }
+  public firewallRules(h: PartHost): PartRules {
+    return { rules: this.make(h), opens: this.opens };
+  }
+}
+
+const peer = (fam: 'v4' | 'v6', addr: string) => (fam === 'v4' ? Peer.ipv4(`${addr}/32`) : Peer.ipv6(`${addr}/128`));
+
+describe('allowOn + allowFrom in one rule: a port open to one subnet on one interface', () => {
+  const topo = new Topology('cfwpa');
+  beforeAll(async () => {
+    await topo.up();
+    const h = host({ allow: [Port.SSH] });
+    const db = Port.tcp(5432);
+    // cl1's subnets, on eth0 only
+    const subnets = [Peer.ipv4('198.51.100.0/24'), Peer.ipv6('2001:db8:1::/64')];
+    new OneRulePart(h, 'db-on-lan', () => subnets.map((s) => ({ slot: RuleSlot.TCP_OPEN, matches: [Match.source(s), Match.inInterface('eth0'), Match.port(db)], target: Target.ACCEPT })),
+      subnets.map((s) => ({ port: db, peer: s, iface: 'eth0' })));
+    topo.load(h);
+  });
+  afterAll(() => topo.lab.destroy());
+
+  test.each(FAMILIES)('%s: cl1 on eth0 reaches 5432; cl2 on eth1 is refused; SSH stays open to both', (fam) => {
+    const lab = topo.lab;
+    expect(talk(lab, topo.cl[0], SRV[fam][0], 5432, 'db\n')).toBe('db\n');
+    expect(tcpSyn(lab, topo.cl[1], SRV[fam][1], 5432)).toMatchObject({ state: 'closed', reason: 'reset' });
+    expect(talk(lab, topo.cl[1], SRV[fam][1], 22, 'ssh\n')).toBe('ssh\n');
+  });
+});
+
+describe('a third-party part trusting an interface', () => {
+  const topo = new Topology('cfwpb');
+  beforeAll(async () => {
+    await topo.up();
+    const h = host({ allow: [Port.HTTP] });
+    new OneRulePart(h, 'trust-eth2', () => [{ slot: RuleSlot.INPUT_TRUSTED, matches: [Match.inInterface('eth2')], target: Target.ACCEPT }],
+      [Port.tcpRange(1, 65535), Port.udpRange(1, 65535)].map((p) => ({ port: p, iface: 'eth2' })));
+    topo.load(h);
+  });
+  afterAll(() => topo.lab.destroy());
+
+  test.each(FAMILIES)('%s: everything from eth2 is accepted, the other links only get HTTP', (fam) => {
+    const lab = topo.lab;
+    expect(talk(lab, topo.cl[2], SRV[fam][2], 3306, 'mysql\n')).toBe('mysql\n');
+    expect(talk(lab, topo.cl[2], SRV[fam][2], 22, 'ssh\n')).toBe('ssh\n');
+    expect(tcpSyn(lab, topo.cl[0], SRV[fam][0], 3306)).toMatchObject({ state: 'closed', reason: 'reset' });
+    expect(talk(lab, topo.cl[0], SRV[fam][0], 80, 'web\n')).toBe('web\n');
+  });
+});
+
+describe('outbound: this port to this peer only', () => {
+  const topo = new Topology('cfwpc');
+  beforeAll(async () => {
+    await topo.up();
+    for (const c of [topo.cl[0], topo.cl[1]]) await startEchoServer(topo.lab, c, [5432, 8080]);
+    const h = host({ allow: [Port.SSH], outbound: { policy: OutboundPolicy.DROP } });
+    // the database on cl2 only, in both families
+    new OneRulePart(h, 'db-out', () => FAMILIES.map(([fam]) => ({ slot: RuleSlot.OUTPUT_OPEN, matches: [Match.destination(peer(fam, CL[fam][1])), Match.port(Port.tcp(5432))], target: Target.ACCEPT })));
+    topo.load(h);
+  });
+  afterAll(() => topo.lab.destroy());
+
+  test.each(FAMILIES)('%s: the host reaches cl2:5432, not cl2:8080 and not cl1:5432', (fam) => {
+    const lab = topo.lab;
+    expect(talk(lab, topo.srv, CL[fam][1], 5432, 'out\n')).toBe('out\n');
+    expect(talk(lab, topo.srv, CL[fam][1], 8080, 'out\n')).toBe('');
+    expect(talk(lab, topo.srv, CL[fam][0], 5432, 'out\n')).toBe('');
+    // inbound SSH still answers (its replies are ESTABLISHED)
+    expect(talk(lab, topo.cl[0], SRV[fam][0], 22, 'ssh\n')).toBe('ssh\n');
+  });
+
+  test('the rule file says it in one line per family', () => {
+    const h = host({ outbound: { policy: OutboundPolicy.DROP } });
+    new OneRulePart(h, 'db-out', () => [{ slot: RuleSlot.OUTPUT_OPEN, matches: [Match.destination(Peer.ipv4('192.0.2.9/32')), Match.port(Port.tcp(5432))], target: Target.ACCEPT }]);
+    expect(h.renderRules(IpFamily.V4)).toContain('-A OUTPUT -d 192.0.2.9/32 -p tcp -m tcp --dport 5432 -j ACCEPT');
+    expect(h.renderRules(IpFamily.V6)).not.toContain('5432');
+  });
+});
