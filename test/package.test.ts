@@ -9,6 +9,9 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ensureCompiled } from './compiled';
+import { canUseNetns } from './kernel/lab';
+import { startEchoServer, talk } from './kernel/probes';
+import { CL, SRV, Topology } from './kernel/topology';
 
 const ROOT = path.join(__dirname, '..');
 const TS_NODE = path.join(ROOT, 'node_modules', '.bin', 'ts-node');
@@ -35,6 +38,7 @@ function program(app: string, name: string, lines: string[]) {
 describe('the packed library in a fresh app', () => {
   let work: string;
   let app: string;
+  let tarballPath: string;
 
   beforeAll(() => {
     ensureCompiled();
@@ -42,6 +46,7 @@ describe('the packed library in a fresh app', () => {
     const pack = run('npm', ['pack', '--pack-destination', work, '--silent'], ROOT);
     if (pack.status !== 0) throw new Error(`npm pack failed: ${pack.out}`);
     const tarball = fs.readdirSync(work).find((f) => f.endsWith('.tgz'))!;
+    tarballPath = path.join(work, tarball);
     app = path.join(work, 'app');
     fs.mkdirSync(app);
     const versionOf = (pkg: string) => JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version;
@@ -137,4 +142,54 @@ describe('the packed library in a fresh app', () => {
     expect(r.out).toContain('TCP-PORTSCAN');
     expect(r.out).toContain('-A INPUT -s 198.51.100.7/32 -p tcp -j REJECT --reject-with tcp-reset');
   }, 120_000);
+
+  describe('a third-party part library (examples/third-party-part), installed against the tarball', () => {
+    let dir: string;
+    let rules: Record<'v4' | 'v6', string>;
+    beforeAll(() => {
+      dir = path.join(work, 'third-party-part');
+      fs.cpSync(path.join(ROOT, 'examples', 'third-party-part'), dir, { recursive: true, filter: (src) => !/node_modules|cdktf\.out/.test(src) });
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8'));
+      const versionOf = (name: string) => JSON.parse(fs.readFileSync(path.join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+      // the peers, as the app that uses the part library installs them
+      pkg.devDependencies = { 'cdktf-iptables': `file:${tarballPath}`, 'cdktf': versionOf('cdktf'), 'constructs': versionOf('constructs') };
+      fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
+      const install = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], dir, 600_000);
+      if (install.status !== 0) throw new Error(`npm install failed: ${install.out}`);
+    }, 900_000);
+
+    test('type-checks and synthesizes, importing only the package root', () => {
+      const tsc = run(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], dir);
+      expect({ status: tsc.status, out: tsc.out }).toEqual({ status: 0, out: '' });
+      for (const f of ['src/index.ts', 'app.ts']) expect(fs.readFileSync(path.join(dir, f), 'utf8')).not.toMatch(/from 'cdktf-iptables\//);
+      const r = run(TS_NODE, ['--project', 'tsconfig.json', 'app.ts'], dir);
+      expect({ status: r.status, out: r.status === 0 ? '' : r.out }).toEqual({ status: 0, out: '' });
+      const host = path.join(dir, 'cdktf.out', 'stacks', 'bastion', 'firewall', 'edge', 'host');
+      rules = { v4: fs.readFileSync(path.join(host, 'iptables.rules'), 'utf8'), v6: fs.readFileSync(path.join(host, 'ip6tables.rules'), 'utf8') };
+      expect(rules.v4).toContain('-A INPUT -i eth2 -j ACCEPT');
+      expect(rules.v4).toContain('-A TCP -p tcp -m tcp --dport 443 -m conntrack --ctstate NEW -j HTTPS_LIMIT');
+      expect(rules.v4).toContain('-A OUTPUT -d 203.0.113.2/32 -p tcp -m tcp --dport 5432 -j ACCEPT');
+      expect(rules.v6).not.toContain('5432');
+    }, 300_000);
+
+    test('its rules in a kernel: the VPN link is trusted, the rest gets SSH only, the host reaches the database only', async () => {
+      if (!canUseNetns()) throw new Error('needs root and network namespaces');
+      const topo = new Topology('cfwtp');
+      try {
+        await topo.up();
+        await startEchoServer(topo.lab, topo.cl[1], [5432]);
+        await startEchoServer(topo.lab, topo.cl[0], [5432]);
+        topo.lab.loadRules(topo.srv, 'v4', rules.v4);
+        topo.lab.loadRules(topo.srv, 'v6', rules.v6);
+        expect(talk(topo.lab, topo.cl[2], SRV.v4[2], 3306, 'vpn\n')).toBe('vpn\n');
+        expect(talk(topo.lab, topo.cl[0], SRV.v4[0], 3306, 'x\n')).toBe('');
+        expect(talk(topo.lab, topo.cl[0], SRV.v4[0], 22, 'ssh\n')).toBe('ssh\n');
+        expect(talk(topo.lab, topo.cl[2], SRV.v6[2], 3306, 'vpn6\n')).toBe('vpn6\n');
+        expect(talk(topo.lab, topo.srv, CL.v4[1], 5432, 'db\n')).toBe('db\n');
+        expect(talk(topo.lab, topo.srv, CL.v4[0], 5432, 'db\n')).toBe('');
+      } finally {
+        topo.lab.destroy();
+      }
+    }, 120_000);
+  });
 });

@@ -10,7 +10,7 @@ import { PacketProps, ReachabilityReport, TimedPacketProps, Verdict } from '../a
 import { IpFamily, ALL_FAMILIES, ruleFileName } from '../model/family';
 import type { FirewallPart } from './firewall-part';
 import { Block, FirewallContribution, hostFirewall, HostFirewallSpec, Opening, PartContribution } from '../model/host-firewall';
-import { compilePart, partOpenings } from '../rules/compile';
+import { compilePart, partOpenings, partTrusted } from '../rules/compile';
 import { PartHost } from '../rules/part-host';
 import { interfaceNameProblem } from '../model/interface-name';
 import { renderIpsets } from '../model/ipset';
@@ -583,7 +583,7 @@ export class StatefulHost extends Construct {
     const rs = hostFirewall(spec);
     const out: string[] = [];
     for (const family of this.families) {
-      const intent = declaredIntent(spec, family, partOpenings(rs));
+      const intent = declaredIntent(spec, family, partOpenings(rs), partTrusted(rs));
       // identical rules and declarations (whoever owns them) are checked once
       const key = `${family}\u0000${semanticText(this.renderRules(family))}\u0000${semanticText(this.ipsetRules() ?? '')}\u0000${JSON.stringify(intent, (k, v) => (k === 'owner' ? undefined : v))}`;
       if (INTENT_CLEAN.has(key)) continue;

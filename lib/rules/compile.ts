@@ -14,6 +14,7 @@ import { Target } from './target';
 import { parseRuleArgs } from '../analysis/parse';
 import { ALL_FAMILIES, IpFamily } from '../model/family';
 import { HostFirewallSpec } from '../model/host-firewall';
+import { interfaceNameProblem } from '../model/interface-name';
 import { chainNameProblem, LIBRARY_CHAIN_NAMES, MAX_CHAIN_NAME, objectNameProblem, TARGET_NAMES } from '../model/kernel-limits';
 import { Peer } from '../model/peer';
 import { Port } from '../model/port';
@@ -35,10 +36,16 @@ export interface PartOpening extends DeclaredOpening {
 }
 
 const DECLARED = new WeakMap<Ruleset, PartOpening[]>();
+const TRUSTED = new WeakMap<Ruleset, string[]>();
 
 /** The openings parts declared on `rs` (see {@link PartRules.opens}). */
 export function partOpenings(rs: Ruleset): readonly PartOpening[] {
   return DECLARED.get(rs) ?? [];
+}
+
+/** The interfaces parts declared they trust on `rs` (see {@link PartRules.trusts}). */
+export function partTrusted(rs: Ruleset): readonly string[] {
+  return TRUSTED.get(rs) ?? [];
 }
 
 /** Adds a part's chains and rules to `rs`; throws naming `owner` on any problem. */
@@ -97,6 +104,12 @@ export function compilePart(rs: Ruleset, host: HostFirewallSpec, owner: string, 
     store.push({ port: Port._adopt(o.port), peer: o.peer ? Peer._adopt(o.peer) : undefined, iface: o.iface, owner });
   });
   DECLARED.set(rs, store);
+  const trusts = listOf(out.trusts, 'trusts', fail);
+  trusts.forEach((t, i) => {
+    const p = interfaceNameProblem(t);
+    if (p) fail(`trusts[${i}]: ${p.message}`, p.fix);
+  });
+  TRUSTED.set(rs, [...(TRUSTED.get(rs) ?? []), ...trusts]);
   if (out.forwarding) {
     rs.require('ipv4-forwarding');
     if (fams.includes(IpFamily.V6)) rs.require('ipv6-forwarding');

@@ -113,6 +113,12 @@ export interface PartRules {
    */
   readonly opens?: DeclaredOpening[];
   /**
+   * Interfaces the part accepts everything on, on purpose (for the intent check).
+   * @default - none
+   * @example ['wg0']
+   */
+  readonly trusts?: string[];
+  /**
    * The host must forward packets (IPv4, and IPv6 when it renders IPv6).
    * @default false
    */
