@@ -33,7 +33,9 @@ const isNatGateway = (s: AnySpec) => !!s && typeof s.wan === 'string' && Array.i
 const isBlocklist = (s: AnySpec) => !!s && typeof s.names === 'object' && Array.isArray(s.peers);
 
 /** The declared intent of a host for `family`. */
-export function declaredIntent(spec: HostFirewallSpec, family: IpFamily, partOpenings: readonly Opening[] = [], partTrusted: readonly string[] = []): DeclaredIntent {
+export function declaredIntent(
+  spec: HostFirewallSpec, family: IpFamily, partOpenings: readonly Opening[] = [], partTrusted: readonly string[] = [],
+): DeclaredIntent {
   const openings: Array<DeclaredIntent['openings'][number]> = [];
   // the host's openings, and what parts declared they open (PartRules.opens)
   for (const o of [...spec.openings, ...partOpenings]) {

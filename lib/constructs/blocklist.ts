@@ -3,11 +3,11 @@ import { Construct } from 'constructs';
 import { FirewallPart } from './firewall-part';
 import { IpFamily } from '../model/family';
 import { PartContribution } from '../model/host-firewall';
-import { PartHost } from '../rules/part-host';
-import { PartRules } from '../rules/part-rules';
 import { BlocklistContribution, blocklistProblem, blocklistSetNames, BlocklistSpec } from '../model/parts/blocklist';
 import { Peer } from '../model/peer';
 import { firewallError } from '../private/errors';
+import { PartHost } from '../rules/part-host';
+import { PartRules } from '../rules/part-rules';
 
 /**
  * Properties of a {@link Blocklist}.

@@ -1,10 +1,10 @@
 import { Construct } from 'constructs';
 import { FirewallPart } from './firewall-part';
 import { PartContribution } from '../model/host-firewall';
-import { PartHost } from '../rules/part-host';
-import { PartRules } from '../rules/part-rules';
 import { BogonFilterContribution, bogonFilterProblem, BogonFilterSpec } from '../model/parts/bogon-filter';
 import { Peer } from '../model/peer';
+import { PartHost } from '../rules/part-host';
+import { PartRules } from '../rules/part-rules';
 
 /**
  * Properties of a {@link BogonFilter}.

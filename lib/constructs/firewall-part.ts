@@ -2,10 +2,10 @@ import { Construct } from 'constructs';
 import { checkId, PropReader } from './props';
 import { StatefulHost } from './stateful-host';
 import { Peer } from '../model/peer';
-import { PartHost } from '../rules/part-host';
-import { PartRules } from '../rules/part-rules';
 import { FIREWALL_PART_BRAND, hasBrand } from '../private/brand';
 import { firewallError, ValueProblem } from '../private/errors';
+import { PartHost } from '../rules/part-host';
+import { PartRules } from '../rules/part-rules';
 
 /**
  * Base of the parts that compose a host's firewall (guards, traps, NAT, ...),

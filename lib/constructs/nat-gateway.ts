@@ -1,11 +1,11 @@
 import { Construct } from 'constructs';
 import { FirewallPart } from './firewall-part';
 import { PartContribution } from '../model/host-firewall';
-import { PartHost } from '../rules/part-host';
-import { PartRules } from '../rules/part-rules';
 import { Lan, NatGatewayContribution, natGatewayProblem, NatGatewaySpec } from '../model/parts/nat-gateway';
 import { Peer } from '../model/peer';
 import { Port } from '../model/port';
+import { PartHost } from '../rules/part-host';
+import { PartRules } from '../rules/part-rules';
 
 /**
  * A LAN behind a {@link NatGateway}.

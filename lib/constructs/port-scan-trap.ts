@@ -2,10 +2,10 @@ import { Construct } from 'constructs';
 import { FirewallPart } from './firewall-part';
 import { IpFamily } from '../model/family';
 import { PartContribution } from '../model/host-firewall';
-import { PartHost } from '../rules/part-host';
-import { PartRules } from '../rules/part-rules';
 import { PortScanTrapContribution, portScanTrapProblem, PortScanTrapSpec } from '../model/parts/port-scan-trap';
 import { Peer } from '../model/peer';
+import { PartHost } from '../rules/part-host';
+import { PartRules } from '../rules/part-rules';
 
 /**
  * Properties of a {@link PortScanTrap}.

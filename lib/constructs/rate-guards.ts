@@ -2,12 +2,12 @@ import { Construct } from 'constructs';
 import { FirewallPart } from './firewall-part';
 import { IpFamily } from '../model/family';
 import { PartContribution } from '../model/host-firewall';
-import { PartHost } from '../rules/part-host';
-import { PartRules } from '../rules/part-rules';
 import {
   DropLoggerContribution, dropLoggerProblem, DropLoggerSpec, EchoLimitContribution, echoLimitProblem, EchoLimitSpec,
   SynFloodContribution, synFloodProblem, SynFloodSpec,
 } from '../model/parts/rate-guards';
+import { PartHost } from '../rules/part-host';
+import { PartRules } from '../rules/part-rules';
 
 /**
  * Properties of a {@link SynFloodGuard}.

@@ -2,11 +2,11 @@ import { Construct } from 'constructs';
 import { FirewallPart } from './firewall-part';
 import { IpFamily } from '../model/family';
 import { PartContribution } from '../model/host-firewall';
-import { PartHost } from '../rules/part-host';
-import { PartRules } from '../rules/part-rules';
 import { SshGuardContribution, sshGuardProblem, SshGuardSpec } from '../model/parts/ssh-bruteforce-guard';
 import { Peer } from '../model/peer';
 import { Port } from '../model/port';
+import { PartHost } from '../rules/part-host';
+import { PartRules } from '../rules/part-rules';
 
 /** How a guard decides that a source tries too often. */
 export enum GuardMode {

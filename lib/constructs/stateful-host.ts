@@ -2,16 +2,14 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
+import type { FirewallPart } from './firewall-part';
 import { checkId, PropReader } from './props';
 import { declaredIntent, impliedRoutes } from '../analysis/declare';
 import { RulesetEvaluator } from '../analysis/evaluator';
 import { checkIntent } from '../analysis/intent';
 import { PacketProps, ReachabilityReport, TimedPacketProps, Verdict } from '../analysis/types';
 import { IpFamily, ALL_FAMILIES, ruleFileName } from '../model/family';
-import type { FirewallPart } from './firewall-part';
 import { Block, FirewallContribution, hostFirewall, HostFirewallSpec, Opening, PartContribution } from '../model/host-firewall';
-import { compilePart, partOpenings, partTrusted } from '../rules/compile';
-import { PartHost } from '../rules/part-host';
 import { interfaceNameProblem } from '../model/interface-name';
 import { renderIpsets } from '../model/ipset';
 import { ClosedPortResponse, OutboundOptions, OutboundPolicy } from '../model/options';
@@ -29,6 +27,8 @@ import { Distro, distroProfile } from '../provision/distro';
 import { ForeignRules } from '../provision/foreign-rules';
 import { DeployContent, HostInstaller, Installer } from '../provision/installer';
 import { quoteArg, renderIptablesSave } from '../render/iptables-save';
+import { compilePart, partOpenings, partTrusted } from '../rules/compile';
+import { PartHost } from '../rules/part-host';
 
 /** The reachability report written beside the rule files. */
 const REACHABILITY_FILE = 'reachability.txt';
@@ -740,13 +740,13 @@ void ALL_FAMILIES;
  */
 function partContribution(part: FirewallPart): FirewallContribution & { readonly spec?: unknown } {
   const builtin = typeof (part as any)._contribution === 'function' ? (part as any)._contribution() as PartContribution<{ path: string }> : undefined;
-  const path = part.node.path;
+  const owner = part.node.path;
   return {
-    path,
+    path: owner,
     spec: builtin?.spec,
     contribute(rs, host) {
       builtin?.prepare(rs, host);
-      compilePart(rs, host, path, part.firewallRules(PartHost._of(host)), builtin?.compileOptions() ?? {});
+      compilePart(rs, host, owner, part.firewallRules(PartHost._of(host)), builtin?.compileOptions() ?? {});
     },
   };
 }

@@ -7,10 +7,10 @@ import { Peer } from './peer';
 import { Port, Protocol } from './port';
 import { both, RuleSpec } from './rule';
 import { Ruleset } from './ruleset';
+import { InputSlot, OutputSlot, RawSlot, ServiceSlot } from './slots';
 import { checkJumps, CompileOptions, compilePart } from '../rules/compile';
 import { PartHost } from '../rules/part-host';
 import type { PartRules } from '../rules/part-rules';
-import { InputSlot, OutputSlot, RawSlot, ServiceSlot } from './slots';
 
 /** A port opened for new connections, maybe only from a peer or on an interface. */
 export interface Opening {

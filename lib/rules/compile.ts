@@ -92,7 +92,9 @@ export function compilePart(rs: Ruleset, host: HostFirewallSpec, owner: string, 
     if (place.table !== 'filter' || !['INPUT', 'FORWARD', 'OUTPUT', 'TCP', 'UDP'].includes(place.chain)) {
       rs.declareChain({ table: place.table, name: place.chain, families: needed, owner });
     }
-    const spec: RuleSpec = { table: place.table, chain: place.chain, slot: place.slot, order: place.order + (r.order ?? 0), owner, args, replaces: r.replaces };
+    const spec: RuleSpec = {
+      table: place.table, chain: place.chain, slot: place.slot, order: place.order + (r.order ?? 0), owner, args, replaces: r.replaces,
+    };
     rs.addRule(spec);
   });
 
@@ -221,7 +223,8 @@ const FIELD_NAMES: Record<string, string> = { s: 'source', d: 'destination', i: 
 
 /** Raw argv, checked by the parser of each family it is for. */
 function rawArgs(
-  raw: string[], where: string, table: TableName, chain: string, families: readonly IpFamily[], meant: readonly IpFamily[], fail: (m: string, f?: string) => never,
+  raw: string[], where: string, table: TableName, chain: string, families: readonly IpFamily[], meant: readonly IpFamily[],
+  fail: (m: string, f?: string) => never,
 ): Partial<Record<IpFamily, readonly string[]>> {
   if (!Array.isArray(raw) || raw.length === 0 || raw.some((a) => typeof a !== 'string')) fail(`${where}.raw must be a non-empty list of strings`);
   const bad = raw.find((a) => /[\n\r\0]/.test(a));

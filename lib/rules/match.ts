@@ -5,6 +5,7 @@
  * masks are told apart) and what is wrong with it. Rendered to iptables-save
  * argv only by the rule compiler.
  */
+import { MatchArgs, MatchName } from './match-args';
 import { ConnState } from '../analysis/types';
 import { IpFamily } from '../model/family';
 import { interfaceNameProblem } from '../model/interface-name';
@@ -16,7 +17,6 @@ import { DEFAULT_SOURCE_PREFIX, firstProblem, hashlimit, limit, recentCheck, rec
 import { Peer } from '../model/peer';
 import { Port, Protocol } from '../model/port';
 import { ValueProblem } from '../private/errors';
-import { MatchArgs, MatchName } from './match-args';
 
 /** An ICMP message type, spelled per family by the rule compiler (ICMP for IPv4, ICMPv6 for IPv6). */
 export enum IcmpType {
@@ -268,7 +268,9 @@ export class Match {
    * Builds a match from a description and a renderer.
    * @internal
    */
-  public static _of(description: string, render: (family: IpFamily) => MatchArgs | undefined, problem?: ValueProblem, names: MatchName[] = []): Match {
+  public static _of(
+    description: string, render: (family: IpFamily) => MatchArgs | undefined, problem?: ValueProblem, names: MatchName[] = [],
+  ): Match {
     return new Match(description, render, problem, names);
   }
 

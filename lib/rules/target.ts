@@ -34,10 +34,9 @@ const REJECT_TYPES: Record<Exclude<RejectWith, RejectWith.AUTO | RejectWith.TCP_
  */
 function rejectArgs(family: IpFamily, how: RejectWith, protocol: string | undefined): string[] {
   let type: string;
-  if (how === RejectWith.TCP_RESET || (how === RejectWith.AUTO && protocol === 'tcp')) type = 'tcp-reset';
-  else if (how === RejectWith.AUTO) {
+  if (how === RejectWith.TCP_RESET || (how === RejectWith.AUTO && protocol === 'tcp')) {type = 'tcp-reset';} else if (how === RejectWith.AUTO) {
     type = protocol === 'udp' ? REJECT_TYPES[RejectWith.PORT_UNREACHABLE][family] : family === IpFamily.V4 ? 'icmp-proto-unreachable' : 'icmp6-adm-prohibited';
-  } else type = REJECT_TYPES[how as keyof typeof REJECT_TYPES][family];
+  } else {type = REJECT_TYPES[how as keyof typeof REJECT_TYPES][family];}
   return ['-j', 'REJECT', '--reject-with', type];
 }
 

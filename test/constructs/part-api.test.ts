@@ -6,7 +6,8 @@
 import { App, TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import {
-  ConnState, FirewallPart, IcmpType, IpFamily, Match, PartHost, PartRules, Peer, Port, RecentAction, RuleSlot, SshBruteforceGuard, StatefulHost, Table, Target,
+  ConnState, FirewallPart, IcmpType, IpFamily, Match, PartHost, PartRules, Peer, Port, RecentAction, RuleSlot, SshBruteforceGuard,
+  StatefulHost, Table, Target,
 } from '../../lib';
 
 class Custom extends FirewallPart {

@@ -1,10 +1,10 @@
 import { ValueProblem } from '../../private/errors';
-import { IpFamily } from '../family';
 import { Match, RecentAction } from '../../rules/match';
 import type { PartHost } from '../../rules/part-host';
 import type { PartRules, SlottedRule } from '../../rules/part-rules';
 import { HostRule, RuleSlot } from '../../rules/slot';
 import { Target } from '../../rules/target';
+import { IpFamily } from '../family';
 import { PartContribution, HostFirewallSpec } from '../host-firewall';
 import { prefixLengthProblem, windowSecondsProblem } from '../kernel-limits';
 import { firstProblem, recentList, SourcePrefix } from '../matches';
@@ -50,8 +50,12 @@ export class PortScanTrapContribution extends PartContribution<PortScanTrapSpec>
   private get protocols() {
     const s = this.spec;
     return [
-      ...(s.tcp ? [{ proto: Protocol.TCP, list: TCP_TRAP_LIST, trap: RuleSlot.TCP_TRAP, refuse: RuleSlot.INPUT_REFUSE_TCP, id: HostRule.REFUSE_TCP }] : []),
-      ...(s.udp ? [{ proto: Protocol.UDP, list: UDP_TRAP_LIST, trap: RuleSlot.UDP_TRAP, refuse: RuleSlot.INPUT_REFUSE_UDP, id: HostRule.REFUSE_UDP }] : []),
+      ...(s.tcp ? [{
+        proto: Protocol.TCP, list: TCP_TRAP_LIST, trap: RuleSlot.TCP_TRAP, refuse: RuleSlot.INPUT_REFUSE_TCP, id: HostRule.REFUSE_TCP,
+      }] : []),
+      ...(s.udp ? [{
+        proto: Protocol.UDP, list: UDP_TRAP_LIST, trap: RuleSlot.UDP_TRAP, refuse: RuleSlot.INPUT_REFUSE_UDP, id: HostRule.REFUSE_UDP,
+      }] : []),
     ];
   }
 
@@ -69,7 +73,8 @@ export class PortScanTrapContribution extends PartContribution<PortScanTrapSpec>
     const rules: SlottedRule[] = [];
     for (const p of this.protocols) {
       // top of the service chain: a listed source is refused (and stays listed while it keeps trying)
-      rules.push({ slot: p.trap, matches: [Match.protocol(p.proto), Match.recent({ list: p.list, action: RecentAction.UPDATE, seconds: s.seconds, ...prefix })], target: verdict });
+      const listed = Match.recent({ list: p.list, action: RecentAction.UPDATE, seconds: s.seconds, ...prefix });
+      rules.push({ slot: p.trap, matches: [Match.protocol(p.proto), listed], target: verdict });
       // exempt peers are refused without being listed
       for (const peer of s.exempt) rules.push({ slot: p.refuse, order: -1, matches: [Match.source(peer), Match.protocol(p.proto)], target: verdict });
       // the final refusal lists the source

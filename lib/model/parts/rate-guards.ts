@@ -1,10 +1,10 @@
-import { firewallError, ValueProblem } from '../../private/errors';
-import { IpFamily } from '../family';
 import { ConnState } from '../../analysis/types';
+import { firewallError, ValueProblem } from '../../private/errors';
 import { IcmpType, Match } from '../../rules/match';
 import type { PartRules } from '../../rules/part-rules';
 import { RuleSlot, Table } from '../../rules/slot';
 import { Target } from '../../rules/target';
+import { IpFamily } from '../family';
 import { PartContribution, HostFirewallSpec } from '../host-firewall';
 import { hashlimitBurstProblem, hashlimitNameProblem, limitBurstProblem, MAX_LOG_PREFIX, prefixLengthProblem, ratePerMinuteProblem, ratePerSecondProblem, wholeNumberProblem } from '../kernel-limits';
 import { firstProblem, SourcePrefix } from '../matches';
@@ -48,7 +48,14 @@ export class SynFloodContribution extends PartContribution<SynFloodSpec> {
   public rules(): PartRules {
     const s = this.spec;
     const under = s.perSource
-      ? Match.hashlimit({ name: s.chain.toLowerCase(), perMinute: s.perSecond * 60, burst: s.burst, above: false, ipv4PrefixLength: s.prefix?.[IpFamily.V4], ipv6PrefixLength: s.prefix?.[IpFamily.V6] })
+      ? Match.hashlimit({
+        name: s.chain.toLowerCase(),
+        perMinute: s.perSecond * 60,
+        burst: s.burst,
+        above: false,
+        ipv4PrefixLength: s.prefix?.[IpFamily.V4],
+        ipv6PrefixLength: s.prefix?.[IpFamily.V6],
+      })
       : Match.limit(s.perSecond * 60, s.burst);
     return {
       chains: [{ name: s.chain, rules: [{ matches: [under], target: Target.RETURN }, { target: Target.DROP }] }],
@@ -93,7 +100,11 @@ export class EchoLimitContribution extends PartContribution<EchoLimitSpec> {
   public rules(): PartRules {
     const s = this.spec;
     return {
-      chains: [{ name: ECHO_LIMIT_CHAIN, table: Table.MANGLE, rules: [{ matches: [Match.limit(s.perSecond * 60, s.burst)], target: Target.RETURN }, { target: Target.DROP }] }],
+      chains: [{
+        name: ECHO_LIMIT_CHAIN,
+        table: Table.MANGLE,
+        rules: [{ matches: [Match.limit(s.perSecond * 60, s.burst)], target: Target.RETURN }, { target: Target.DROP }],
+      }],
       rules: [{ slot: RuleSlot.MANGLE_INPUT, matches: [Match.icmp(IcmpType.ECHO_REQUEST)], target: Target.jump(ECHO_LIMIT_CHAIN) }],
     };
   }
@@ -138,6 +149,7 @@ export class DropLoggerContribution extends PartContribution<DropLoggerSpec> {
 
   public rules(): PartRules {
     const s = this.spec;
-    return { rules: [{ slot: RuleSlot.INPUT_LOG, matches: [Match.limit(s.perMinute, s.burst)], target: Target.log({ prefix: s.prefix, level: s.level }) }] };
+    const log = Target.log({ prefix: s.prefix, level: s.level });
+    return { rules: [{ slot: RuleSlot.INPUT_LOG, matches: [Match.limit(s.perMinute, s.burst)], target: log }] };
   }
 }

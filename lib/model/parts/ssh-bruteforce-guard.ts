@@ -1,10 +1,10 @@
 import { ValueProblem } from '../../private/errors';
-import { IpFamily } from '../family';
 import { Match, RecentAction } from '../../rules/match';
 import type { PartHost } from '../../rules/part-host';
 import type { ChainRule, PartRules, SlottedRule } from '../../rules/part-rules';
 import { RuleSlot } from '../../rules/slot';
 import { Target } from '../../rules/target';
+import { IpFamily } from '../family';
 import { PartContribution, HostFirewallSpec, Opening } from '../host-firewall';
 import {
   chainNameProblem, hashlimitBurstProblem, hashlimitNameProblem, hitCountProblem, MAX_WINDOW_SECONDS, prefixLengthProblem,
@@ -86,7 +86,7 @@ export class SshGuardContribution extends PartContribution<SshGuardSpec> {
     if (s.mode === 'recent') {
       for (const f of host.families) rs.claim('recent list', recentList(f, s.list), s.path);
       rs.noteGuardList({ list: s.list, v4Prefix: s.prefix?.[IpFamily.V4] ?? 32, v6Prefix: s.prefix?.[IpFamily.V6] ?? 64 });
-    } else rs.claim('hashlimit table', s.list, s.path);
+    } else {rs.claim('hashlimit table', s.list, s.path);}
   }
 
   public rules(host: PartHost): PartRules {
@@ -109,11 +109,13 @@ export class SshGuardContribution extends PartContribution<SshGuardSpec> {
     if (pass) chain.push({ matches: [pass], target: Target.ACCEPT });
     if (s.mode === 'recent') {
       for (const w of s.windows) {
-        chain.push({ matches: [Match.recent({ list: s.list, action: RecentAction.CHECK, seconds: w.seconds, hits: w.hits, matchTtl: s.matchTtl, ...prefix })], target: Target.DROP });
+        const seen = Match.recent({ list: s.list, action: RecentAction.CHECK, seconds: w.seconds, hits: w.hits, matchTtl: s.matchTtl, ...prefix });
+        chain.push({ matches: [seen], target: Target.DROP });
       }
       chain.push({ matches: [Match.recent({ list: s.list, action: RecentAction.SET, ...prefix })], target: Target.ACCEPT });
     } else {
-      chain.push({ matches: [Match.hashlimit({ name: s.list, perMinute: s.perMinute, burst: s.burst, above: true, ...prefix })], target: Target.DROP });
+      const above = Match.hashlimit({ name: s.list, perMinute: s.perMinute, burst: s.burst, above: true, ...prefix });
+      chain.push({ matches: [above], target: Target.DROP });
       chain.push({ target: Target.ACCEPT });
     }
     return { chains: [{ name: s.chain, rules: chain }], rules: jumps };
