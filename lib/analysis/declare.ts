@@ -77,6 +77,7 @@ export function declaredIntent(
           toPort: f.port.toPort,
           wan: s.wan,
           spoofed: s.lans.map((l) => l.cidr.cidr),
+          from: f.from && !f.from.isAny ? f.from.cidr : undefined,
           owner: s.path,
         });
       }

@@ -33,7 +33,7 @@ export interface DeclaredIntent {
   readonly blocks: ReadonlyArray<{ cidr: string; owner: string }>;
   readonly bogons: ReadonlyArray<{ iface: string; drop: readonly string[]; allow: readonly string[]; owner: string }>;
   /** DNAT port forwards arriving on `wan`, except from the spoofed (LAN) prefixes. */
-  readonly forwards: ReadonlyArray<{ protocol: string; fromPort: number; toPort: number; wan: string; spoofed: readonly string[]; owner: string }>;
+  readonly forwards: ReadonlyArray<{ protocol: string; fromPort: number; toPort: number; wan: string; spoofed: readonly string[]; owner: string; from?: string }>;
 }
 
 /** A difference between declared and computed reachability. */
@@ -72,7 +72,7 @@ function declared(
   const covers = (o: { protocol: string; fromPort: number; toPort: number }) =>
     o.protocol === c.protocol && o.fromPort <= c.fromPort && o.toPort >= c.toPort;
   const fwd = intent.forwards.find((f) => covers(f) && f.wan === ifaceName);
-  if (fwd) return { ok: !fwd.spoofed.some(inside), by: [fwd.owner] };
+  if (fwd) return { ok: !fwd.spoofed.some(inside) && (!fwd.from || inside(fwd.from)), by: [fwd.owner] };
   const openings = intent.openings.filter(covers);
   const admitted = openings.filter((o) => (!o.cidr || inside(o.cidr)) && (!o.iface || o.iface === ifaceName));
   const guard = intent.guards.find((g) => g.protocol === c.protocol && g.port >= c.fromPort && g.port <= c.toPort);
@@ -102,7 +102,7 @@ export function checkIntent(engine: Engine, intent: DeclaredIntent, owners: Read
   const extra = {
     sources: [
       ...intent.openings.flatMap((o) => (o.cidr ? [o.cidr] : [])),
-      ...intent.bogons.flatMap((b) => [...b.drop, ...b.allow]), ...intent.forwards.flatMap((f) => f.spoofed),
+      ...intent.bogons.flatMap((b) => [...b.drop, ...b.allow]), ...intent.forwards.flatMap((f) => [...f.spoofed, ...(f.from ? [f.from] : [])]),
       ...(fam === IpFamily.V6 ? [LINK_LOCAL_V6] : []),
     ],
     ports: [

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { FirewallPart } from './firewall-part';
 import { PartContribution } from '../model/host-firewall';
 import { Lan, NatGatewayContribution, natGatewayProblem, NatGatewaySpec } from '../model/parts/nat-gateway';
+import { IpFamily } from '../model/family';
 import { Peer } from '../model/peer';
 import { Port } from '../model/port';
 import { PartHost } from '../rules/part-host';
@@ -37,6 +38,13 @@ export interface PortForward {
    * @default - the same port
    */
   readonly toPort?: number;
+  /**
+   * Forward only connections from this IPv4 source (a partner's network, say);
+   * others get no forward (the port stays closed on the WAN).
+   * @default - from everyone
+   * @example Peer.ipv4('198.51.100.0/24')
+   */
+  readonly from?: Peer;
 }
 
 /**
@@ -91,6 +99,7 @@ export class NatGateway extends FirewallPart {
         port: r.port(`portForwards[${i}].port`, f.port),
         to: r.reqStr(`portForwards[${i}].to`, f.to),
         toPort: f.toPort === undefined ? undefined : r.num(`portForwards[${i}].toPort`, f.toPort, NaN),
+        from: f.from === undefined ? undefined : ipv4Only(r.peer(`portForwards[${i}].from`, f.from, [IpFamily.V4]), `portForwards[${i}].from`, (m, fix) => r.fail(m, fix)),
       };
     });
     this.spec = {
@@ -112,4 +121,12 @@ export class NatGateway extends FirewallPart {
   public _contribution(): PartContribution<any> {
     return new NatGatewayContribution(this.spec);
   }
+}
+
+/** An IPv4 peer: port forwards are IPv4 (DNAT). */
+function ipv4Only(peer: Peer, where: string, fail: (message: string, fix?: string) => never): Peer {
+  if (!peer.hasFamily(IpFamily.V4) || peer.families.length !== 1) {
+    fail(`${where}: ${peer} is not an IPv4 peer; port forwards translate IPv4 only`, "Use Peer.ipv4('198.51.100.0/24').");
+  }
+  return peer;
 }

@@ -205,7 +205,9 @@ function ruleArgs(
       seen.add(key);
       argv.push(...k.module);
     }
-    argv.push(...target._args(f, basic.p));
+    const verdict = target._args(f, basic.p);
+    if (!verdict) return undefined;
+    argv.push(...verdict);
     return argv;
   };
   const everywhere = ALL_FAMILIES.filter((f) => render(f) !== undefined);

@@ -191,6 +191,11 @@ export class Match {
     return new Match(`state ${ordered.join(',')}`, () => ({ basic: {}, module: ['-m', 'conntrack', '--ctstate', ordered.join(',')] }), problem);
   }
 
+  /** Packets of connections whose destination was translated by a port forward (`--ctstate DNAT`). */
+  public static portForwarded(): Match {
+    return new Match('portForwarded', () => ({ basic: {}, module: ['-m', 'conntrack', '--ctstate', 'DNAT'] }));
+  }
+
   /** ICMP (IPv4) or ICMPv6 (IPv6) messages of a type; a type that exists in one family only makes the rule that family's only. */
   public static icmp(type: IcmpType): Match {
     const numbers = ICMP_NUMBERS[type];

@@ -3,6 +3,7 @@
  * chosen per family and protocol here (TCP reset, ICMP port unreachable,
  * ICMPv6 administratively prohibited, ...), nowhere else.
  */
+import * as ipaddr from 'ipaddr.js';
 import { IpFamily } from '../model/family';
 import { MAX_CHAIN_NAME, MAX_LOG_PREFIX, objectNameProblem, TARGET_NAMES, wholeNumberProblem } from '../model/kernel-limits';
 import { firstProblem } from '../model/matches';
@@ -55,7 +56,7 @@ export interface LogTargetOptions {
 }
 
 /** How a target renders: its argv in a family, given the rule's protocol. */
-type TargetRender = (family: IpFamily, protocol: string | undefined) => string[];
+type TargetRender = (family: IpFamily, protocol: string | undefined) => string[] | undefined;
 
 const TARGET_BRAND = Symbol.for('cdktf-iptables.Target');
 
@@ -99,6 +100,29 @@ export class Target {
       ));
   }
 
+  /**
+   * IPv4 source NAT to the address of the outgoing interface (nat POSTROUTING;
+   * IPv4 only: a rule with it is IPv4-only).
+   */
+  public static masquerade(): Target {
+    return new Target('MASQUERADE', (f) => (f === IpFamily.V4 ? ['-j', 'MASQUERADE'] : undefined));
+  }
+
+  /** IPv4 source NAT to a fixed address (nat POSTROUTING; IPv4 only). */
+  public static snat(address: string): Target {
+    return new Target(`SNAT ${address}`, (f) => (f === IpFamily.V4 ? ['-j', 'SNAT', '--to-source', address] : undefined), ipv4Problem('snat', address));
+  }
+
+  /**
+   * IPv4 destination NAT: a port forward to `address` (and `port`, when it
+   * changes) (nat PREROUTING; IPv4 only).
+   */
+  public static dnat(address: string, port?: number): Target {
+    const problem = ipv4Problem('dnat', address) ?? (port !== undefined ? wholeNumberProblem('dnat port', port, 1, 65535) : undefined);
+    return new Target(`DNAT ${address}${port !== undefined ? `:${port}` : ''}`,
+      (f) => (f === IpFamily.V4 ? ['-j', 'DNAT', '--to-destination', port !== undefined ? `${address}:${port}` : address] : undefined), problem);
+  }
+
   /** True when `x` is a Target (from any copy of this library). */
   public static isTarget(x: unknown): x is Target {
     return typeof x === 'object' && x !== null && (x as any)[TARGET_BRAND] === true;
@@ -132,7 +156,7 @@ export class Target {
    * The target's argv in `family` for a rule of `protocol`.
    * @internal
    */
-  public _args(family: IpFamily, protocol: string | undefined): string[] {
+  public _args(family: IpFamily, protocol: string | undefined): string[] | undefined {
     return this.render(family, protocol);
   }
 
@@ -157,3 +181,9 @@ export class Target {
   }
 }
 
+
+function ipv4Problem(what: string, address: string): ValueProblem | undefined {
+  return typeof address === 'string' && ipaddr.IPv4.isValidFourPartDecimal(address)
+    ? undefined
+    : { message: `${what} address ${JSON.stringify(address)} is not an IPv4 address`, fix: 'Write four decimal octets, e.g. 192.168.0.5.' };
+}

@@ -1,12 +1,15 @@
 import * as ipaddr from 'ipaddr.js';
 import { ValueProblem } from '../../private/errors';
 import { IpFamily } from '../family';
-import { PartContribution, HostFirewallSpec, peerArgs } from '../host-firewall';
+import { Match } from '../../rules/match';
+import type { ChainRule, PartRules } from '../../rules/part-rules';
+import { RuleSlot, Table } from '../../rules/slot';
+import { Target } from '../../rules/target';
+import { PartContribution } from '../host-firewall';
 import { interfaceNameProblem } from '../interface-name';
 import { firstProblem } from '../matches';
 import { Peer } from '../peer';
-import { Ruleset } from '../ruleset';
-import { RawSlot } from '../slots';
+import { naturalCompare, Ruleset } from '../ruleset';
 import { SpecialPurposeBlock, SPECIAL_PURPOSE_V4, SPECIAL_PURPOSE_V6 } from '../special-purpose';
 
 /** True when CIDR `outer` covers CIDR `inner` (same family). */
@@ -68,25 +71,34 @@ export function bogonFilterProblem(s: BogonFilterSpec): ValueProblem | undefined
  */
 export class BogonFilterContribution extends PartContribution<BogonFilterSpec> {
 
-  public prepare(rs: Ruleset, host: HostFirewallSpec): void {
+  public prepare(rs: Ruleset): void {
+    rs.claim('chain', bogonChain(this.spec.iface), this.spec.path,
+      'Filter each interface once (interface names that differ only in characters outside letters, digits, _ . - share a chain).');
+  }
+
+  public rules(): PartRules {
     const s = this.spec;
-    const fams = host.families;
     const chain = bogonChain(s.iface);
-    rs.claim('chain', chain, s.path, 'Filter each interface once (interface names that differ only in characters outside letters, digits, _ . - share a chain).');
-    for (const name of ['PREROUTING', 'OUTPUT', chain]) rs.declareChain({ table: 'raw', name, families: fams, owner: s.path });
-    rs.addRule({ table: 'raw', chain: 'PREROUTING', slot: RawSlot.BOGONS, owner: s.path, args: peerArgs(Peer.any(), fams, () => ['-i', s.iface, '-j', chain]) });
-    for (const a of s.allow) {
-      rs.addRule({ table: 'raw', chain, slot: 100, owner: s.path, args: peerArgs(a, fams, (src) => [...src, '-j', 'RETURN']) });
-    }
+    const bySource = (peers: readonly Peer[]) => [...peers].sort((a, b) => naturalCompare(a.isAny ? '' : a.cidr, b.isAny ? '' : b.cidr));
+    const rules: ChainRule[] = bySource(s.allow).map((a) => ({ matches: [Match.source(a)], target: Target.RETURN }));
+    // constants, spelled as iptables-save prints them (IPv4-mapped in dotted form); the
+    // IPv4-mapped block is a source no host should see, which Peer refuses to name: raw argv
+    const constant = (family: IpFamily, cidr: string, target: Target): ChainRule => {
+      const peer = family === IpFamily.V4 ? Peer.ipv4(cidr) : Peer.ipv6(cidr);
+      return peer._problem() ? { raw: ['-s', cidr, '-j', target === Target.DROP ? 'DROP' : 'RETURN'], family } : { matches: [Match.source(peer)], target };
+    };
     const lists: Array<[IpFamily, string[], string[]]> = [
       [IpFamily.V4, BOGONS_V4, BOGON_EXCEPTIONS_V4],
       [IpFamily.V6, BOGONS_V6, BOGON_EXCEPTIONS_V6],
     ];
-    // constants, spelled as iptables-save prints them (IPv4-mapped in dotted form)
-    for (const [f, list, except] of lists) {
-      if (!fams.includes(f)) continue;
-      for (const cidr of except) rs.addRule({ table: 'raw', chain, slot: 400, owner: s.path, args: { [f]: ['-s', cidr, '-j', 'RETURN'] } });
-      for (const cidr of list) rs.addRule({ table: 'raw', chain, slot: 500, owner: s.path, args: { [f]: ['-s', cidr, '-j', 'DROP'] } });
+    const byText = (cidrs: string[]) => [...cidrs].sort(naturalCompare);
+    for (const [family, list, except] of lists) {
+      rules.push(...byText(except).map((c) => constant(family, c, Target.RETURN)));
+      rules.push(...byText(list).map((c) => constant(family, c, Target.DROP)));
     }
+    return {
+      chains: [{ name: chain, table: Table.RAW, rules }],
+      rules: [{ slot: RuleSlot.RAW_PREROUTING, matches: [Match.inInterface(s.iface)], target: Target.jump(chain) }],
+    };
   }
 }

@@ -1,12 +1,18 @@
 import * as ipaddr from 'ipaddr.js';
 import { ValueProblem } from '../../private/errors';
 import { IpFamily } from '../family';
-import { PartContribution, HostFirewallSpec, perFamily } from '../host-firewall';
+import { ConnState } from '../../analysis/types';
+import { Match } from '../../rules/match';
+import type { PartHost } from '../../rules/part-host';
+import type { ChainRule, PartRules, SlottedRule } from '../../rules/part-rules';
+import { RuleSlot } from '../../rules/slot';
+import { RejectWith, Target } from '../../rules/target';
+import { PartContribution } from '../host-firewall';
 import { interfaceNameProblem } from '../interface-name';
 import { firstProblem, wholeNumberProblem } from '../matches';
 import { Peer } from '../peer';
 import { Port, Protocol } from '../port';
-import { Ruleset } from '../ruleset';
+import { naturalCompare, Ruleset } from '../ruleset';
 
 /** A validated LAN behind the gateway. */
 export interface Lan {
@@ -22,6 +28,8 @@ export interface Forward {
   readonly port: Port;
   readonly to: string;
   readonly toPort?: number;
+  /** Only from these sources (IPv4). @default everyone */
+  readonly from?: Peer;
 }
 
 /** A validated NAT gateway. */
@@ -37,15 +45,6 @@ export interface NatGatewaySpec {
 /** Chain names of the seed. */
 export const FW_INTERFACES = 'fw-interfaces';
 export const FW_OPEN = 'fw-open';
-
-/** Slots of the FORWARD chain. */
-export const ForwardSlot = {
-  CONNTRACK: 100,
-  INVALID: 150,
-  ANTISPOOF: 200,
-  DISPATCH: 800,
-  FINAL: 900,
-} as const;
 
 /** Checks one IPv4 address (no prefix). */
 export function ipv4AddressProblem(what: string, value: string): ValueProblem | undefined {
@@ -113,56 +112,54 @@ export function natGatewayProblem(spec: NatGatewaySpec): ValueProblem | undefine
  */
 export class NatGatewayContribution extends PartContribution<NatGatewaySpec> {
 
-  public prepare(rs: Ruleset, host: HostFirewallSpec): void {
+  public prepare(rs: Ruleset): void {
+    for (const name of [FW_INTERFACES, FW_OPEN]) rs.claim('chain', name, this.spec.path, 'A host takes one NatGateway: list every LAN in it.');
+  }
+
+  public rules(host: PartHost): PartRules {
     const s = this.spec;
-    const owner = s.path;
-    const fams = host.families;
-    const v4 = [IpFamily.V4];
-    rs.claim('chain', FW_INTERFACES, owner, 'A host takes one NatGateway: list every LAN in it.');
-    rs.claim('chain', FW_OPEN, owner, 'A host takes one NatGateway: list every LAN in it.');
-    rs.require('ipv4-forwarding');
-    if (fams.includes(IpFamily.V6)) rs.require('ipv6-forwarding');
-    for (const name of [FW_INTERFACES, FW_OPEN]) rs.declareChain({ table: 'filter', name, families: fams, owner });
-    rs.declareChain({ table: 'nat', name: 'POSTROUTING', families: v4, owner });
-
-    const fwd = (slot: number, order: number, args: Partial<Record<IpFamily, readonly string[]>>, chain = 'FORWARD') =>
-      rs.addRule({ table: 'filter', chain, slot, order, owner, args });
-    fwd(ForwardSlot.CONNTRACK, 0, perFamily(fams, () => ['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT']));
-    fwd(ForwardSlot.INVALID, 0, perFamily(fams, () => ['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP']));
-    fwd(ForwardSlot.DISPATCH, 1, perFamily(fams, () => ['-j', FW_INTERFACES]));
-    fwd(ForwardSlot.DISPATCH, 2, perFamily(fams, () => ['-j', FW_OPEN]));
-    fwd(ForwardSlot.FINAL, 0, perFamily(fams, (f) => ['-j', 'REJECT', '--reject-with', f === IpFamily.V4 ? 'icmp-host-unreachable' : 'icmp6-adm-prohibited']));
-
+    const wan = Match.inInterface(s.wan);
+    const rules: SlottedRule[] = [
+      { slot: RuleSlot.FORWARD_CONNTRACK, matches: [Match.state([ConnState.RELATED, ConnState.ESTABLISHED])], target: Target.ACCEPT },
+      { slot: RuleSlot.FORWARD_INVALID, matches: [Match.state([ConnState.INVALID])], target: Target.DROP },
+      { slot: RuleSlot.FORWARD_ACCEPT, order: 1, target: Target.jump(FW_INTERFACES) },
+      { slot: RuleSlot.FORWARD_ACCEPT, order: 2, target: Target.jump(FW_OPEN) },
+      { slot: RuleSlot.FORWARD_REFUSE, target: Target.reject(RejectWith.HOST_UNREACHABLE), family: IpFamily.V4 },
+      { slot: RuleSlot.FORWARD_REFUSE, target: Target.reject(RejectWith.ADMIN_PROHIBITED), family: IpFamily.V6 },
+    ];
+    // the chains' rules in the order of their text (as the rules of one slot sort)
+    const lanRules: Array<ChainRule & { key: string }> = [];
     for (const lan of s.lans) {
       const nets: Array<[IpFamily, Peer | undefined]> = [[IpFamily.V4, lan.cidr], [IpFamily.V6, lan.ipv6Cidr]];
       for (const [f, net] of nets) {
-        if (!fams.includes(f)) continue;
+        if (!host.families.includes(f)) continue;
         // a LAN source arriving on the WAN is spoofed
-        if (net) fwd(ForwardSlot.ANTISPOOF, 0, { [f]: ['-s', net.cidr, '-i', s.wan, '-j', 'DROP'] });
+        if (net) rules.push({ slot: RuleSlot.FORWARD_ANTISPOOF, matches: [Match.source(net), wan], target: Target.DROP });
         // the LAN may go out, from its own subnet only (any source when its IPv6 subnet is not given)
-        fwd(0, 0, { [f]: [...(net ? ['-s', net.cidr] : []), '-i', lan.iface, '-j', 'ACCEPT'] }, FW_INTERFACES);
+        lanRules.push({ matches: [...(net ? [Match.source(net)] : []), Match.inInterface(lan.iface)], target: Target.ACCEPT, family: f, key: `${net ? `-s ${net.cidr} ` : ''}-i ${lan.iface}` });
       }
-      rs.addRule({
-        table: 'nat',
-        chain: 'POSTROUTING',
-        slot: 500,
-        owner,
-        args: { [IpFamily.V4]: ['-s', lan.cidr.cidr, '-o', s.wan, ...(s.snat ? ['-j', 'SNAT', '--to-source', s.snat] : ['-j', 'MASQUERADE'])] },
-      });
+      rules.push({ slot: RuleSlot.NAT_POSTROUTING, matches: [Match.source(lan.cidr), Match.outInterface(s.wan)], target: s.snat ? Target.snat(s.snat) : Target.masquerade() });
     }
-
+    const openRules: Array<ChainRule & { key: string }> = [];
     for (const f of s.forwards) {
-      const proto = f.port.protocol === Protocol.TCP ? 'tcp' : 'udp';
-      const dest = f.toPort !== undefined ? `${f.to}:${f.toPort}` : f.to;
-      rs.addRule({
-        table: 'nat',
-        chain: 'PREROUTING',
-        slot: 500,
-        owner,
-        args: { [IpFamily.V4]: ['-i', s.wan, ...f.port._matchArgs(), '-j', 'DNAT', '--to-destination', dest] },
+      const from = f.from ? [Match.source(f.from)] : [];
+      rules.push({ slot: RuleSlot.NAT_PREROUTING, matches: [...from, wan, Match.port(f.port)], target: Target.dnat(f.to, f.toPort) });
+      const innerPort = f.toPort !== undefined ? (f.port.protocol === Protocol.TCP ? Port.tcp(f.toPort) : Port.udp(f.toPort)) : f.port;
+      openRules.push({
+        matches: [...from, Match.destination(Peer.ipv4(f.to)), wan, Match.port(innerPort), Match.portForwarded()],
+        target: Target.ACCEPT,
+        family: IpFamily.V4,
+        key: `${f.from ? `-s ${f.from.cidr} ` : ''}-d ${f.to}/32 -i ${s.wan} -p ${innerPort.protocol} -m ${innerPort.protocol} --dport ${innerPort.fromPort}`,
       });
-      const innerPort = f.toPort !== undefined ? (proto === 'tcp' ? Port.tcp(f.toPort) : Port.udp(f.toPort)) : f.port;
-      fwd(0, 0, { [IpFamily.V4]: ['-d', `${f.to}/32`, '-i', s.wan, ...innerPort._matchArgs(), '-m', 'conntrack', '--ctstate', 'DNAT', '-j', 'ACCEPT'] }, FW_OPEN);
     }
+    return {
+      chains: [{ name: FW_INTERFACES, rules: byKey(lanRules) }, { name: FW_OPEN, rules: byKey(openRules) }],
+      rules,
+      forwarding: true,
+    };
   }
+}
+
+function byKey(rules: Array<ChainRule & { key: string }>): ChainRule[] {
+  return [...rules].sort((a, b) => naturalCompare(a.key, b.key)).map(({ key: _key, ...r }) => r);
 }
