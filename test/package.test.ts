@@ -136,11 +136,11 @@ describe('the packed library in a fresh app', () => {
       "process.stdout.write(fs.readFileSync('cdktf.out/stacks/two/firewall/web/iptables.rules', 'utf8'));",
     ]);
     expect({ status: r.status, out: r.status === 0 ? '' : r.out }).toEqual({ status: 0, out: '' });
-    expect(r.out).toContain('-A TCP -s 198.51.100.0/24 -p tcp -m tcp --dport 5432 -j ACCEPT');
-    expect(r.out).toContain('-A TCP -p tcp -m tcp --dport 443 -j ACCEPT');
+    expect(r.out).toContain('-A TCP -s 198.51.100.0/24 -p tcp -m tcp --dport 5432 -m comment --comment "two/web" -j ACCEPT');
+    expect(r.out).toContain('-A TCP -p tcp -m tcp --dport 443 -m comment --comment "two/web" -j ACCEPT');
     expect(r.out).toMatch(/^:IN_SSH - \[0:0\]$/m);
     expect(r.out).toContain('TCP-PORTSCAN');
-    expect(r.out).toContain('-A INPUT -s 198.51.100.7/32 -p tcp -j REJECT --reject-with tcp-reset');
+    expect(r.out).toContain('-A INPUT -s 198.51.100.7/32 -p tcp -m comment --comment "two/web/trap" -j REJECT --reject-with tcp-reset');
   }, 120_000);
 
   describe('a third-party part library (examples/third-party-part), installed against the tarball', () => {
@@ -166,9 +166,9 @@ describe('the packed library in a fresh app', () => {
       expect({ status: r.status, out: r.status === 0 ? '' : r.out }).toEqual({ status: 0, out: '' });
       const host = path.join(dir, 'cdktf.out', 'stacks', 'bastion', 'firewall', 'edge', 'host');
       rules = { v4: fs.readFileSync(path.join(host, 'iptables.rules'), 'utf8'), v6: fs.readFileSync(path.join(host, 'ip6tables.rules'), 'utf8') };
-      expect(rules.v4).toContain('-A INPUT -i eth2 -j ACCEPT');
-      expect(rules.v4).toContain('-A TCP -p tcp -m tcp --dport 443 -m conntrack --ctstate NEW -j HTTPS_LIMIT');
-      expect(rules.v4).toContain('-A OUTPUT -d 203.0.113.2/32 -p tcp -m tcp --dport 5432 -j ACCEPT');
+      expect(rules.v4).toContain('-A INPUT -i eth2 -m comment --comment "bastion/edge/host/vpn" -j ACCEPT');
+      expect(rules.v4).toContain('-A TCP -p tcp -m tcp --dport 443 -m conntrack --ctstate NEW -m comment --comment "bastion/edge/host/https" -j HTTPS_LIMIT');
+      expect(rules.v4).toContain('-A OUTPUT -d 203.0.113.2/32 -p tcp -m tcp --dport 5432 -m comment --comment "bastion/edge/host/db" -j ACCEPT');
       expect(rules.v6).not.toContain('5432');
     }, 300_000);
 

@@ -6,6 +6,7 @@
  */
 import { Cidr, parseAddress, parseCidr } from './address';
 import { IpFamily } from '../model/family';
+import { quoteXtString } from '../render/iptables-save';
 
 /** One option of a match or target, with its `!` and its values. */
 interface Opt {
@@ -550,7 +551,7 @@ export function parseRuleArgs(family: IpFamily, table: string, args: string[], i
     }
     throw new Error(`unsupported option ${tok}`);
   }
-  return { table, chain, index, text: textArgs.map(quoteForText).join(' '), src, dst, inIface, outIface, proto, matches, target };
+  return { table, chain, index, text: textArgs.map((a, i) => (i > 0 && (textArgs[i - 1] === '--comment' || textArgs[i - 1] === '--log-prefix') ? quoteXtString(a) : quoteForText(a))).join(' '), src, dst, inIface, outIface, proto, matches, target };
 }
 
 function quoteForText(a: string): string {

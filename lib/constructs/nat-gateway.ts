@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
 import { FirewallPart } from './firewall-part';
+import { IpFamily } from '../model/family';
 import { PartContribution } from '../model/host-firewall';
 import { Lan, NatGatewayContribution, natGatewayProblem, NatGatewaySpec } from '../model/parts/nat-gateway';
-import { IpFamily } from '../model/family';
 import { Peer } from '../model/peer';
 import { Port } from '../model/port';
 import { PartHost } from '../rules/part-host';

@@ -84,6 +84,8 @@ export interface HostFirewallSpec {
   readonly outboundPeers: readonly Peer[];
   readonly outboundPing: boolean;
   readonly reversePathFilter: boolean;
+  /** Rules carry `-m comment --comment "<owner path>"`. @default false */
+  readonly ruleComments?: boolean;
   readonly openings: readonly Opening[];
   readonly blocks: readonly Block[];
   /**
@@ -152,7 +154,7 @@ export function perFamily(
  * machine" + its IPv6 adaptation), as a ruleset that parts can add to.
  */
 export function hostFirewall(spec: HostFirewallSpec): Ruleset {
-  const rs = new Ruleset();
+  const rs = new Ruleset({ comments: spec.ruleComments === true });
   const fams = spec.families;
   const owner = spec.path;
   const rule = (chain: string, slot: number, args: Partial<Record<IpFamily, readonly string[]>>, order = 0, table: RuleSpec['table'] = 'filter', id?: string): RuleSpec =>

@@ -30,12 +30,24 @@ export interface OrderedTable {
  * them. `ordered(family)` gives the final, deterministic layout.
  */
 export class Ruleset {
+  /** Whether rendered rules carry their owner as a comment. */
+  public readonly comments: boolean;
   private readonly chains: ChainSpec[] = [];
   private readonly rules: RuleSpec[] = [];
   private readonly claims = new Map<string, string>();
   private readonly flags = new Set<string>();
   private readonly guards = new Map<string, GuardListNote>();
   private readonly setSpecs = new Map<string, IpSetSpec>();
+
+  public constructor(options: { readonly comments?: boolean } = {}) {
+    this.comments = options.comments === true;
+  }
+
+  /** A rule's argv as rendered: with its owner's comment when comments are on. */
+  public rendered(r: RuleSpec, family: IpFamily): readonly string[] {
+    const args = r.args[family]!;
+    return this.comments ? withOwnerComment(args, r.owner) : args;
+  }
 
   /**
    * Claims a kernel-wide name (a chain, a recent list, a hashlimit table) for
@@ -133,8 +145,8 @@ export class Ruleset {
         return [...policies][0] ?? 'ACCEPT';
       };
       const chains: OrderedChain[] = [
-        ...builtins.map((name) => ({ name, policy: policyOf(name), rules: orderRules(rulesHere, name, family) })),
-        ...userNames.map((name) => ({ name, policy: '-' as const, rules: orderRules(rulesHere, name, family) })),
+        ...builtins.map((name) => ({ name, policy: policyOf(name), rules: orderRules(rulesHere, name, family, this.comments) })),
+        ...userNames.map((name) => ({ name, policy: '-' as const, rules: orderRules(rulesHere, name, family, this.comments) })),
       ];
       out.push({ name: table, chains });
     }
@@ -142,7 +154,25 @@ export class Ruleset {
   }
 }
 
-function orderRules(rules: readonly RuleSpec[], chain: string, family: IpFamily): string[][] {
+/** The longest comment the kernel keeps (XT_MAX_COMMENT_LEN 256, with the NUL). */
+export const MAX_COMMENT = 255;
+
+/**
+ * `args` with `-m comment --comment OWNER` as the last match (before the
+ * target, where iptables-save prints it back). A path longer than the kernel
+ * keeps is cut at the front: its end names the construct. Characters outside
+ * printable ASCII become `?`.
+ */
+export function withOwnerComment(args: readonly string[], owner: string): string[] {
+  // printable ASCII only: a construct id may hold a line break or any other character
+  const plain = owner.replace(/[^\x20-\x7e]/g, '?');
+  const text = plain.length > MAX_COMMENT ? `...${plain.slice(plain.length - MAX_COMMENT + 3)}` : plain;
+  const at = args.findIndex((a) => a === '-j' || a === '-g');
+  const cut = at < 0 ? args.length : at;
+  return [...args.slice(0, cut), '-m', 'comment', '--comment', text, ...args.slice(cut)];
+}
+
+function orderRules(rules: readonly RuleSpec[], chain: string, family: IpFamily, comments: boolean): string[][] {
   const replaced = new Map<string, string>();
   for (const r of rules) {
     if (!r.replaces) continue;
@@ -167,9 +197,9 @@ function orderRules(rules: readonly RuleSpec[], chain: string, family: IpFamily)
   const seen = new Set<string>();
   const out: string[][] = [];
   for (const m of mine) {
-    if (seen.has(m.text)) continue; // identical rules are emitted once
+    if (seen.has(m.text)) continue; // identical rules are emitted once (with the first owner's comment)
     seen.add(m.text);
-    out.push([...m.args]);
+    out.push(comments ? withOwnerComment(m.args, m.r.owner) : [...m.args]);
   }
   return out;
 }

@@ -19,6 +19,25 @@ export function quoteArg(arg: string): string {
   return `"${arg.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
+/** Options whose value iptables-save prints with xtables_save_string (quoted unless plain). */
+const XT_STRINGS = new Set(['--comment', '--log-prefix']);
+
+/**
+ * Quotes a string value the way iptables-save does for comments and log
+ * prefixes: bare only when it is letters, digits, `_` and `-`; otherwise in
+ * double quotes with `"`, `\` and `'` escaped.
+ */
+export function quoteXtString(arg: string): string {
+  if (/[\n\r\0]/.test(arg)) throw new Error(`internal: argument ${JSON.stringify(arg)} cannot go into a rule file`);
+  if (/^[A-Za-z0-9_-]+$/.test(arg)) return arg;
+  return `"${arg.replace(/["\\']/g, (c) => `\\${c}`)}"`;
+}
+
+/** One rule as a line of the file: `-A CHAIN args`, quoted as iptables-save quotes. */
+export function ruleLine(chain: string, args: readonly string[]): string {
+  return ['-A', chain, ...args].map((a, i, all) => (XT_STRINGS.has(all[i - 1]) ? quoteXtString(a) : quoteArg(a))).join(' ');
+}
+
 /** Options of the renderer. */
 export interface RenderOptions {
   /** One comment line at the top (no timestamps: output must be reproducible). */
@@ -46,7 +65,7 @@ export function renderIptablesSave(family: IpFamily, tables: readonly OrderedTab
     for (const chain of table.chains) {
       for (const rule of chain.rules) {
         checkJump(family, table.name, chain.name, rule, declared);
-        lines.push(['-A', chain.name, ...rule].map(quoteArg).join(' '));
+        lines.push(ruleLine(chain.name, rule));
       }
     }
     lines.push('COMMIT');

@@ -21,7 +21,7 @@ const tcp = (source: string, destinationPort: number, more: object = {}) => ({
 });
 
 function host(props: object = {}): StatefulHost {
-  return new StatefulHost(new TerraformStack(new App(), 's'), 'h', props);
+  return new StatefulHost(new TerraformStack(new App(), 's'), 'h', { ruleComments: false, ...props });
 }
 
 describe('parser', () => {

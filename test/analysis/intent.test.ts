@@ -86,14 +86,14 @@ class LeakyPart extends FirewallPart {
 describe('at synth', () => {
   test('a part that opens what nobody declared fails synth, naming the part', () => {
     const stack = new TerraformStack(new App(), 's');
-    const h = new StatefulHost(stack, 'h', { allow: [Port.SSH] });
+    const h = new StatefulHost(stack, 'h', { ruleComments: false, allow: [Port.SSH] });
     new LeakyPart(h, 'leaky');
     expect(() => Testing.synth(stack, true)).toThrow(/\[s\/h\] intent check: V4 udp 1-65535 on any other interface is opened, but nothing declares it: from any; rules matched: .*parts involved: s\/h, s\/h\/leaky/);
   });
 
   test('the same part declaring what it opens (PartRules.opens) passes the check', () => {
     const stack = new TerraformStack(new App(), 's');
-    const h = new StatefulHost(stack, 'h', { allow: [Port.SSH] });
+    const h = new StatefulHost(stack, 'h', { ruleComments: false, allow: [Port.SSH] });
     new LeakyPart(h, 'declared', true);
     expect(() => Testing.synth(stack, true)).not.toThrow();
   });
@@ -101,7 +101,7 @@ describe('at synth', () => {
   test('a guard with chainName UDP never ships (an error at construction or at synth)', () => {
     expect(() => {
       const stack = new TerraformStack(new App(), 's');
-      const h = new StatefulHost(stack, 'h', { allow: [Port.udp(53)] });
+      const h = new StatefulHost(stack, 'h', { ruleComments: false, allow: [Port.udp(53)] });
       new SshBruteforceGuard(h, 'guard', { chainName: 'UDP' });
       Testing.synth(stack, true);
     }).toThrow(/UDP/);
@@ -129,7 +129,7 @@ describe('at synth', () => {
   test('every example host passes its own intent check and writes reachability.txt', () => {
     // examples synthesize with validations on (App.synth); see test/examples.test.ts for the files
     const stack = new TerraformStack(new App(), 's');
-    const h = new StatefulHost(stack, 'web', { allow: [Port.HTTP], trustedInterfaces: ['wg0'] });
+    const h = new StatefulHost(stack, 'web', { ruleComments: false, allow: [Port.HTTP], trustedInterfaces: ['wg0'] });
     h.allowOn('eth1', Port.tcp(5432));
     h.block(Peer.ipv4('198.51.100.66'));
     new SshBruteforceGuard(h, 'ssh');

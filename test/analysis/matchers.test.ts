@@ -3,7 +3,7 @@ import '../../lib/testing';
 import { App, TerraformStack } from 'cdktf';
 import { IpFamily, Peer, Port, Protocol, RulesetEvaluator, StatefulHost } from '../../lib';
 
-const host = new StatefulHost(new TerraformStack(new App(), 's'), 'web', { allow: [Port.HTTPS] });
+const host = new StatefulHost(new TerraformStack(new App(), 's'), 'web', { ruleComments: false, allow: [Port.HTTPS] });
 host.allowFrom(Peer.ipv4('192.0.2.0/24'), Port.SSH);
 host.block(Peer.ipv4('203.0.113.66'));
 const ssh = (source: string) => ({ family: IpFamily.V4, protocol: Protocol.TCP, source, destinationPort: 22 });

@@ -4,7 +4,7 @@ import { App, TerraformStack } from 'cdktf';
 import { Blocklist, IpFamily, Peer, Port, StatefulHost } from '../../lib';
 import { tempDir } from '../temp';
 
-const host = (props: object = {}) => new StatefulHost(new TerraformStack(new App(), 's'), 'web', { allow: [Port.SSH], ...props });
+const host = (props: object = {}) => new StatefulHost(new TerraformStack(new App(), 's'), 'web', { ruleComments: false, allow: [Port.SSH], ...props });
 
 describe('Blocklist', () => {
   test('one set per family, one DROP rule per family in the block slot, entries sorted and unique', () => {
@@ -75,7 +75,7 @@ describe('Blocklist', () => {
   test('the synth folder holds ipsets.rules next to the rule files', () => {
     const outdir = tempDir();
     const app = new App({ outdir });
-    const h = new StatefulHost(new TerraformStack(app, 's'), 'web', { allow: [Port.SSH] });
+    const h = new StatefulHost(new TerraformStack(app, 's'), 'web', { ruleComments: false, allow: [Port.SSH] });
     new Blocklist(h, 'feed', { peers: [Peer.ipv4('198.51.100.7')] });
     app.synth();
     expect(fs.readdirSync(path.join(outdir, 'stacks', 's', 'firewall', 'web')).sort()).toEqual(['ip6tables.rules', 'ipsets.rules', 'iptables.rules', 'reachability.txt']);

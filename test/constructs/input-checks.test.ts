@@ -14,7 +14,7 @@ function newStack(): TerraformStack {
   return new TerraformStack(new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-in-')) }), 'stack');
 }
 function newHost(props = {}): StatefulHost {
-  return new StatefulHost(newStack(), 'web', props);
+  return new StatefulHost(newStack(), 'web', { ruleComments: false, ...props });
 }
 const lines = (h: StatefulHost, f: IpFamily) => h.renderRules(f).split('\n').filter((l) => l && !l.startsWith('#'));
 const chain = (h: StatefulHost, f: IpFamily, name: string) => lines(h, f).filter((l) => l.startsWith(`-A ${name} `));
@@ -173,7 +173,7 @@ describe('tokens and secrets', () => {
   test('a token where a rule file needs a literal is refused with cdktf\'s own test', () => {
     const st = newStack();
     const v = new TerraformVariable(st, 'iface', { type: 'string' });
-    const h = new StatefulHost(st, 'web');
+    const h = new StatefulHost(st, 'web', { ruleComments: false });
     expect(() => h.allowOn(v.stringValue, Port.SSH)).toThrow(/\[stack\/web\] allowOn\(\) interface ".*" is an unresolved token/);
     expect(() => h.allowFrom(Peer.ipv4(v.stringValue), Port.SSH)).toThrow(/\[stack\/web\] allowFrom\(\) peer is an unresolved token/);
   });
@@ -181,7 +181,7 @@ describe('tokens and secrets', () => {
   test('a literal ${ or %{ in a connection string is refused; a real token passes', () => {
     const st = newStack();
     const key = new TerraformVariable(st, 'key', { type: 'string', sensitive: true });
-    const conn = (c: object) => () => new StatefulHost(st, `h${Math.random().toString(36).slice(2)}`, { allow: [Port.SSH], connection: { host: '203.0.113.10', privateKey: key.stringValue, ...c } as any });
+    const conn = (c: object) => () => new StatefulHost(st, `h${Math.random().toString(36).slice(2)}`, { ruleComments: false, allow: [Port.SSH], connection: { host: '203.0.113.10', privateKey: key.stringValue, ...c } as any });
     expect(conn({ host: 'x${file("/etc/passwd")}' })).toThrow(/connection\.host "x\$\{file\(\\"\/etc\/passwd\\"\)\}" holds a literal "\$\{" or "%\{", which Terraform would evaluate/);
     expect(conn({ user: '%{if true}root%{endif}' })).toThrow(/connection\.user .* holds a literal/);
     expect(conn({ timeout: '${var.t}' })).toThrow(/connection\.timeout .* holds a literal/);
@@ -237,7 +237,7 @@ describe('linear synth structures', () => {
 describe('scopes that are not constructs', () => {
   test('a part, a host and StatefulHost.of name the problem instead of a TypeError', () => {
     expect(() => new SshBruteforceGuard(42 as any, 'g')).toThrow(/^\[<root>\] the scope is 42, not a construct/);
-    expect(() => new StatefulHost({} as any, 'web')).toThrow(/^\[<root>\] the scope is an empty object, not a construct/);
+    expect(() => new StatefulHost({} as any, 'web', { ruleComments: false })).toThrow(/^\[<root>\] the scope is an empty object, not a construct/);
     expect(() => StatefulHost.of('x' as any)).toThrow(/StatefulHost\.of\(\) got "x", not a construct/);
   });
 });

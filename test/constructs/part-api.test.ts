@@ -16,7 +16,7 @@ class Custom extends FirewallPart {
 }
 
 function hostWith(out: (h: PartHost) => PartRules, props = {}): StatefulHost {
-  const h = new StatefulHost(new TerraformStack(new App(), 's'), 'h', { allow: [Port.SSH], ...props });
+  const h = new StatefulHost(new TerraformStack(new App(), 's'), 'h', { ruleComments: false, allow: [Port.SSH], ...props });
   new Custom(h, 'p', out);
   return h;
 }

@@ -8,7 +8,7 @@ import {
 } from '../../lib';
 
 function newHost(props = {}): StatefulHost {
-  return new StatefulHost(new TerraformStack(new App(), 'stack'), 'web', props);
+  return new StatefulHost(new TerraformStack(new App(), 'stack'), 'web', { ruleComments: false, ...props });
 }
 const lines = (h: StatefulHost, f: IpFamily) => h.renderRules(f).split('\n').filter((l) => l && !l.startsWith('#'));
 const chain = (h: StatefulHost, f: IpFamily, name: string) => lines(h, f).filter((l) => l.startsWith(`-A ${name} `));
@@ -43,7 +43,7 @@ describe('SshBruteforceGuard', () => {
 
   test('a guard counts as an SSH opening (no lock-out warning)', () => {
     const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-')) });
-    const h = new StatefulHost(new TerraformStack(app, 's'), 'h');
+    const h = new StatefulHost(new TerraformStack(app, 's'), 'h', { ruleComments: false });
     new SshBruteforceGuard(h, 'g');
     app.synth();
     expect(JSON.stringify(h.node.metadata)).not.toMatch(/no rule admits SSH/);

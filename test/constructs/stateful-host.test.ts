@@ -12,7 +12,7 @@ const rules = (text: string) => text.split('\n').filter((l) => l && !l.startsWit
 
 describe('StatefulHost: the seed file', () => {
   test('allow SSH only: exactly the seed "Example iptables.rules file" plus the SSH rule, in that order', () => {
-    const h = new StatefulHost(stack(), 'web', { allow: [Port.SSH] });
+    const h = new StatefulHost(stack(), 'web', { ruleComments: false, allow: [Port.SSH] });
     expect(rules(h.renderRules(IpFamily.V4))).toEqual([
       '*filter',
       ':INPUT DROP [0:0]',
@@ -35,7 +35,7 @@ describe('StatefulHost: the seed file', () => {
   });
 
   test('the IPv6 twin: rpfilter in raw, ICMPv6 from fe80::/10 and neighbour discovery before any DROP, ICMPv6 reject codes', () => {
-    const h = new StatefulHost(stack(), 'web', { allow: [Port.SSH] });
+    const h = new StatefulHost(stack(), 'web', { ruleComments: false, allow: [Port.SSH] });
     expect(rules(h.renderRules(IpFamily.V6))).toEqual([
       '*raw',
       ':PREROUTING ACCEPT [0:0]',
@@ -67,7 +67,7 @@ describe('StatefulHost: the seed file', () => {
   });
 
   test('the file starts with one comment line and no timestamp', () => {
-    const text = new StatefulHost(stack(), 'web').renderRules(IpFamily.V4);
+    const text = new StatefulHost(stack(), 'web', { ruleComments: false }).renderRules(IpFamily.V4);
     expect(text.split('\n')[0]).toBe('# cdktf-iptables: iptables.rules of stack/web. Generated; edit the cdktf program, not this file.');
     expect(text).not.toMatch(/\d{4}-\d\d-\d\d|\d\d:\d\d:\d\d/);
   });
@@ -75,7 +75,7 @@ describe('StatefulHost: the seed file', () => {
 
 describe('StatefulHost: methods and options', () => {
   test('service rules: allow, allowFrom (per family), allowOn, block', () => {
-    const h = new StatefulHost(stack(), 'db', { allow: [Port.udp(53), Port.tcpRange(6000, 6010)] });
+    const h = new StatefulHost(stack(), 'db', { ruleComments: false, allow: [Port.udp(53), Port.tcpRange(6000, 6010)] });
     h.allowFrom(Peer.ipv4('15.15.15.0/24'), Port.tcp(3306));
     h.allowFrom(Peer.ipv6('2001:db8::/64'), Port.tcp(5432));
     h.allowOn('eth1', Port.tcp(873));
@@ -100,14 +100,14 @@ describe('StatefulHost: methods and options', () => {
   });
 
   test('trusted interfaces follow lo; DROP mode has no reject rules; ping off has no echo rule', () => {
-    const h = new StatefulHost(stack(), 'h', { trustedInterfaces: ['eth1'], closedPortResponse: ClosedPortResponse.DROP, ping: false });
+    const h = new StatefulHost(stack(), 'h', { ruleComments: false, trustedInterfaces: ['eth1'], closedPortResponse: ClosedPortResponse.DROP, ping: false });
     const v4 = rules(h.renderRules(IpFamily.V4));
     expect(v4.slice(6, 9)).toEqual(['-A INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT', '-A INPUT -i lo -j ACCEPT', '-A INPUT -i eth1 -j ACCEPT']);
     expect(v4.join('\n')).not.toMatch(/REJECT|icmp-type 8/);
   });
 
   test('outbound DROP: loopback, replies, ND (v6), ping and the allowed ports', () => {
-    const h = new StatefulHost(stack(), 'h', { outbound: { policy: OutboundPolicy.DROP, allow: [Port.HTTPS, Port.udp(53)], allowTo: [Peer.ipv4('10.0.0.0/8')] } });
+    const h = new StatefulHost(stack(), 'h', { ruleComments: false, outbound: { policy: OutboundPolicy.DROP, allow: [Port.HTTPS, Port.udp(53)], allowTo: [Peer.ipv4('10.0.0.0/8')] } });
     const v4 = rules(h.renderRules(IpFamily.V4)).filter((l) => l.includes('OUTPUT'));
     expect(v4).toEqual([
       ':OUTPUT DROP [0:0]',
@@ -123,10 +123,10 @@ describe('StatefulHost: methods and options', () => {
   });
 
   test('any add order gives the same bytes', () => {
-    const a = new StatefulHost(stack(), 'h', { allow: [Port.HTTPS, Port.SSH, Port.HTTP] });
+    const a = new StatefulHost(stack(), 'h', { ruleComments: false, allow: [Port.HTTPS, Port.SSH, Port.HTTP] });
     a.allowFrom(Peer.ipv4('10.0.0.0/8'), Port.tcp(3306));
     a.block(Peer.ipv4('192.0.2.1'));
-    const b = new StatefulHost(stack(), 'h', { allow: [Port.HTTP] });
+    const b = new StatefulHost(stack(), 'h', { ruleComments: false, allow: [Port.HTTP] });
     b.block(Peer.ipv4('192.0.2.1'));
     b.allowFrom(Peer.ipv4('10.0.0.0/8'), Port.tcp(3306));
     b.allow(Port.SSH);
@@ -135,7 +135,7 @@ describe('StatefulHost: methods and options', () => {
   });
 
   test('rendering again after a change shows the change (methods and parts added later)', () => {
-    const h = new StatefulHost(stack(), 'h', { allow: [Port.SSH] });
+    const h = new StatefulHost(stack(), 'h', { ruleComments: false, allow: [Port.SSH] });
     const first = h.renderRules(IpFamily.V4);
     expect(h.renderRules(IpFamily.V4)).toBe(first);
     h.allow(Port.HTTPS);
@@ -147,7 +147,7 @@ describe('StatefulHost: methods and options', () => {
   });
 
   test('reversePathFilter: false leaves the raw table out', () => {
-    expect(new StatefulHost(stack(), 'h', { reversePathFilter: false }).renderRules(IpFamily.V6)).not.toContain('*raw');
+    expect(new StatefulHost(stack(), 'h', { ruleComments: false, reversePathFilter: false }).renderRules(IpFamily.V6)).not.toContain('*raw');
   });
 });
 
@@ -158,7 +158,7 @@ describe('StatefulHost: synth output', () => {
       const app = new App({ outdir });
       const st = new TerraformStack(app, 'prod');
       const group = new Construct(st, 'edge');
-      const h = new StatefulHost(group, 'web', { allow: [Port.SSH, Port.HTTPS] });
+      const h = new StatefulHost(group, 'web', { ruleComments: false, allow: [Port.SSH, Port.HTTPS] });
       app.synth();
       const dir = path.join(outdir, 'stacks', 'prod', 'firewall', 'edge', 'web');
       expect(h.outputFolder).toBe('firewall/edge/web');
@@ -175,7 +175,7 @@ describe('StatefulHost: synth output', () => {
   test('ipv6: false writes only iptables.rules, and says IPv6 is unfiltered', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-'));
     const app = new App({ outdir });
-    const h = new StatefulHost(new TerraformStack(app, 's'), 'h', { ipv6: false, allow: [Port.SSH] });
+    const h = new StatefulHost(new TerraformStack(app, 's'), 'h', { ruleComments: false, ipv6: false, allow: [Port.SSH] });
     app.synth();
     expect(fs.readdirSync(path.join(outdir, 'stacks', 's', 'firewall', 'h'))).toEqual(['iptables.rules', 'reachability.txt']);
     expect(() => h.renderRules(IpFamily.V6)).toThrow(/\[s\/h\] renders no ip6tables.rules: the host has ipv6: false/);
@@ -186,7 +186,7 @@ describe('StatefulHost: synth output', () => {
   test('a host that admits no SSH gets a lock-out warning', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-'));
     const app = new App({ outdir });
-    new StatefulHost(new TerraformStack(app, 's'), 'h', { allow: [Port.HTTPS] });
+    new StatefulHost(new TerraformStack(app, 's'), 'h', { ruleComments: false, allow: [Port.HTTPS] });
     app.synth();
     expect(fs.readFileSync(path.join(outdir, 'manifest.json'), 'utf8')).toMatch(/no rule admits SSH/);
   });
@@ -195,8 +195,8 @@ describe('StatefulHost: synth output', () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-'));
     const app = new App({ outdir });
     const st = new TerraformStack(app, 's');
-    new StatefulHost(st, 'a', { allow: [Port.SSH] });
-    new StatefulHost(st, 'b', { allow: [Port.SSH] });
+    new StatefulHost(st, 'a', { ruleComments: false, allow: [Port.SSH] });
+    new StatefulHost(st, 'b', { ruleComments: false, allow: [Port.SSH] });
     st.node.addValidation({ validate: () => ['something else is wrong'] });
     expect(() => app.synth()).toThrow(/something else is wrong/);
     expect(fs.existsSync(path.join(outdir, 'stacks', 's', 'firewall'))).toBe(false);
@@ -204,14 +204,14 @@ describe('StatefulHost: synth output', () => {
 
   test('Testing.synth with validations passes for a good host', () => {
     const st = new TerraformStack(Testing.app(), 's');
-    new StatefulHost(st, 'h', { allow: [Port.SSH] });
+    new StatefulHost(st, 'h', { ruleComments: false, allow: [Port.SSH] });
     expect(() => Testing.synth(st, true)).not.toThrow();
   });
 
   test('odd construct ids become safe, distinct folder names', () => {
     const st = stack();
-    const a = new StatefulHost(st, 'web 1', { allow: [Port.SSH] });
-    const b = new StatefulHost(st, 'web_1', { allow: [Port.SSH] });
+    const a = new StatefulHost(st, 'web 1', { ruleComments: false, allow: [Port.SSH] });
+    const b = new StatefulHost(st, 'web_1', { ruleComments: false, allow: [Port.SSH] });
     expect(a.outputFolder).toMatch(/^firewall\/web_1-[0-9a-f]{8}$/);
     expect(b.outputFolder).toBe('firewall/web_1');
     expect(a.renderRules(IpFamily.V4).split('\n')[0]).toContain('stack/web 1');
@@ -220,24 +220,24 @@ describe('StatefulHost: synth output', () => {
 
 describe('StatefulHost: bad input names the construct path, the value and the fix', () => {
   const cases: Array<[string, (st: TerraformStack) => unknown, RegExp]> = [
-    ['a port out of range in props', (st) => new StatefulHost(st, 'web', { allow: [Port.SSH, Port.tcp(70000)] }), /^\[stack\/web\] allow\[1\]: port 70000 of tcp is not a whole number from 1 to 65535\. Use a port from 1 to 65535\.$/],
-    ['a backwards range via allow()', (st) => new StatefulHost(st, 'web').allow(Port.udpRange(9, 1)), /\[stack\/web\] allow\(\): port range 9-1 of udp runs backwards\. Did you mean Port\.udpRange\(1, 9\)\?/],
-    ['a CIDR with host bits', (st) => new StatefulHost(st, 'web').allowFrom(Peer.ipv4('15.15.15.1/24'), Port.tcp(3306)), /\[stack\/web\] allowFrom\(\) peer: Peer\.ipv4\("15\.15\.15\.1\/24"\) has host bits set\. Did you mean 15\.15\.15\.0\/24/],
-    ['a garbage address', (st) => new StatefulHost(st, 'web').block(Peer.ipv4('15.15.15.300')), /\[stack\/web\] block\(\): Peer\.ipv4\("15\.15\.15\.300"\) is not an IPv4 address/],
-    ['an interface name too long', (st) => new StatefulHost(st, 'web').allowOn('averyveryverylongif', Port.SSH), /\[stack\/web\] allowOn\(\) interface: interface name "averyveryverylongif" is 19 characters long/],
-    ['an interface name with a quote', (st) => new StatefulHost(st, 'web', { trustedInterfaces: ['eth0"; reboot'] }), /\[stack\/web\] trustedInterfaces\[0\]: interface name "eth0\\"; reboot" is not a valid Linux interface name/],
-    ['lo as a trusted interface', (st) => new StatefulHost(st, 'web', { trustedInterfaces: ['lo'] }), /\[stack\/web\] trustedInterfaces\[0\] is "lo", which is always trusted/],
-    ['an interface listed twice', (st) => new StatefulHost(st, 'web', { trustedInterfaces: ['eth1', 'eth1'] }), /lists "eth1" twice/],
-    ['an IPv6 peer on an IPv4-only host', (st) => new StatefulHost(st, 'web', { ipv6: false }).allowFrom(Peer.ipv6('2001:db8::/64'), Port.SSH), /\[stack\/web\] allowFrom\(\) peer: 2001:db8::\/64 is an IPv6 peer, but the host has ipv6: false/],
-    ['an empty id', (st) => new StatefulHost(st, ''), /\[stack\] a StatefulHost needs a non-empty id, got ""/],
-    ['a port opened twice', (st) => new StatefulHost(st, 'web', { allow: [Port.SSH] }).allow(Port.tcp(22)), /\[stack\/web\] allow\(\) opens tcp\/22, which is already open/],
-    ['an allowFrom the block covers', (st) => { const h = new StatefulHost(st, 'web'); h.block(Peer.ipv4('15.15.15.0/24')); h.allowFrom(Peer.ipv4('15.15.15.7'), Port.SSH); }, /\[stack\/web\] allowFrom\(\) admits 15\.15\.15\.7\/32 to tcp\/22, but block\(15\.15\.15\.0\/24\) drops all of it first/],
-    ['a block covering an allowFrom', (st) => { const h = new StatefulHost(st, 'web'); h.allowFrom(Peer.ipv4('15.15.15.7'), Port.SSH); h.block(Peer.ipv4('15.15.0.0/16')); }, /\[stack\/web\] block\(15\.15\.0\.0\/16\) conflicts with allowFrom\(15\.15\.15\.7\/32, tcp\/22\)/],
-    ['blocking everyone', (st) => new StatefulHost(st, 'web').block(Peer.any()), /\[stack\/web\] block\(any\) would drop every source, SSH included, and lock you out/],
-    ['a peer blocked twice', (st) => { const h = new StatefulHost(st, 'web'); h.block(Peer.ipv4('1.2.3.4')); h.block(Peer.ipv4('1.2.3.4/32')); }, /block\(1\.2\.3\.4\/32\) is given twice/],
-    ['outbound lists without DROP', (st) => new StatefulHost(st, 'web', { outbound: { allow: [Port.HTTPS] } }), /\[stack\/web\] outbound\.allow \/ outbound\.allowTo only mean something with outbound\.policy DROP/],
-    ['a bad enum', (st) => new StatefulHost(st, 'web', { closedPortResponse: 'MAYBE' as any }), /\[stack\/web\] closedPortResponse is "MAYBE"\. Use one of REJECT, DROP\./],
-    ['a non-Port', (st) => new StatefulHost(st, 'web', { allow: [22 as any] }), /\[stack\/web\] allow\[0\] is 22, not a Port/],
+    ['a port out of range in props', (st) => new StatefulHost(st, 'web', { ruleComments: false, allow: [Port.SSH, Port.tcp(70000)] }), /^\[stack\/web\] allow\[1\]: port 70000 of tcp is not a whole number from 1 to 65535\. Use a port from 1 to 65535\.$/],
+    ['a backwards range via allow()', (st) => new StatefulHost(st, 'web', { ruleComments: false }).allow(Port.udpRange(9, 1)), /\[stack\/web\] allow\(\): port range 9-1 of udp runs backwards\. Did you mean Port\.udpRange\(1, 9\)\?/],
+    ['a CIDR with host bits', (st) => new StatefulHost(st, 'web', { ruleComments: false }).allowFrom(Peer.ipv4('15.15.15.1/24'), Port.tcp(3306)), /\[stack\/web\] allowFrom\(\) peer: Peer\.ipv4\("15\.15\.15\.1\/24"\) has host bits set\. Did you mean 15\.15\.15\.0\/24/],
+    ['a garbage address', (st) => new StatefulHost(st, 'web', { ruleComments: false }).block(Peer.ipv4('15.15.15.300')), /\[stack\/web\] block\(\): Peer\.ipv4\("15\.15\.15\.300"\) is not an IPv4 address/],
+    ['an interface name too long', (st) => new StatefulHost(st, 'web', { ruleComments: false }).allowOn('averyveryverylongif', Port.SSH), /\[stack\/web\] allowOn\(\) interface: interface name "averyveryverylongif" is 19 characters long/],
+    ['an interface name with a quote', (st) => new StatefulHost(st, 'web', { ruleComments: false, trustedInterfaces: ['eth0"; reboot'] }), /\[stack\/web\] trustedInterfaces\[0\]: interface name "eth0\\"; reboot" is not a valid Linux interface name/],
+    ['lo as a trusted interface', (st) => new StatefulHost(st, 'web', { ruleComments: false, trustedInterfaces: ['lo'] }), /\[stack\/web\] trustedInterfaces\[0\] is "lo", which is always trusted/],
+    ['an interface listed twice', (st) => new StatefulHost(st, 'web', { ruleComments: false, trustedInterfaces: ['eth1', 'eth1'] }), /lists "eth1" twice/],
+    ['an IPv6 peer on an IPv4-only host', (st) => new StatefulHost(st, 'web', { ruleComments: false, ipv6: false }).allowFrom(Peer.ipv6('2001:db8::/64'), Port.SSH), /\[stack\/web\] allowFrom\(\) peer: 2001:db8::\/64 is an IPv6 peer, but the host has ipv6: false/],
+    ['an empty id', (st) => new StatefulHost(st, '', { ruleComments: false }), /\[stack\] a StatefulHost needs a non-empty id, got ""/],
+    ['a port opened twice', (st) => new StatefulHost(st, 'web', { ruleComments: false, allow: [Port.SSH] }).allow(Port.tcp(22)), /\[stack\/web\] allow\(\) opens tcp\/22, which is already open/],
+    ['an allowFrom the block covers', (st) => { const h = new StatefulHost(st, 'web', { ruleComments: false }); h.block(Peer.ipv4('15.15.15.0/24')); h.allowFrom(Peer.ipv4('15.15.15.7'), Port.SSH); }, /\[stack\/web\] allowFrom\(\) admits 15\.15\.15\.7\/32 to tcp\/22, but block\(15\.15\.15\.0\/24\) drops all of it first/],
+    ['a block covering an allowFrom', (st) => { const h = new StatefulHost(st, 'web', { ruleComments: false }); h.allowFrom(Peer.ipv4('15.15.15.7'), Port.SSH); h.block(Peer.ipv4('15.15.0.0/16')); }, /\[stack\/web\] block\(15\.15\.0\.0\/16\) conflicts with allowFrom\(15\.15\.15\.7\/32, tcp\/22\)/],
+    ['blocking everyone', (st) => new StatefulHost(st, 'web', { ruleComments: false }).block(Peer.any()), /\[stack\/web\] block\(any\) would drop every source, SSH included, and lock you out/],
+    ['a peer blocked twice', (st) => { const h = new StatefulHost(st, 'web', { ruleComments: false }); h.block(Peer.ipv4('1.2.3.4')); h.block(Peer.ipv4('1.2.3.4/32')); }, /block\(1\.2\.3\.4\/32\) is given twice/],
+    ['outbound lists without DROP', (st) => new StatefulHost(st, 'web', { ruleComments: false, outbound: { allow: [Port.HTTPS] } }), /\[stack\/web\] outbound\.allow \/ outbound\.allowTo only mean something with outbound\.policy DROP/],
+    ['a bad enum', (st) => new StatefulHost(st, 'web', { ruleComments: false, closedPortResponse: 'MAYBE' as any }), /\[stack\/web\] closedPortResponse is "MAYBE"\. Use one of REJECT, DROP\./],
+    ['a non-Port', (st) => new StatefulHost(st, 'web', { ruleComments: false, allow: [22 as any] }), /\[stack\/web\] allow\[0\] is 22, not a Port/],
     ['a part outside a host', (st) => StatefulHost.of(new Construct(st, 'loose')), /\[stack\/loose\] is not inside a StatefulHost/],
   ];
   test.each(cases)('%s', (_name, make, msg) => {
@@ -245,14 +245,14 @@ describe('StatefulHost: bad input names the construct path, the value and the fi
   });
 
   test('a good value is accepted and StatefulHost.of finds the host from below', () => {
-    const h = new StatefulHost(stack(), 'web');
+    const h = new StatefulHost(stack(), 'web', { ruleComments: false });
     expect(StatefulHost.of(new Construct(new Construct(h, 'a'), 'b'))).toBe(h);
     expect(StatefulHost.isStatefulHost(h)).toBe(true);
     expect(StatefulHost.isStatefulHost({})).toBe(false);
   });
 
   test('nothing half-written: a bad value leaves no partial host behind in the file', () => {
-    const h = new StatefulHost(stack(), 'web', { allow: [Port.SSH] });
+    const h = new StatefulHost(stack(), 'web', { ruleComments: false, allow: [Port.SSH] });
     const before = h.renderRules(IpFamily.V4);
     expect(() => h.allowFrom(Peer.ipv4('nope'), Port.HTTP)).toThrow();
     expect(h.renderRules(IpFamily.V4)).toBe(before);

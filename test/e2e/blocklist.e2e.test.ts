@@ -73,7 +73,7 @@ describe('a Blocklist deployed to a booted host', () => {
     await t.reboot();
     expect(t.exec('systemctl is-active cdktf-ipsets.service iptables.service').stdout.split('\n').filter(Boolean)).toEqual(['active', 'active']);
     expect(members()).toMatch(/Number of entries: 2001/);
-    expect(t.exec('iptables-save').stdout).toContain('-m set --match-set bl-feed-v4 src -j DROP');
+    expect(t.exec('iptables-save').stdout).toContain('-m set --match-set bl-feed-v4 src -m comment --comment "bl/web/feed" -j DROP');
     expect(connects('198.51.100.67')).toBe(false);
     expect(connects('198.51.100.66')).toBe(true);
   }, 300_000);

@@ -119,7 +119,7 @@ describe('deploy to a booted systemd host with terraform', () => {
     expect(plan.status).toBe(2);
     const out = timed('re-apply s', () => terraform(['apply', '-auto-approve', '-input=false', '-no-color']));
     expect(out.stdout).toMatch(/Apply complete! Resources: 1 added, 0 changed, 1 destroyed/);
-    expect(live('iptables-save')).toContain('-A TCP -p tcp -m tcp --dport 443 -j ACCEPT');
+    expect(live('iptables-save')).toMatch(/^-A TCP -p tcp -m tcp --dport 443 -m comment --comment "[^"]+" -j ACCEPT$/m);
     expect(live('iptables-save')).toEqual(normalizeRules(rendered('iptables.rules')));
     expect(target.exec('cat /etc/iptables/ip6tables.rules').stdout).toBe(rendered('ip6tables.rules'));
   });

@@ -63,6 +63,7 @@ export function filterChains(text: string): Chains {
 
 const OPTION_ARITY: Record<string, number> = {
   '--ctstate': 1,
+  '--comment': 1, // an owner's comment: matches everything
   '--dport': 1,
   '--tcp-flags': 2,
   '--set': 0,

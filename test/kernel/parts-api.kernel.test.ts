@@ -3,11 +3,13 @@
  * can import), loaded into a real kernel and hit with packets: what the host's
  * own options cannot say becomes one rule in a named slot.
  */
+import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { startEchoServer, talk, tcpSyn } from './probes';
+import { normalizeRules, savedRules } from './rules-io';
 import { CL, FAMILIES, host, requireNetns, SRV, Topology } from './topology';
 import {
-  FirewallPart, IpFamily, Match, OutboundPolicy, PartHost, PartRules, Peer, Port, RuleSlot, SlottedRule, Target,
+  FirewallPart, IpFamily, Match, OutboundPolicy, PartHost, PartRules, Peer, Port, RuleSlot, SlottedRule, SshBruteforceGuard, StatefulHost, Target,
 } from '../../lib';
 
 requireNetns();
@@ -89,7 +91,32 @@ describe('outbound: this port to this peer only', () => {
   test('the rule file says it in one line per family', () => {
     const h = host({ outbound: { policy: OutboundPolicy.DROP } });
     new OneRulePart(h, 'db-out', () => [{ slot: RuleSlot.OUTPUT_OPEN, matches: [Match.destination(Peer.ipv4('192.0.2.9/32')), Match.port(Port.tcp(5432))], target: Target.ACCEPT }]);
-    expect(h.renderRules(IpFamily.V4)).toContain('-A OUTPUT -d 192.0.2.9/32 -p tcp -m tcp --dport 5432 -j ACCEPT');
+    expect(h.renderRules(IpFamily.V4)).toContain('-A OUTPUT -d 192.0.2.9/32 -p tcp -m tcp --dport 5432 -m comment --comment "kernel/srv/db-out" -j ACCEPT');
     expect(h.renderRules(IpFamily.V6)).not.toContain('5432');
+  });
+});
+
+describe('owner comments', () => {
+  test('every rule names its construct; quotes, spaces and long paths survive the kernel byte for byte', () => {
+    const topo = new Topology('cfwpd');
+    try {
+      const ns = topo.lab.netns('load');
+      const stack = new TerraformStack(new App(), 'odd');
+      const h = new StatefulHost(stack, `we"b 'host' ${'x'.repeat(300)}`, { allow: [Port.SSH] });
+      new SshBruteforceGuard(h, 'guard\nwith a line break');
+      for (const [fam, family] of FAMILIES) {
+        const text = h.renderRules(family);
+        expect(text.split('\n').filter((l) => l.startsWith('-A ')).every((l) => / -m comment --comment "[^\n]+" /.test(l))).toBe(true);
+        topo.lab.loadRules(ns, fam, text);
+        expect(normalizeRules(savedRules(topo.lab, ns, fam))).toEqual(normalizeRules(text));
+      }
+      expect(h.renderRules(IpFamily.V4)).toContain('?with a line break" -j ');
+      // the kernel keeps 255 characters: the front of a long path is cut
+      expect(h.renderRules(IpFamily.V4)).toMatch(/--comment "\.\.\.x+\/guard\?with a line break"/);
+      const bare = new StatefulHost(stack, 'bare', { allow: [Port.SSH], ruleComments: false });
+      expect(bare.renderRules(IpFamily.V4)).not.toContain('--comment');
+    } finally {
+      topo.lab.destroy();
+    }
   });
 });

@@ -29,7 +29,13 @@ export function savedRules(lab: Lab, ns: string, family: 'v4' | 'v6'): string {
  */
 export function packets(lab: Lab, ns: string, family: 'v4' | 'v6', ...parts: string[]): number {
   const out = lab.exec(ns, family === 'v4' ? 'iptables-save' : 'ip6tables-save', ['-c']).stdout;
-  const line = out.split('\n').find((l) => l.startsWith('[') && parts.every((p) => l.includes(p)));
+  // owners' comments are not part of what a rule does
+  const line = out.split('\n').find((l) => l.startsWith('[') && parts.every((p) => stripComments(l).includes(p)));
   if (!line) throw new Error(`no rule with ${parts.join(' & ')} in ${family} rules:\n${out}`);
   return Number(line.match(/^\[(\d+):/)![1]);
+}
+
+/** A rule line without its `-m comment --comment ...` match. */
+export function stripComments(line: string): string {
+  return line.replace(/ -m comment --comment ("(?:[^"\\]|\\.)*"|\S+)/g, '');
 }

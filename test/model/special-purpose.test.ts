@@ -66,7 +66,7 @@ const V6: Array<[string, string, 'DROP' | 'pass']> = [
   ['ff00::/8', 'Multicast (IPv6 Address Space registry)', 'DROP'],
 ];
 
-const host = new StatefulHost(new TerraformStack(new App(), 's'), 'gw');
+const host = new StatefulHost(new TerraformStack(new App(), 's'), 'gw', { ruleComments: false });
 new BogonFilter(host, 'bogons', { iface: 'wan0' });
 
 /** What the BOGONS chain does with a source address: the verdict of the first `-s` rule that matches, else pass. */

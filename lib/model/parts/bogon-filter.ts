@@ -1,10 +1,10 @@
 import * as ipaddr from 'ipaddr.js';
 import { ValueProblem } from '../../private/errors';
-import { IpFamily } from '../family';
 import { Match } from '../../rules/match';
 import type { ChainRule, PartRules } from '../../rules/part-rules';
 import { RuleSlot, Table } from '../../rules/slot';
 import { Target } from '../../rules/target';
+import { IpFamily } from '../family';
 import { PartContribution } from '../host-firewall';
 import { interfaceNameProblem } from '../interface-name';
 import { firstProblem } from '../matches';

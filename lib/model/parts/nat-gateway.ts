@@ -1,12 +1,12 @@
 import * as ipaddr from 'ipaddr.js';
-import { ValueProblem } from '../../private/errors';
-import { IpFamily } from '../family';
 import { ConnState } from '../../analysis/types';
+import { ValueProblem } from '../../private/errors';
 import { Match } from '../../rules/match';
 import type { PartHost } from '../../rules/part-host';
 import type { ChainRule, PartRules, SlottedRule } from '../../rules/part-rules';
 import { RuleSlot } from '../../rules/slot';
 import { RejectWith, Target } from '../../rules/target';
+import { IpFamily } from '../family';
 import { PartContribution } from '../host-firewall';
 import { interfaceNameProblem } from '../interface-name';
 import { firstProblem, wholeNumberProblem } from '../matches';
