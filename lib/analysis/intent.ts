@@ -33,7 +33,16 @@ export interface DeclaredIntent {
   readonly blocks: ReadonlyArray<{ cidr: string; owner: string }>;
   readonly bogons: ReadonlyArray<{ iface: string; drop: readonly string[]; allow: readonly string[]; owner: string }>;
   /** DNAT port forwards arriving on `wan`, except from the spoofed (LAN) prefixes. */
-  readonly forwards: ReadonlyArray<{ protocol: string; fromPort: number; toPort: number; wan: string; spoofed: readonly string[]; owner: string; from?: string }>;
+  readonly forwards: ReadonlyArray<{
+    protocol: string;
+    fromPort: number;
+    toPort: number;
+    wan: string;
+    spoofed: readonly string[];
+    owner: string;
+    /** Only from this source prefix. */
+    from?: string;
+  }>;
 }
 
 /** A difference between declared and computed reachability. */

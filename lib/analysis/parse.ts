@@ -551,7 +551,7 @@ export function parseRuleArgs(family: IpFamily, table: string, args: string[], i
     }
     throw new Error(`unsupported option ${tok}`);
   }
-  return { table, chain, index, text: textArgs.map((a, i) => (i > 0 && (textArgs[i - 1] === '--comment' || textArgs[i - 1] === '--log-prefix') ? quoteXtString(a) : quoteForText(a))).join(' '), src, dst, inIface, outIface, proto, matches, target };
+  return { table, chain, index, text: textArgs.map((a, k) => (k > 0 && (textArgs[k - 1] === '--comment' || textArgs[k - 1] === '--log-prefix') ? quoteXtString(a) : quoteForText(a))).join(' '), src, dst, inIface, outIface, proto, matches, target };
 }
 
 function quoteForText(a: string): string {

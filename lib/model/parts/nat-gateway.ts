@@ -138,7 +138,8 @@ export class NatGatewayContribution extends PartContribution<NatGatewaySpec> {
         // the LAN may go out, from its own subnet only (any source when its IPv6 subnet is not given)
         lanRules.push({ matches: [...(net ? [Match.source(net)] : []), Match.inInterface(lan.iface)], target: Target.ACCEPT, family: f, key: `${net ? `-s ${net.cidr} ` : ''}-i ${lan.iface}` });
       }
-      rules.push({ slot: RuleSlot.NAT_POSTROUTING, matches: [Match.source(lan.cidr), Match.outInterface(s.wan)], target: s.snat ? Target.snat(s.snat) : Target.masquerade() });
+      const translate = s.snat ? Target.snat(s.snat) : Target.masquerade();
+      rules.push({ slot: RuleSlot.NAT_POSTROUTING, matches: [Match.source(lan.cidr), Match.outInterface(s.wan)], target: translate });
     }
     const openRules: Array<ChainRule & { key: string }> = [];
     for (const f of s.forwards) {
