@@ -5,11 +5,12 @@
  */
 import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
+import { Lab } from './lab';
 import { startEchoServer, talk, tcpSyn } from './probes';
 import { normalizeRules, savedRules } from './rules-io';
 import { CL, FAMILIES, host, requireNetns, SRV, Topology } from './topology';
 import {
-  FirewallPart, IpFamily, Match, OutboundPolicy, PartHost, PartRules, Peer, Port, RuleSlot, SlottedRule, SshBruteforceGuard, StatefulHost, Target,
+  FirewallPart, IpFamily, Match, NatGateway, OutboundPolicy, PartHost, PartRules, Peer, Port, RuleSlot, SlottedRule, SshBruteforceGuard, StatefulHost, Target,
 } from '../../lib';
 
 requireNetns();
@@ -118,5 +119,53 @@ describe('owner comments', () => {
     } finally {
       topo.lab.destroy();
     }
+  });
+});
+
+describe('NatGateway: a forward limited to one source, and a LAN server exposed over IPv6 by a one-rule part', () => {
+  const lab = new Lab('cfwpn');
+  const ns = { lan: '', gw: '', sw: '', a: '', b: '' };
+  beforeAll(async () => {
+    for (const k of Object.keys(ns) as Array<keyof typeof ns>) ns[k] = lab.netns(k);
+    lab.link(ns.lan, 'eth0', ['198.51.100.5/24', '2001:db8:1::5/64'], ns.gw, 'eth0', ['198.51.100.1/24', '2001:db8:1::1/64']);
+    // the WAN: a switch with the gateway and two outside hosts, A and B
+    lab.exec(ns.sw, 'ip', ['link', 'add', 'br0', 'type', 'bridge']);
+    lab.exec(ns.sw, 'ip', ['link', 'set', 'br0', 'up']);
+    lab.link(ns.gw, 'wan0', ['203.0.113.1/24', '2001:db8:2::1/64'], ns.sw, 'p0', []);
+    lab.link(ns.a, 'eth0', ['203.0.113.2/24', '2001:db8:2::2/64'], ns.sw, 'pa', []);
+    lab.link(ns.b, 'eth0', ['203.0.113.3/24', '2001:db8:2::3/64'], ns.sw, 'pb', []);
+    for (const p of ['p0', 'pa', 'pb']) lab.exec(ns.sw, 'ip', ['link', 'set', p, 'master', 'br0']);
+    lab.exec(ns.lan, 'ip', ['route', 'add', 'default', 'via', '198.51.100.1']);
+    lab.exec(ns.lan, 'ip', ['-6', 'route', 'add', 'default', 'via', '2001:db8:1::1']);
+    for (const o of [ns.a, ns.b]) lab.exec(o, 'ip', ['-6', 'route', 'add', '2001:db8:1::/64', 'via', '2001:db8:2::1']);
+    const gateway = host({ allow: [Port.SSH] });
+    new NatGateway(gateway, 'nat', {
+      wan: 'wan0',
+      lans: [{ iface: 'eth0', cidr: '198.51.100.0/24', ipv6Cidr: '2001:db8:1::/64' }],
+      portForwards: [{ port: Port.tcp(8000), to: '198.51.100.5', toPort: 80, from: Peer.ipv4('203.0.113.2/32') }],
+    });
+    // the LAN server's web port, reachable over IPv6 from the WAN (no NAT in IPv6)
+    new OneRulePart(gateway, 'web6', () => [{
+      slot: RuleSlot.FORWARD_ACCEPT, matches: [Match.inInterface('wan0'), Match.destination(Peer.ipv6('2001:db8:1::5/128')), Match.port(Port.HTTP)], target: Target.ACCEPT,
+    }]);
+    for (const [key, value] of [['net.ipv4.ip_forward', '1'], ['net.ipv6.conf.all.forwarding', '1'], ['net.ipv4.conf.all.rp_filter', '0']]) {
+      lab.exec(ns.gw, 'sysctl', ['-qw', `${key}=${value}`]);
+    }
+    lab.loadRules(ns.gw, 'v4', gateway.renderRules(IpFamily.V4));
+    lab.loadRules(ns.gw, 'v6', gateway.renderRules(IpFamily.V6));
+    await startEchoServer(lab, ns.lan, [80, 8080]);
+  });
+  afterAll(() => lab.destroy());
+
+  test('the forward admits A only: B gets no forward (and the gateway refuses its port 8000)', () => {
+    expect(talk(lab, ns.a, '203.0.113.1', 8000, 'from A\n')).toBe('from A\n');
+    expect(talk(lab, ns.b, '203.0.113.1', 8000, 'from B\n')).toBe('');
+    expect(tcpSyn(lab, ns.b, '203.0.113.1', 8000)).toMatchObject({ state: 'closed', reason: 'reset' });
+  });
+
+  test('IPv6: A and B reach the LAN server on port 80, not on 8080', () => {
+    expect(talk(lab, ns.a, '2001:db8:1::5', 80, 'v6 A\n')).toBe('v6 A\n');
+    expect(talk(lab, ns.b, '2001:db8:1::5', 80, 'v6 B\n')).toBe('v6 B\n');
+    expect(talk(lab, ns.a, '2001:db8:1::5', 8080, 'no\n')).toBe('');
   });
 });
