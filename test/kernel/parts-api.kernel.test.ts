@@ -10,7 +10,8 @@ import { startEchoServer, talk, tcpSyn } from './probes';
 import { normalizeRules, savedRules } from './rules-io';
 import { CL, FAMILIES, host, requireNetns, SRV, Topology } from './topology';
 import {
-  FirewallPart, IpFamily, Match, NatGateway, OutboundPolicy, PartHost, PartRules, Peer, Port, RuleSlot, SlottedRule, SshBruteforceGuard, StatefulHost, Target,
+  FirewallPart, IpFamily, Match, NatGateway, OutboundPolicy, PartHost, PartRules, Peer, Port, RuleSlot, SlottedRule, SshBruteforceGuard,
+  StatefulHost, Target,
 } from '../../lib';
 
 requireNetns();
