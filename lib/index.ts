@@ -14,6 +14,7 @@ export { Distro } from './provision/distro';
 export * from './provision/cloud-init-options';
 export * from './provision/connection';
 export { Installer } from './provision/installer';
+export * from './provision/deploy-props';
 export * from './provision/foreign-rules';
 export * from './analysis';
 export * from './rules';

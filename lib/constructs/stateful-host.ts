@@ -18,14 +18,14 @@ import { Port } from '../model/port';
 import { PrefixIndex } from '../model/prefix-index';
 import { Ruleset } from '../model/ruleset';
 import { FIREWALL_PART_BRAND, hasBrand, STATEFUL_HOST_BRAND } from '../private/brand';
-import { addCustomSynthesis, Annotations, ISynthesisSession, ITerraformDependable, Lazy, TerraformStack, Token } from '../private/cdktf';
+import { addCustomSynthesis, Annotations, ISynthesisSession, ITerraformDependable, TerraformStack } from '../private/cdktf';
 import { firewallError, showValue, ValueProblem } from '../private/errors';
-import { CloudInitEncoding, CloudInitOptions, cloudInitOptionsProblem, renderUserData, sysctlFor, UserData, userDataSizeProblem } from '../provision/cloud-init';
-import { SshConnection } from '../provision/connection';
-import { createDeployment, DEPLOY_PASS_LIST, deployPassSeconds } from '../provision/deployment';
-import { Distro, distroProfile } from '../provision/distro';
-import { ForeignRules } from '../provision/foreign-rules';
-import { DeployContent, HostInstaller, Installer } from '../provision/installer';
+import { CloudInitOptions } from '../provision/cloud-init';
+import { HostDelivery } from '../provision/delivery';
+import { DeployProps } from '../provision/deploy-props';
+import { checkDeployProps, createDeployment, DEPLOY_PASS_LIST, deployPassSeconds } from '../provision/deployment';
+import { Distro } from '../provision/distro';
+import { HostInstaller } from '../provision/installer';
 import { renderIptablesSave, ruleLine } from '../render/iptables-save';
 import { compilePart, partOpenings, partTrusted } from '../rules/compile';
 import { PartHost } from '../rules/part-host';
@@ -52,7 +52,7 @@ function semanticText(text: string): string {
  * @example
  * { allow: [Port.SSH, Port.HTTPS], ipv6: true, ping: true }
  */
-export interface StatefulHostProps {
+export interface StatefulHostProps extends DeployProps {
   /**
    * Ports opened for new connections from anywhere (the TCP / UDP chains).
    * @default - none: every new inbound connection is refused
@@ -106,50 +106,6 @@ export interface StatefulHostProps {
    * @default true
    */
   readonly ruleComments?: boolean;
-
-  /**
-   * Deploy the rules to the host over SSH with Terraform provisioners: upload,
-   * test on the host, load with an armed rollback, confirm over a new
-   * connection, persist and enable the units.
-   * @default - files only: nothing is deployed
-   */
-  readonly connection?: SshConnection;
-
-  /**
-   * The target's distro: rule file paths and units.
-   * @default Distro.DEBIAN
-   */
-  readonly distro?: Distro;
-
-  /**
-   * The resource type that carries the provisioners.
-   * @default Installer.NULL_RESOURCE
-   */
-  readonly installer?: Installer;
-
-  /**
-   * Seconds after the new rules are loaded (counted from the end of the load)
-   * before the host restores its previous rules unless
-   * a new connection confirmed the new ones (5 to 3600).
-   * @default 30
-   */
-  readonly rollbackSeconds?: number;
-
-  /**
-   * Stop (and on confirm, mask) an active firewalld, ufw or nftables service
-   * instead of failing.
-   * @default false
-   */
-  readonly takeOver?: boolean;
-
-  /**
-   * Rules of other tools that a deploy keeps: Docker's chains and forwarding
-   * rules, fail2ban's bans, or chains you name. They are merged into the new
-   * rules on the host at load time (atomically); nothing of theirs is persisted.
-   * @default - none: a load replaces whole tables, other tools' rules included
-   * @example [ForeignRules.DOCKER, ForeignRules.FAIL2BAN]
-   */
-  readonly keepForeignRules?: ForeignRules[];
 }
 
 /** A rule file of a host, as written at synth. */
@@ -212,6 +168,8 @@ export class StatefulHost extends Construct {
   public readonly distro: Distro;
   /** @internal */
   public readonly _installer?: HostInstaller;
+  /** How the rules reach the machine: the deploy bundle's content, cloud-init user-data. */
+  private readonly delivery: HostDelivery;
   private readonly openings: Opening[] = [];
   private sshPort = 22;
   private readonly rendered = new Map<string, string>();
@@ -275,10 +233,18 @@ export class StatefulHost extends Construct {
     this.props.list('allow', props.allow).forEach((p, i) => this.open(`allow[${i}]`, p));
 
     this.distro = this.checkEnum('distro', props.distro ?? Distro.DEBIAN, Distro);
+    this.delivery = new HostDelivery(this, {
+      path: this.node.path,
+      families: this.families,
+      distro: this.distro,
+      renderRules: (f) => this.renderRules(f),
+      ipsetRules: () => this.ipsetRules(),
+      ruleset: () => this.ruleset(),
+    });
     this._installer = createDeployment(this, props, {
       families: this.families,
       folder: this.outputFolder,
-      content: () => this.deployContent(),
+      content: () => this.delivery.deployContent(),
     });
     const port = props.connection?.port;
     if (typeof port === 'number' && Number.isInteger(port) && port > 0) this.sshPort = port;
@@ -422,21 +388,6 @@ export class StatefulHost extends Construct {
     return files;
   }
 
-  /** What a deploy carries: the rule files, sysctls, and the guards' lists. */
-  private deployContent(): DeployContent {
-    const rs = this.ruleset();
-    const rules: Partial<Record<IpFamily, string>> = {};
-    for (const f of this.families) rules[f] = this.renderRules(f);
-    return {
-      rules,
-      sysctl: sysctlFor(rs.requirements),
-      passList: rs.guardLists.length > 0 ? DEPLOY_PASS_LIST : undefined,
-      guardLists: rs.guardLists,
-      chains: [...new Set(rs.declaredChains.map((c) => c.name))].sort(),
-      ipsets: rs.sets.length > 0 ? { text: this.ipsetRules()!, names: rs.sets.map((x) => x.name) } : undefined,
-    };
-  }
-
   /**
    * The Terraform resource that deploys this host's rules (when `connection`
    * is set): it finishes only after the new rules were confirmed over a new
@@ -461,27 +412,7 @@ export class StatefulHost extends Construct {
    * @example new Instance(stack, 'vm', { userDataBase64: host.cloudInit({ encoding: CloudInitEncoding.GZIP_BASE64 }), ... })
    */
   public cloudInit(options: CloudInitOptions = {}): string {
-    const problem = cloudInitOptionsProblem(options ?? {});
-    if (problem) throw firewallError(this.node.path, problem);
-    const opts = { ...options, parts: [...(options.parts ?? [])] };
-    const gz = opts.encoding === CloudInitEncoding.GZIP_BASE64;
-    if (gz && opts.parts.some((p) => Token.isUnresolved(p.content))) {
-      throw firewallError(this.node.path, { message: 'cloudInit() parts carry an unresolved token, which gzip cannot encode', fix: 'Use encoding PLAIN with token parts, or pass plain strings.' });
-    }
-    this.node.addValidation({
-      validate: () => {
-        const size = userDataSizeProblem(this.userData(opts), opts);
-        return size ? [firewallError(this.node.path, size).message] : [];
-      },
-    });
-    return Lazy.stringValue({
-      produce: () => {
-        const ud = this.userData(opts);
-        const size = userDataSizeProblem(ud, opts);
-        if (size) throw firewallError(this.node.path, size);
-        return ud.value;
-      },
-    });
+    return this.delivery.cloudInit(options);
   }
 
   /**
@@ -490,15 +421,7 @@ export class StatefulHost extends Construct {
    * @example expect(host.cloudInitText()).toMatch(/^#cloud-config/)
    */
   public cloudInitText(options: CloudInitOptions = {}): string {
-    const problem = cloudInitOptionsProblem(options ?? {});
-    if (problem) throw firewallError(this.node.path, problem);
-    return this.userData(options ?? {}).value;
-  }
-
-  private userData(options: CloudInitOptions): UserData {
-    const rules: Partial<Record<IpFamily, string>> = {};
-    for (const f of this.families) rules[f] = this.renderRules(f);
-    return renderUserData({ profile: distroProfile(this.distro), rules, sysctl: sysctlFor(this.requirements), ipsets: this.ipsetRules() }, options);
+    return this.delivery.cloudInitText(options);
   }
 
   /** Folder of this host's files, relative to the stack's synth folder: `firewall/<path under the stack>`. */
@@ -714,18 +637,6 @@ export class StatefulHost extends Construct {
       fs.writeFileSync(target, f.content, { mode: f.mode });
     }
   }
-}
-
-/**
- * Run-time types of the deploy settings, checked before they are used: a
- * `takeOver: "false"` from a config file must not mean true.
- */
-function checkDeployProps(r: PropReader, props: StatefulHostProps): void {
-  r.bool('takeOver', props.takeOver, false);
-  r.num('rollbackSeconds', props.rollbackSeconds, 30);
-  r.enumOf('installer', props.installer, Installer, Installer.NULL_RESOURCE);
-  r.enumOf('distro', props.distro, Distro, Distro.DEBIAN);
-  r.obj('connection', props.connection);
 }
 
 /** A construct id as a folder name: unsafe characters become `_`, with a short hash to keep names apart. */

@@ -1,14 +1,15 @@
 import { Construct } from 'constructs';
 import { connectionProblem } from './connection';
+import type { DeployProps } from './deploy-props';
 import { Distro, distroProfile } from './distro';
 import { ForeignRules } from './foreign-rules';
 import { DeployContent, HostInstaller, Installer } from './installer';
-import type { StatefulHostProps } from '../constructs/stateful-host';
+import type { PropReader } from '../constructs/props';
 import { IpFamily } from '../model/family';
 import { firewallError, showValue } from '../private/errors';
 
 /** The deploy settings of a host, as the user gave them (unchecked). */
-export type DeploySettings = Pick<StatefulHostProps, 'connection' | 'distro' | 'installer' | 'rollbackSeconds' | 'takeOver' | 'keepForeignRules'>;
+export type DeploySettings = DeployProps;
 
 /** Default seconds before an unconfirmed load is rolled back. */
 export const DEFAULT_ROLLBACK_SECONDS = 30;
@@ -98,4 +99,16 @@ function checkEnum<T extends string>(where: string, what: string, value: T, e: R
     throw firewallError(where, { message: `${what} is ${showValue(value)}`, fix: `Use one of ${Object.values(e).join(', ')}.` });
   }
   return value;
+}
+
+/**
+ * Run-time types of the deploy settings, checked before they are used: a
+ * `takeOver: "false"` from a config file must not mean true.
+ */
+export function checkDeployProps(r: PropReader, props: DeployProps): void {
+  r.bool('takeOver', props.takeOver, false);
+  r.num('rollbackSeconds', props.rollbackSeconds, 30);
+  r.enumOf('installer', props.installer, Installer, Installer.NULL_RESOURCE);
+  r.enumOf('distro', props.distro, Distro, Distro.DEBIAN);
+  r.obj('connection', props.connection);
 }
