@@ -125,20 +125,43 @@ export function compilePart(rs: Ruleset, host: HostFirewallSpec, owner: string, 
  */
 export function checkJumps(rs: Ruleset): void {
   const declared = new Set(rs.declaredChains.map((c) => `${c.table}\u0000${c.name}`));
+  const edges = new Map<string, Map<string, string>>(); // table+chain -> jumped-to table+chain -> owner
   for (const r of rs.allRules) {
     for (const args of Object.values(r.args)) {
       if (!args) continue;
       for (let i = 0; i < args.length - 1; i++) {
         if (args[i] !== '-j' && args[i] !== '-g') continue;
         const to = args[i + 1];
-        if (TARGET_NAMES.includes(to) || BUILTIN_CHAINS[r.table].includes(to) || declared.has(`${r.table}\u0000${to}`)) continue;
-        throw firewallError(r.owner, {
-          message: `a rule in ${r.table} ${r.chain} jumps to chain "${to}", which nothing declares in table ${r.table}`,
-          fix: `Declare it among the part's chains ({ name: '${to}', table: Table.${r.table.toUpperCase()}, rules: [...] }), or jump to an existing chain.`,
-        });
+        if (TARGET_NAMES.includes(to)) continue;
+        if (BUILTIN_CHAINS[r.table].includes(to)) {
+          throw firewallError(r.owner, { message: `a rule in ${r.table} ${r.chain} jumps to the built-in chain ${to}, which iptables refuses`, fix: 'Jump to a chain of the part.' });
+        }
+        if (!declared.has(`${r.table}\u0000${to}`)) {
+          throw firewallError(r.owner, {
+            message: `a rule in ${r.table} ${r.chain} jumps to chain "${to}", which nothing declares in table ${r.table}`,
+            fix: `Declare it among the part's chains ({ name: '${to}', table: Table.${r.table.toUpperCase()}, rules: [...] }), or jump to an existing chain.`,
+          });
+        }
+        const from = `${r.table}\u0000${r.chain}`;
+        if (!edges.has(from)) edges.set(from, new Map());
+        edges.get(from)!.set(`${r.table}\u0000${to}`, r.owner);
       }
     }
   }
+  // a loop of jumps is refused by iptables-restore (ELOOP): find it here, with its owners
+  const state = new Map<string, 'open' | 'done'>();
+  const visit = (node: string, trail: string[]): void => {
+    if (state.get(node) === 'done') return;
+    if (state.get(node) === 'open') {
+      const loop = trail.slice(trail.indexOf(node)).concat(node).map((n) => n.split('\u0000')[1]);
+      const owner = edges.get(trail[trail.length - 1])?.get(node) ?? '';
+      throw firewallError(owner, { message: `the jumps ${loop.join(' -> ')} form a loop, which iptables refuses`, fix: 'Break the loop: one of these chains must not jump back.' });
+    }
+    state.set(node, 'open');
+    for (const next of [...(edges.get(node)?.keys() ?? [])].sort()) visit(next, [...trail, node]);
+    state.set(node, 'done');
+  };
+  for (const node of [...edges.keys()].sort()) visit(node, []);
 }
 
 function listOf<T>(value: T[] | undefined, what: string, fail: (m: string, f?: string) => never): T[] {

@@ -5,7 +5,7 @@
  */
 import * as ipaddr from 'ipaddr.js';
 import { IpFamily } from '../model/family';
-import { MAX_CHAIN_NAME, MAX_LOG_PREFIX, objectNameProblem, TARGET_NAMES, wholeNumberProblem } from '../model/kernel-limits';
+import { BUILTIN_CHAIN_NAMES, MAX_CHAIN_NAME, MAX_LOG_PREFIX, objectNameProblem, TARGET_NAMES, wholeNumberProblem } from '../model/kernel-limits';
 import { firstProblem } from '../model/matches';
 import { ValueProblem } from '../private/errors';
 
@@ -84,7 +84,8 @@ export class Target {
   /** Continue in the chain `chain` (one of the part's own chains, or of the host). */
   public static jump(chain: string): Target {
     const problem = objectNameProblem('jump target', chain, MAX_CHAIN_NAME)
-      ?? (TARGET_NAMES.includes(chain) ? { message: `jump target ${JSON.stringify(chain)} is a target, not a chain`, fix: `Use Target.${chain === 'ACCEPT' || chain === 'DROP' || chain === 'RETURN' ? chain : 'reject() / log(...)'}.` } : undefined);
+      ?? (TARGET_NAMES.includes(chain) ? { message: `jump target ${JSON.stringify(chain)} is a target, not a chain`, fix: `Use Target.${chain === 'ACCEPT' || chain === 'DROP' || chain === 'RETURN' ? chain : 'reject() / log(...)'}.` } : undefined)
+      ?? (BUILTIN_CHAIN_NAMES.includes(chain) ? { message: `jump target ${JSON.stringify(chain)} is a built-in chain, which iptables cannot jump to`, fix: 'Jump to a chain of your part, or put the rule in a slot of that chain.' } : undefined);
     return new Target(`jump ${chain}`, () => ['-j', chain], problem, undefined, chain);
   }
 

@@ -69,6 +69,11 @@ describe('the same checks as the built-in parts', () => {
   test.each([
     ['a chain name of the host', () => ({ chains: [{ name: 'TCP', rules: [] }] }), /chains\[0\]: name "TCP" is the host's own service chain/],
     ['a jump to a chain nobody declares', () => ({ rules: [{ slot: RuleSlot.INPUT_GUARD, target: Target.jump('NOWHERE') }] }), /jumps to chain "NOWHERE", which nothing declares/],
+    ['a jump to a built-in chain', () => ({ rules: [{ slot: RuleSlot.TCP_OPEN, target: Target.jump('INPUT') }] }), /is a built-in chain, which iptables cannot jump to/],
+    ['a loop of jumps', () => ({
+      chains: [{ name: 'LOOP_A', rules: [{ target: Target.jump('LOOP_B') }] }, { name: 'LOOP_B', rules: [{ target: Target.jump('LOOP_A') }] }],
+      rules: [{ slot: RuleSlot.INPUT_GUARD, target: Target.jump('LOOP_A') }],
+    }), /the jumps LOOP_A -> LOOP_B -> LOOP_A form a loop/],
     ['a rule without a target', () => ({ rules: [{ slot: RuleSlot.INPUT_GUARD, matches: [Match.port(Port.tcp(1))] }] }), /rules\[0\] has no target/],
     ['a match that is not a Match', () => ({ rules: [{ slot: RuleSlot.INPUT_GUARD, matches: [{ args: ['-j', 'ACCEPT'] } as any], target: Target.ACCEPT }] }), /matches\[0\] is a Object, not a Match/],
     ['two sources in one rule', () => ({ rules: [{ slot: RuleSlot.INPUT_GUARD, matches: [Match.source(Peer.ipv4('10.0.0.1')), Match.source(Peer.ipv4('10.0.0.2'))], target: Target.DROP }] }), /contradicts another match \(source/],
