@@ -132,6 +132,14 @@ describe('the packed library in a fresh app', () => {
       "host.allowFrom(Peer.ipv6('2001:db8::/64'), Port.tcp(5432));",
       "new other.SshBruteforceGuard(host, 'guard');",
       "new other.PortScanTrap(host, 'trap', { exempt: [Peer.ipv4('198.51.100.7')] });",
+      // a third-party part written against the other copy, its rules made of the other copy's values
+      'class Mine extends other.FirewallPart {',
+      '  public constructor(scope: any, id: string) { super(scope, id); }',
+      '  public firewallRules(): any {',
+      '    return { rules: [{ slot: other.RuleSlot.TCP_OPEN, matches: [other.Match.port(other.Port.tcp(7000))], target: other.Target.ACCEPT }], opens: [{ port: Port.tcp(7000) }] };',
+      '  }',
+      '}',
+      "new Mine(host, 'mine');",
       'app.synth();',
       "process.stdout.write(fs.readFileSync('cdktf.out/stacks/two/firewall/web/iptables.rules', 'utf8'));",
     ]);
@@ -139,6 +147,7 @@ describe('the packed library in a fresh app', () => {
     expect(r.out).toContain('-A TCP -s 198.51.100.0/24 -p tcp -m tcp --dport 5432 -m comment --comment "two/web" -j ACCEPT');
     expect(r.out).toContain('-A TCP -p tcp -m tcp --dport 443 -m comment --comment "two/web" -j ACCEPT');
     expect(r.out).toMatch(/^:IN_SSH - \[0:0\]$/m);
+    expect(r.out).toContain('-A TCP -p tcp -m tcp --dport 7000 -m comment --comment "two/web/mine" -j ACCEPT');
     expect(r.out).toContain('TCP-PORTSCAN');
     expect(r.out).toContain('-A INPUT -s 198.51.100.7/32 -p tcp -m comment --comment "two/web/trap" -j REJECT --reject-with tcp-reset');
   }, 120_000);

@@ -50,7 +50,9 @@ export abstract class FirewallPart extends Construct {
 
   /**
    * The part's own chains and its rules in the host's chains (by slot),
-   * asked for once per synth, after every construct was added.
+   * asked for at synth, after every construct was added, and possibly more
+   * than once (rendering, checks, deploy content): return the same rules
+   * each time, without side effects.
    * @param host what the part may know of its host
    */
   public abstract firewallRules(host: PartHost): PartRules;

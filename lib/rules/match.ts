@@ -16,6 +16,7 @@ import {
 import { DEFAULT_SOURCE_PREFIX, firstProblem, hashlimit, limit, recentCheck, recentList, recentSet, SourcePrefix } from '../model/matches';
 import { Peer } from '../model/peer';
 import { Port, Protocol } from '../model/port';
+import { MAX_COMMENT } from '../model/ruleset';
 import { ValueProblem } from '../private/errors';
 
 /** An ICMP message type, spelled per family by the rule compiler (ICMP for IPv4, ICMPv6 for IPv6). */
@@ -254,6 +255,18 @@ export class Match {
         prefixProblems(o.ipv4PrefixLength, o.ipv6PrefixLength),
       ),
       [IpFamily.V4, IpFamily.V6].map((f) => ({ kind: 'recent list' as const, name: recentList(f, o.list), writes: o.action === RecentAction.SET })));
+  }
+
+  /**
+   * A comment of your own on the rule (`-m comment`): 1 to 255 printable
+   * ASCII characters. Every rule already names its part when the host's
+   * `ruleComments` is on; this adds a word on why.
+   */
+  public static comment(text: string): Match {
+    const problem: ValueProblem | undefined = typeof text !== 'string' || text.length === 0 || text.length > MAX_COMMENT || !/^[\x20-\x7e]+$/.test(text)
+      ? { message: `comment ${JSON.stringify(text)} must be 1 to ${MAX_COMMENT} printable ASCII characters`, fix: 'For example Match.comment("office VPN").' }
+      : undefined;
+    return new Match(`comment ${text}`, () => ({ basic: {}, module: ['-m', 'comment', '--comment', text] }), problem);
   }
 
   /** True when `x` is a Match (from any copy of this library). */

@@ -26,12 +26,12 @@ describe('typed rules', () => {
     const h = hostWith(() => ({
       rules: [
         { slot: RuleSlot.INPUT_GUARD, matches: [Match.icmp(IcmpType.ECHO_REQUEST), Match.limit(60, 5)], target: Target.ACCEPT },
-        { slot: RuleSlot.TCP_OPEN, matches: [Match.source(Peer.ipv6('2001:db8::/32')), Match.port(Port.tcp(8443))], target: Target.reject() },
+        { slot: RuleSlot.TCP_OPEN, matches: [Match.source(Peer.ipv6('2001:db8::/32')), Match.port(Port.tcp(8443)), Match.comment('lab "net"')], target: Target.reject() },
       ],
     }));
     expect(h.renderRules(IpFamily.V4)).toContain('-A INPUT -p icmp -m icmp --icmp-type 8 -m limit --limit 1/sec -j ACCEPT');
     expect(h.renderRules(IpFamily.V6)).toContain('-A INPUT -p ipv6-icmp -m icmp6 --icmpv6-type 128 -m limit --limit 1/sec -j ACCEPT');
-    expect(h.renderRules(IpFamily.V6)).toContain('-A TCP -s 2001:db8::/32 -p tcp -m tcp --dport 8443 -j REJECT --reject-with tcp-reset');
+    expect(h.renderRules(IpFamily.V6)).toContain('-A TCP -s 2001:db8::/32 -p tcp -m tcp --dport 8443 -m comment --comment "lab \\"net\\"" -j REJECT --reject-with tcp-reset');
     expect(h.renderRules(IpFamily.V4)).not.toContain('8443');
   });
 
@@ -74,6 +74,7 @@ describe('the same checks as the built-in parts', () => {
       chains: [{ name: 'LOOP_A', rules: [{ target: Target.jump('LOOP_B') }] }, { name: 'LOOP_B', rules: [{ target: Target.jump('LOOP_A') }] }],
       rules: [{ slot: RuleSlot.INPUT_GUARD, target: Target.jump('LOOP_A') }],
     }), /the jumps LOOP_A -> LOOP_B -> LOOP_A form a loop/],
+    ['a comment with a line break', () => ({ rules: [{ slot: RuleSlot.TCP_OPEN, matches: [Match.comment('a\n-A INPUT -j ACCEPT')], target: Target.DROP }] }), /comment .* must be 1 to 255 printable ASCII/],
     ['a rule without a target', () => ({ rules: [{ slot: RuleSlot.INPUT_GUARD, matches: [Match.port(Port.tcp(1))] }] }), /rules\[0\] has no target/],
     ['a match that is not a Match', () => ({ rules: [{ slot: RuleSlot.INPUT_GUARD, matches: [{ args: ['-j', 'ACCEPT'] } as any], target: Target.ACCEPT }] }), /matches\[0\] is a Object, not a Match/],
     ['two sources in one rule', () => ({ rules: [{ slot: RuleSlot.INPUT_GUARD, matches: [Match.source(Peer.ipv4('10.0.0.1')), Match.source(Peer.ipv4('10.0.0.2'))], target: Target.DROP }] }), /contradicts another match \(source/],
