@@ -186,7 +186,7 @@ function ruleArgs(
   const fams = families.filter((f) => r.family === undefined || r.family === f);
   if (r.raw !== undefined) {
     if (r.matches !== undefined || r.target !== undefined) fail(`${where} has raw argv and typed matches or a target`, 'Give either raw, or matches and target.');
-    return rawArgs(r.raw, where, table, chain, fams, r.family !== undefined ? [r.family] : ALL_FAMILIES, fail);
+    return rawArgs(r.raw, where, table, chain, fams, r.family !== undefined ? [r.family] : ALL_FAMILIES, fail, claim);
   }
   const matches = listOf(r.matches, `${where}.matches`, fail);
   matches.forEach((m, i) => {
@@ -249,7 +249,7 @@ const FIELD_NAMES: Record<string, string> = { s: 'source', d: 'destination', i: 
 /** Raw argv, checked by the parser of each family it is for. */
 function rawArgs(
   raw: string[], where: string, table: TableName, chain: string, families: readonly IpFamily[], meant: readonly IpFamily[],
-  fail: (m: string, f?: string) => never,
+  fail: (m: string, f?: string) => never, claim: (kind: string, name: string) => void,
 ): Partial<Record<IpFamily, readonly string[]>> {
   if (!Array.isArray(raw) || raw.length === 0 || raw.some((a) => typeof a !== 'string')) fail(`${where}.raw must be a non-empty list of strings`);
   const bad = raw.find((a) => /[\n\r\0]/.test(a));
@@ -260,7 +260,12 @@ function rawArgs(
     try {
       // the jump target counts as declared here; checkJumps() checks it once every part is in
       const jumps = raw.filter((_a, i) => raw[i - 1] === '-j' || raw[i - 1] === '-g');
-      parseRuleArgs(f, table, ['-A', chain, ...raw], 1, new Set([chain, ...jumps]));
+      const parsed = parseRuleArgs(f, table, ['-A', chain, ...raw], 1, new Set([chain, ...jumps]));
+      // lists and tables a raw rule writes are the part's, as with typed matches
+      for (const m of parsed.matches) {
+        if (m.kind === 'recent' && (m.op === 'set' || m.op === 'remove')) claim('recent list', m.name);
+        if (m.kind === 'hashlimit') claim('hashlimit table', m.name);
+      }
     } catch (e) {
       fail(`${where}.raw (${raw.join(' ')}) is not a rule this library understands for ${f}: ${(e as Error).message}`,
         meant.length > 1 ? 'Use typed matches, or give family: IpFamily.V4 / V6 with argv of that family.' : 'Use typed matches, or argv in the grammar iptables-save prints.');

@@ -86,6 +86,12 @@ describe('the same checks as the built-in parts', () => {
     expect(() => hostWith(out as any).renderRules(IpFamily.V4)).toThrow(message as RegExp);
   });
 
+  test('a raw rule writing a guard\'s recent list is claimed too: it cannot poison the guard', () => {
+    const h = hostWith(() => ({ rules: [{ slot: RuleSlot.INPUT_GUARD, raw: ['-m', 'recent', '--set', '--name', 'sshbf', '--mask', '255.255.255.255', '--rsource', '-j', 'RETURN'], family: IpFamily.V4 }] }));
+    new SshBruteforceGuard(h, 'guard');
+    expect(() => h.renderRules(IpFamily.V4)).toThrow(/recent list "sshbf" is already used by/);
+  });
+
   test('a recent list another part writes is claimed: the second writer fails naming both', () => {
     const h = hostWith(() => ({ chains: [{ name: 'MINE', rules: [{ matches: [Match.recent({ list: 'sshbf', action: RecentAction.SET })], target: Target.RETURN }] }] }));
     new SshBruteforceGuard(h, 'guard');
