@@ -450,7 +450,7 @@ export function parseRuleArgs(family: IpFamily, table: string, args: string[], i
   while (i < rest.length) {
     const tok = rest[i];
     if (tok === '!') { neg = true; textArgs.push(tok); i++; continue; }
-    if (tok === '-c' || tok === '--set-counters') { i += 3; continue; }
+    if (tok === '-c' || tok === '--set-counters') { i += counterArity(rest[i + 1]); continue; }
     const basic: Record<string, string> = {
       '-s': 's',
       '--source': 's',
@@ -513,6 +513,7 @@ export function parseRuleArgs(family: IpFamily, table: string, args: string[], i
       continue;
     }
     if (tok === '-j' || tok === '--jump' || tok === '-g' || tok === '--goto') {
+      if (neg) throw new Error(`"!" before ${tok}: a target cannot be negated`);
       const [name] = take(1, tok);
       textArgs.push(tok, name);
       i += 2;
@@ -523,7 +524,7 @@ export function parseRuleArgs(family: IpFamily, table: string, args: string[], i
       const opts: Opt[] = [];
       while (i < rest.length) {
         const t = rest[i];
-        if (t === '-c') { i += 3; continue; }
+        if (t === '-c' || t === '--set-counters') { i += counterArity(rest[i + 1]); continue; }
         const arity = known[t];
         if (arity === undefined) {
           if (t.startsWith('-')) throw new Error(`unsupported option ${t} of target ${name}`);
@@ -551,6 +552,7 @@ export function parseRuleArgs(family: IpFamily, table: string, args: string[], i
     }
     throw new Error(`unsupported option ${tok}`);
   }
+  if (neg) throw new Error('a "!" with nothing after it to negate');
   return { table, chain, index, text: textArgs.map((a, k) => (k > 0 && (textArgs[k - 1] === '--comment' || textArgs[k - 1] === '--log-prefix') ? quoteXtString(a) : quoteForText(a))).join(' '), src, dst, inIface, outIface, proto, matches, target };
 }
 
@@ -645,4 +647,10 @@ export function parseIpsets(family: IpFamily, text: string): Map<string, ParsedS
     }
   });
   return sets;
+}
+
+/** How many arguments `-c` takes with its value: iptables reads "-c PKTS,BYTES" as one, "-c PKTS BYTES" as two. */
+function counterArity(value: string | undefined): number {
+  if (value !== undefined && /^\d+,\d+$/.test(value)) return 2;
+  return 3;
 }

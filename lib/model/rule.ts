@@ -59,3 +59,21 @@ export function only(families: readonly IpFamily[], args: readonly string[]): Pa
   for (const f of families) out[f] = args;
   return out;
 }
+
+/** Options whose value is free text (a `-j` there is text, not a jump). */
+const TEXT_OPTIONS = new Set(['--comment', '--log-prefix', '--nflog-prefix']);
+
+/** Where a rule's target starts (`-j`, `-g`, `--jump`, `--goto` that is not text), or -1. */
+export function targetIndex(args: readonly string[]): number {
+  return args.findIndex((a, i) => (a === '-j' || a === '-g' || a === '--jump' || a === '--goto') && !(i > 0 && TEXT_OPTIONS.has(args[i - 1])));
+}
+
+/** The chains or targets a rule's argv jumps or goes to (`-j`, `-g`, `--jump`, `--goto`). */
+export function jumpTargets(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length - 1; i++) {
+    if (i > 0 && TEXT_OPTIONS.has(args[i - 1])) continue;
+    if (args[i] === '-j' || args[i] === '-g' || args[i] === '--jump' || args[i] === '--goto') out.push(args[++i]);
+  }
+  return out;
+}

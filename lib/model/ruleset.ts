@@ -1,6 +1,6 @@
 import { IpFamily } from './family';
 import type { IpSetSpec } from './ipset';
-import { BUILTIN_CHAINS, ChainPolicy, ChainSpec, RuleSpec, TableName, TABLES } from './rule';
+import { BUILTIN_CHAINS, ChainPolicy, ChainSpec, RuleSpec, TableName, TABLES, targetIndex } from './rule';
 import { firewallError, printablePath } from '../private/errors';
 
 /** A brute-force guard's recent list and the prefix lengths it counts sources by. */
@@ -167,7 +167,7 @@ export function withOwnerComment(args: readonly string[], owner: string): string
   // printable ASCII only: a construct id may hold a line break or any other character
   const plain = owner.replace(/[^\x20-\x7e]/g, '?');
   const text = plain.length > MAX_COMMENT ? `...${plain.slice(plain.length - MAX_COMMENT + 3)}` : plain;
-  const at = args.findIndex((a) => a === '-j' || a === '-g');
+  const at = targetIndex(args);
   const cut = at < 0 ? args.length : at;
   return [...args.slice(0, cut), '-m', 'comment', '--comment', text, ...args.slice(cut)];
 }

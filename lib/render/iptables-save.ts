@@ -1,4 +1,5 @@
 import { IpFamily } from '../model/family';
+import { jumpTargets } from '../model/rule';
 import { OrderedTable } from '../model/ruleset';
 
 /** Characters iptables-restore takes in an unquoted argument. */
@@ -77,9 +78,7 @@ const BUILTIN_TARGETS = new Set(['ACCEPT', 'DROP', 'RETURN', 'REJECT', 'LOG', 'D
 
 /** A `-j`/`-g` target must be a built-in target or a chain declared in the same table. */
 function checkJump(family: IpFamily, table: string, chain: string, rule: readonly string[], declared: Set<string>): void {
-  for (let i = 0; i < rule.length - 1; i++) {
-    if (rule[i] !== '-j' && rule[i] !== '-g') continue;
-    const target = rule[i + 1];
+  for (const target of jumpTargets(rule)) {
     if (!BUILTIN_TARGETS.has(target) && !declared.has(target)) {
       throw new Error(`internal: ${family} ${table} ${chain} jumps to undeclared chain ${target}`);
     }

@@ -18,7 +18,7 @@ import { interfaceNameProblem } from '../model/interface-name';
 import { chainNameProblem, LIBRARY_CHAIN_NAMES, MAX_CHAIN_NAME, objectNameProblem, TARGET_NAMES } from '../model/kernel-limits';
 import { Peer } from '../model/peer';
 import { Port } from '../model/port';
-import { BUILTIN_CHAINS, RuleSpec, TableName } from '../model/rule';
+import { BUILTIN_CHAINS, jumpTargets, RuleSpec, TableName } from '../model/rule';
 import { Ruleset } from '../model/ruleset';
 import { firewallError, ValueProblem } from '../private/errors';
 
@@ -74,7 +74,7 @@ export function compilePart(rs: Ruleset, host: HostFirewallSpec, owner: string, 
   });
   chains.forEach((c, i) => {
     listOf(c.rules, `chains[${i}].rules`, fail).forEach((r, j) => {
-      const args = ruleArgs(r, `chains[${i}].rules[${j}]`, own.get(c.name)!, c.name, fams, fail, claim);
+      const args = ruleArgs(r, `chains[${i}].rules[${j}]`, own.get(c.name)!, c.name, fams, fail, claim, own);
       rs.addRule({ table: own.get(c.name)!, chain: c.name, slot: 100, order: j, owner, args });
     });
   });
@@ -87,7 +87,7 @@ export function compilePart(rs: Ruleset, host: HostFirewallSpec, owner: string, 
     if (!place) fail(`${where}: slot ${String(r.slot)} is not a RuleSlot`, 'Use RuleSlot.INPUT_GUARD, RuleSlot.TCP_OPEN, ...');
     if (r.order !== undefined && !(Number.isInteger(r.order) && Math.abs(r.order) <= 1000)) fail(`${where}: order ${String(r.order)} is not a whole number from -1000 to 1000`);
     if (r.replaces !== undefined && !Object.values(HostRule).includes(r.replaces)) fail(`${where}: replaces ${String(r.replaces)} is not a HostRule`);
-    const args = ruleArgs(r, where, place.table, place.chain, fams, fail, claim);
+    const args = ruleArgs(r, where, place.table, place.chain, fams, fail, claim, own);
     const needed = fams.filter((f) => args[f] !== undefined);
     if (place.table !== 'filter' || !['INPUT', 'FORWARD', 'OUTPUT', 'TCP', 'UDP'].includes(place.chain)) {
       rs.declareChain({ table: place.table, name: place.chain, families: needed, owner });
@@ -129,9 +129,7 @@ export function checkJumps(rs: Ruleset): void {
   for (const r of rs.allRules) {
     for (const args of Object.values(r.args)) {
       if (!args) continue;
-      for (let i = 0; i < args.length - 1; i++) {
-        if (args[i] !== '-j' && args[i] !== '-g') continue;
-        const to = args[i + 1];
+      for (const to of jumpTargets(args)) {
         if (TARGET_NAMES.includes(to)) continue;
         if (BUILTIN_CHAINS[r.table].includes(to)) {
           throw firewallError(r.owner, { message: `a rule in ${r.table} ${r.chain} jumps to the built-in chain ${to}, which iptables refuses`, fix: 'Jump to a chain of the part.' });
@@ -179,14 +177,14 @@ function tableOf(t: Table | undefined, where: string, fail: (m: string, f?: stri
 /** One rule's argv per host family (a family in which some match does not exist is left out). */
 function ruleArgs(
   r: ChainRule, where: string, table: TableName, chain: string, families: readonly IpFamily[], fail: (m: string, f?: string) => never,
-  claim: (kind: string, name: string) => void,
+  claim: (kind: string, name: string) => void, own: ReadonlyMap<string, TableName>,
 ): Partial<Record<IpFamily, readonly string[]>> {
   if (typeof r !== 'object' || r === null) return fail(`${where} is ${String(r)}, not a rule`);
   if (r.family !== undefined && !ALL_FAMILIES.includes(r.family)) fail(`${where}: family ${String(r.family)} is not an IpFamily`);
   const fams = families.filter((f) => r.family === undefined || r.family === f);
   if (r.raw !== undefined) {
     if (r.matches !== undefined || r.target !== undefined) fail(`${where} has raw argv and typed matches or a target`, 'Give either raw, or matches and target.');
-    return rawArgs(r.raw, where, table, chain, fams, r.family !== undefined ? [r.family] : ALL_FAMILIES, fail, claim);
+    return rawArgs(r.raw, where, table, chain, fams, r.family !== undefined ? [r.family] : ALL_FAMILIES, fail, claim, own);
   }
   const matches = listOf(r.matches, `${where}.matches`, fail);
   matches.forEach((m, i) => {
@@ -216,7 +214,7 @@ function ruleArgs(
         basic[field] = v;
       }
     }
-    const p = target._problem(basic.p);
+    const p = target._problem(basic.p) ?? placeProblem(target._kind(), table, chain, target._jumpChain(), own);
     if (p) fail(`${where} (${target}): ${p.message}`, p.fix);
     const argv: string[] = [];
     for (const field of BASIC_FIELDS) if (basic[field] !== undefined) argv.push(`-${field}`, basic[field]!);
@@ -249,23 +247,30 @@ const FIELD_NAMES: Record<string, string> = { s: 'source', d: 'destination', i: 
 /** Raw argv, checked by the parser of each family it is for. */
 function rawArgs(
   raw: string[], where: string, table: TableName, chain: string, families: readonly IpFamily[], meant: readonly IpFamily[],
-  fail: (m: string, f?: string) => never, claim: (kind: string, name: string) => void,
+  fail: (m: string, f?: string) => never, claim: (kind: string, name: string) => void, own: ReadonlyMap<string, TableName>,
 ): Partial<Record<IpFamily, readonly string[]>> {
   if (!Array.isArray(raw) || raw.length === 0 || raw.some((a) => typeof a !== 'string')) fail(`${where}.raw must be a non-empty list of strings`);
   const bad = raw.find((a) => /[\n\r\0]/.test(a));
   if (bad !== undefined) fail(`${where}.raw holds ${JSON.stringify(bad)}: a line break or NUL would start a new line of the rule file`, 'Pass each argument as one string without line breaks.');
   if (raw[0] === '-A' || raw[0] === '-I' || raw[0] === '-D') fail(`${where}.raw starts with ${raw[0]}: give only what follows "-A ${chain}"`);
+  if (raw.some((a, i) => (a === '-c' || a === '--set-counters') && !TEXT_VALUE_OF.has(raw[i - 1]))) {
+    fail(`${where}.raw sets counters (-c): the rule files carry none, and its value can hide a "!" from every check`, 'Leave -c out.');
+  }
   const out: Partial<Record<IpFamily, readonly string[]>> = {};
   for (const f of meant) {
     try {
       // the jump target counts as declared here; checkJumps() checks it once every part is in
-      const jumps = raw.filter((_a, i) => raw[i - 1] === '-j' || raw[i - 1] === '-g');
+      const jumps = jumpTargets(raw);
       const parsed = parseRuleArgs(f, table, ['-A', chain, ...raw], 1, new Set([chain, ...jumps]));
       // lists and tables a raw rule writes are the part's, as with typed matches
       for (const m of parsed.matches) {
-        if (m.kind === 'recent' && (m.op === 'set' || m.op === 'remove')) claim('recent list', m.name);
+        if (m.kind === 'recent' && m.op !== 'rcheck') claim('recent list', m.name);
         if (m.kind === 'hashlimit') claim('hashlimit table', m.name);
       }
+      const t = parsed.target;
+      const verdict = t.kind === 'jump' || t.kind === 'goto' ? 'jump' : t.kind;
+      const problem = placeProblem(verdict, table, chain, t.kind === 'jump' || t.kind === 'goto' ? t.chain : undefined, own);
+      if (problem) fail(`${where}.raw (${raw.join(' ')}): ${problem.message}`, problem.fix);
     } catch (e) {
       fail(`${where}.raw (${raw.join(' ')}) is not a rule this library understands for ${f}: ${(e as Error).message}`,
         meant.length > 1 ? 'Use typed matches, or give family: IpFamily.V4 / V6 with argv of that family.' : 'Use typed matches, or argv in the grammar iptables-save prints.');
@@ -279,4 +284,36 @@ function describe(x: unknown): string {
   if (x === null) return 'null';
   if (typeof x === 'object') return `a ${(x as object).constructor?.name ?? 'object'}`;
   return `${typeof x} ${JSON.stringify(x)}`;
+}
+
+/** Options whose value is free text. */
+const TEXT_VALUE_OF = new Set(['--comment', '--log-prefix']);
+
+/**
+ * Where a verdict may stand: the kernel refuses filtering in the nat table,
+ * REJECT outside filter, address translation outside its nat hooks; a part
+ * jumps only to its own chains or to the host's TCP / UDP service chains
+ * (another part's chain may ACCEPT what that part never meant to open).
+ */
+function placeProblem(kind: string, table: TableName, chain: string, jumpTo: string | undefined, own: ReadonlyMap<string, TableName>): ValueProblem | undefined {
+  const builtin = BUILTIN_CHAINS[table].includes(chain);
+  if ((kind === 'DROP' || kind === 'REJECT') && table === 'nat') {
+    return { message: `${kind} in the nat table, which the kernel refuses ("not intended for filtering")`, fix: 'Filter in a filter slot (INPUT_*, TCP_*, FORWARD_*, ...).' };
+  }
+  if (kind === 'REJECT' && table !== 'filter') {
+    return { message: `REJECT in the ${table} table, where the kernel does not allow it`, fix: 'Use Target.DROP there, or reject in a filter slot.' };
+  }
+  if (kind === 'DNAT' && !(table === 'nat' && (!builtin || chain === 'PREROUTING' || chain === 'OUTPUT'))) {
+    return { message: `DNAT in ${table} ${chain}; the kernel allows it in nat PREROUTING and OUTPUT only`, fix: 'Put the rule in RuleSlot.NAT_PREROUTING.' };
+  }
+  if ((kind === 'SNAT' || kind === 'MASQUERADE') && !(table === 'nat' && (!builtin || chain === 'POSTROUTING' || chain === 'INPUT'))) {
+    return { message: `${kind} in ${table} ${chain}; the kernel allows it in nat POSTROUTING and INPUT only`, fix: 'Put the rule in RuleSlot.NAT_POSTROUTING.' };
+  }
+  if (jumpTo !== undefined && !own.has(jumpTo) && !(table === 'filter' && (jumpTo === 'TCP' || jumpTo === 'UDP'))) {
+    return {
+      message: `jumps to chain "${jumpTo}", which is not one of the part's own chains`,
+      fix: `Declare "${jumpTo}" among the part's chains; a part may jump only to its own chains and to the host's TCP / UDP chains (another part's chain may accept what that part never meant to open).`,
+    };
+  }
+  return undefined;
 }

@@ -254,7 +254,8 @@ export class Match {
         o.hits !== undefined ? hitCountProblem('hits', o.hits) : undefined,
         prefixProblems(o.ipv4PrefixLength, o.ipv6PrefixLength),
       ),
-      [IpFamily.V4, IpFamily.V6].map((f) => ({ kind: 'recent list' as const, name: recentList(f, o.list), writes: o.action === RecentAction.SET })));
+      // SET adds sources, UPDATE refreshes them: both change the list, which is then the part's
+      [IpFamily.V4, IpFamily.V6].map((f) => ({ kind: 'recent list' as const, name: recentList(f, o.list), writes: o.action !== RecentAction.CHECK })));
   }
 
   /**

@@ -174,6 +174,14 @@ export class Target {
   }
 
   /**
+   * The verdict's kind: ACCEPT, DROP, RETURN, REJECT, LOG, SNAT, DNAT, MASQUERADE or jump.
+   * @internal
+   */
+  public _kind(): string {
+    return this.chain !== undefined ? 'jump' : this.description.split(' ')[0];
+  }
+
+  /**
    * The chain this target jumps to, if it is a jump.
    * @internal
    */
