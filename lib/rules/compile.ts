@@ -295,7 +295,9 @@ const TEXT_VALUE_OF = new Set(['--comment', '--log-prefix']);
  * jumps only to its own chains or to the host's TCP / UDP service chains
  * (another part's chain may ACCEPT what that part never meant to open).
  */
-function placeProblem(kind: string, table: TableName, chain: string, jumpTo: string | undefined, own: ReadonlyMap<string, TableName>): ValueProblem | undefined {
+function placeProblem(
+  kind: string, table: TableName, chain: string, jumpTo: string | undefined, own: ReadonlyMap<string, TableName>,
+): ValueProblem | undefined {
   const builtin = BUILTIN_CHAINS[table].includes(chain);
   if ((kind === 'DROP' || kind === 'REJECT') && table === 'nat') {
     return { message: `${kind} in the nat table, which the kernel refuses ("not intended for filtering")`, fix: 'Filter in a filter slot (INPUT_*, TCP_*, FORWARD_*, ...).' };
