@@ -103,6 +103,7 @@ export function compilePart(rs: Ruleset, host: HostFirewallSpec, owner: string, 
     if (typeof o !== 'object' || o === null || !Port.isPort(o.port)) fail(`opens[${i}] needs a port (a Port)`);
     if (o.peer !== undefined && !Peer.isPeer(o.peer)) fail(`opens[${i}].peer is not a Peer`);
     check(`opens[${i}]`, Port._adopt(o.port)._problem());
+    if (o.iface !== undefined) check(`opens[${i}].iface`, interfaceNameProblem(o.iface));
     store.push({ port: Port._adopt(o.port), peer: o.peer ? Peer._adopt(o.peer) : undefined, iface: o.iface, owner });
   });
   DECLARED.set(rs, store);
