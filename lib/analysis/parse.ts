@@ -6,7 +6,7 @@
  */
 import { Cidr, parseAddress, parseCidr } from './address';
 import { IpFamily } from '../model/family';
-import { quoteXtString } from '../render/iptables-save';
+import { ruleLine } from '../render/iptables-save';
 
 /** One option of a match or target, with its `!` and its values. */
 interface Opt {
@@ -553,12 +553,9 @@ export function parseRuleArgs(family: IpFamily, table: string, args: string[], i
     throw new Error(`unsupported option ${tok}`);
   }
   if (neg) throw new Error('a "!" with nothing after it to negate');
-  return { table, chain, index, text: textArgs.map((a, k) => (k > 0 && (textArgs[k - 1] === '--comment' || textArgs[k - 1] === '--log-prefix') ? quoteXtString(a) : quoteForText(a))).join(' '), src, dst, inIface, outIface, proto, matches, target };
+  return { table, chain, index, text: ruleLine(chain, textArgs.slice(2)), src, dst, inIface, outIface, proto, matches, target };
 }
 
-function quoteForText(a: string): string {
-  return /^[A-Za-z0-9_.:,/+=@%!-]+$/.test(a) ? a : `"${a.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
-}
 
 /** Parses a whole iptables-save file of `family`. Throws naming the line and what is not understood. */
 export function parseRuleset(family: IpFamily, text: string): ParsedRuleset {

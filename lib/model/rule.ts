@@ -61,7 +61,7 @@ export function only(families: readonly IpFamily[], args: readonly string[]): Pa
 }
 
 /** Options whose value is free text (a `-j` there is text, not a jump). */
-const TEXT_OPTIONS = new Set(['--comment', '--log-prefix', '--nflog-prefix']);
+export const TEXT_OPTIONS: ReadonlySet<string> = new Set(['--comment', '--log-prefix', '--nflog-prefix']);
 
 /** Where a rule's target starts (`-j`, `-g`, `--jump`, `--goto` that is not text), or -1. */
 export function targetIndex(args: readonly string[]): number {

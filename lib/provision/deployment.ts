@@ -8,9 +8,6 @@ import type { PropReader } from '../constructs/props';
 import { IpFamily } from '../model/family';
 import { firewallError, showValue } from '../private/errors';
 
-/** The deploy settings of a host, as the user gave them (unchecked). */
-export type DeploySettings = DeployProps;
-
 /** Default seconds before an unconfirmed load is rolled back. */
 export const DEFAULT_ROLLBACK_SECONDS = 30;
 
@@ -38,7 +35,7 @@ export interface DeploymentSource {
  * resource that deploys its rules (`<host>/deploy`). Returns undefined for a
  * files-only host.
  */
-export function createDeployment(host: Construct, settings: DeploySettings, source: DeploymentSource): HostInstaller | undefined {
+export function createDeployment(host: Construct, settings: DeployProps, source: DeploymentSource): HostInstaller | undefined {
   const where = host.node.path;
   const distro = checkEnum(where, 'distro', settings.distro ?? Distro.DEBIAN, Distro);
   void distro;

@@ -1,5 +1,5 @@
 import { IpFamily } from '../model/family';
-import { jumpTargets } from '../model/rule';
+import { jumpTargets, TEXT_OPTIONS } from '../model/rule';
 import { OrderedTable } from '../model/ruleset';
 
 /** Characters iptables-restore takes in an unquoted argument. */
@@ -20,12 +20,9 @@ export function quoteArg(arg: string): string {
   return `"${arg.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
-/** Options whose value iptables-save prints with xtables_save_string (quoted unless plain). */
-const XT_STRINGS = new Set(['--comment', '--log-prefix']);
-
 /**
- * Quotes a string value the way iptables-save does for comments and log
- * prefixes: bare only when it is letters, digits, `_` and `-`; otherwise in
+ * Quotes a free-text value (a comment, a log prefix: TEXT_OPTIONS) the way
+ * iptables-save does with xtables_save_string: bare only when it is letters, digits, `_` and `-`; otherwise in
  * double quotes with `"`, `\` and `'` escaped.
  */
 export function quoteXtString(arg: string): string {
@@ -36,7 +33,7 @@ export function quoteXtString(arg: string): string {
 
 /** One rule as a line of the file: `-A CHAIN args`, quoted as iptables-save quotes. */
 export function ruleLine(chain: string, args: readonly string[]): string {
-  return ['-A', chain, ...args].map((a, i, all) => (XT_STRINGS.has(all[i - 1]) ? quoteXtString(a) : quoteArg(a))).join(' ');
+  return ['-A', chain, ...args].map((a, i, all) => (TEXT_OPTIONS.has(all[i - 1]) ? quoteXtString(a) : quoteArg(a))).join(' ');
 }
 
 /** Options of the renderer. */

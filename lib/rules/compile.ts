@@ -11,14 +11,14 @@ import { ChainRule, DeclaredOpening, PartRules, SlottedRule } from './part-rules
 import { HostRule, Table } from './slot';
 import { SLOT_PLACES } from './slot-places';
 import { Target } from './target';
-import { parseRuleArgs } from '../analysis/parse';
+import { ParsedRule, parseRuleArgs } from '../analysis/parse';
 import { ALL_FAMILIES, IpFamily } from '../model/family';
 import { HostFirewallSpec } from '../model/host-firewall';
 import { interfaceNameProblem } from '../model/interface-name';
 import { chainNameProblem, LIBRARY_CHAIN_NAMES, MAX_CHAIN_NAME, objectNameProblem, TARGET_NAMES } from '../model/kernel-limits';
 import { Peer } from '../model/peer';
 import { Port } from '../model/port';
-import { BUILTIN_CHAINS, jumpTargets, RuleSpec, TableName } from '../model/rule';
+import { BUILTIN_CHAINS, jumpTargets, RuleSpec, TableName, TEXT_OPTIONS } from '../model/rule';
 import { Ruleset } from '../model/ruleset';
 import { firewallError, ValueProblem } from '../private/errors';
 
@@ -120,9 +120,10 @@ export function compilePart(rs: Ruleset, host: HostFirewallSpec, owner: string, 
 }
 
 /**
- * Every jump of every rule goes to a chain declared in its table: a part's
- * own chain, the host's TCP / UDP, or another part's chain. Run once all parts
- * contributed (they contribute in construct-path order).
+ * Every jump of every rule (the host's and the parts') goes to a chain
+ * declared in its table, never to a built-in chain, and no jumps form a loop.
+ * Run once all parts contributed; which chains a part may jump to at all is
+ * checked where its rule is compiled (placeProblem).
  */
 export function checkJumps(rs: Ruleset): void {
   const declared = new Set(rs.declaredChains.map((c) => `${c.table}\u0000${c.name}`));
@@ -254,28 +255,28 @@ function rawArgs(
   const bad = raw.find((a) => /[\n\r\0]/.test(a));
   if (bad !== undefined) fail(`${where}.raw holds ${JSON.stringify(bad)}: a line break or NUL would start a new line of the rule file`, 'Pass each argument as one string without line breaks.');
   if (raw[0] === '-A' || raw[0] === '-I' || raw[0] === '-D') fail(`${where}.raw starts with ${raw[0]}: give only what follows "-A ${chain}"`);
-  if (raw.some((a, i) => (a === '-c' || a === '--set-counters') && !TEXT_VALUE_OF.has(raw[i - 1]))) {
+  if (raw.some((a, i) => (a === '-c' || a === '--set-counters') && !TEXT_OPTIONS.has(raw[i - 1]))) {
     fail(`${where}.raw sets counters (-c): the rule files carry none, and its value can hide a "!" from every check`, 'Leave -c out.');
   }
   const out: Partial<Record<IpFamily, readonly string[]>> = {};
   for (const f of meant) {
+    let parsed: ParsedRule;
     try {
       // the jump target counts as declared here; checkJumps() checks it once every part is in
-      const jumps = jumpTargets(raw);
-      const parsed = parseRuleArgs(f, table, ['-A', chain, ...raw], 1, new Set([chain, ...jumps]));
-      // lists and tables a raw rule writes are the part's, as with typed matches
-      for (const m of parsed.matches) {
-        if (m.kind === 'recent' && m.op !== 'rcheck') claim('recent list', m.name);
-        if (m.kind === 'hashlimit') claim('hashlimit table', m.name);
-      }
-      const t = parsed.target;
-      const verdict = t.kind === 'jump' || t.kind === 'goto' ? 'jump' : t.kind;
-      const problem = placeProblem(verdict, table, chain, t.kind === 'jump' || t.kind === 'goto' ? t.chain : undefined, own);
-      if (problem) fail(`${where}.raw (${raw.join(' ')}): ${problem.message}`, problem.fix);
+      parsed = parseRuleArgs(f, table, ['-A', chain, ...raw], 1, new Set([chain, ...jumpTargets(raw)]));
     } catch (e) {
-      fail(`${where}.raw (${raw.join(' ')}) is not a rule this library understands for ${f}: ${(e as Error).message}`,
+      return fail(`${where}.raw (${raw.join(' ')}) is not a rule this library understands for ${f}: ${(e as Error).message}`,
         meant.length > 1 ? 'Use typed matches, or give family: IpFamily.V4 / V6 with argv of that family.' : 'Use typed matches, or argv in the grammar iptables-save prints.');
     }
+    // lists and tables a raw rule writes are the part's, as with typed matches
+    for (const m of parsed.matches) {
+      if (m.kind === 'recent' && m.op !== 'rcheck') claim('recent list', m.name);
+      if (m.kind === 'hashlimit') claim('hashlimit table', m.name);
+    }
+    const t = parsed.target;
+    const jumpTo = t.kind === 'jump' || t.kind === 'goto' ? t.chain : undefined;
+    const problem = placeProblem(jumpTo !== undefined ? 'jump' : t.kind, table, chain, jumpTo, own);
+    if (problem) fail(`${where}.raw (${raw.join(' ')}): ${problem.message}`, problem.fix);
     if (families.includes(f)) out[f] = [...raw];
   }
   return out;
@@ -286,9 +287,6 @@ function describe(x: unknown): string {
   if (typeof x === 'object') return `a ${(x as object).constructor?.name ?? 'object'}`;
   return `${typeof x} ${JSON.stringify(x)}`;
 }
-
-/** Options whose value is free text. */
-const TEXT_VALUE_OF = new Set(['--comment', '--log-prefix']);
 
 /**
  * Where a verdict may stand: the kernel refuses filtering in the nat table,

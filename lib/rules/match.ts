@@ -276,14 +276,6 @@ export class Match {
   }
 
   /**
-   * A match built by any copy of this library.
-   * @internal
-   */
-  public static _adopt(x: Match): Match {
-    return x;
-  }
-
-  /**
    * Builds a match from a description and a renderer.
    * @internal
    */

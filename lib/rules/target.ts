@@ -129,14 +129,6 @@ export class Target {
     return typeof x === 'object' && x !== null && (x as any)[TARGET_BRAND] === true;
   }
 
-  /**
-   * Builds a target from a description and a renderer.
-   * @internal
-   */
-  public static _of(description: string, render: TargetRender, problem?: ValueProblem): Target {
-    return new Target(description, render, problem);
-  }
-
   private constructor(
     /** What the target does, for messages. */
     public readonly description: string,
