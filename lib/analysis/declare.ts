@@ -5,13 +5,13 @@
  */
 import { DeclaredIntent } from './intent';
 import { RouteProps } from './types';
-import { IpFamily } from '../model/family';
-import { HostFirewallSpec, Opening } from '../model/host-firewall';
-import { BlocklistSpec } from '../model/parts/blocklist';
-import { BOGON_EXCEPTIONS_V4, BOGON_EXCEPTIONS_V6, BOGONS_V4, BOGONS_V6, BogonFilterSpec } from '../model/parts/bogon-filter';
-import { NatGatewaySpec } from '../model/parts/nat-gateway';
-import { SshGuardSpec } from '../model/parts/ssh-bruteforce-guard';
-import { Peer } from '../model/peer';
+import { IpFamily } from '../iptables/family';
+import { HostFirewallSpec, Opening } from '../firewall/skeleton';
+import { BlocklistSpec } from '../parts/blocklist-rules';
+import { BOGON_EXCEPTIONS_V4, BOGON_EXCEPTIONS_V6, BOGONS_V4, BOGONS_V6, BogonFilterSpec } from '../parts/bogon-filter-rules';
+import { NatGatewaySpec } from '../parts/nat-gateway-rules';
+import { SshGuardSpec } from '../parts/ssh-bruteforce-guard-rules';
+import { Peer } from '../values/peer';
 
 function cidrOf(peer: Peer | undefined, family: IpFamily): string | undefined | null {
   if (!peer || peer.isAny) return peer && !peer.hasFamily(family) ? null : undefined;

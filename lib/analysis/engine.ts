@@ -6,10 +6,10 @@
  * mangle / nat POSTROUTING; with the state of xt_recent, xt_limit and
  * xt_hashlimit carried from packet to packet.
  */
-import { bitsOf, Cidr, formatAddress, inCidr, maskOf, parseAddress, parseCidr } from './address';
-import { AddrTest, IfaceTest, Match, ParsedChain, ParsedRule, ParsedRuleset, ParsedSet, parseIpsets, parseTcpFlags, PortTest, PROTOCOL_NUMBERS } from './parse';
+import { bitsOf, Cidr, formatAddress, inCidr, maskOf, parseAddress, parseCidr } from '../values/prefix';
+import { AddrTest, IfaceTest, Match, ParsedChain, ParsedRule, ParsedRuleset, ParsedSet, parseIpsets, parseTcpFlags, PortTest, PROTOCOL_NUMBERS } from '../iptables/parse';
 import { Action, ConnState, EvaluatorOptions, PacketProps, Verdict } from './types';
-import { IpFamily } from '../model/family';
+import { IpFamily } from '../iptables/family';
 
 /** xt_recent module defaults: entries per list, hits per entry. */
 export const RECENT_LIST_SIZE = 100;

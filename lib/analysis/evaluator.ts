@@ -1,8 +1,8 @@
 import { Engine, EngineState, EngineVerdict } from './engine';
-import { parseRuleset } from './parse';
+import { parseRuleset } from '../iptables/parse';
 import { cells, report } from './reachability';
 import { EvaluatorOptions, PacketProps, ReachabilityReport, TimedPacketProps, Verdict } from './types';
-import { IpFamily, ruleFileName } from '../model/family';
+import { IpFamily, ruleFileName } from '../iptables/family';
 
 /**
  * Judges packets against iptables-save text exactly as the kernel walks it:

@@ -4,11 +4,11 @@
  * and interfaces, trusted interfaces, guards, blocks, bogon filters, NAT
  * forwards, ping) against what the rendered rules let in, cell by cell.
  */
-import { bitsOf, Cidr, inCidr, insideRanges, mergedRanges, mergeRanges, parseCidr, rangeToCidrs } from './address';
+import { bitsOf, Cidr, inCidr, insideRanges, mergedRanges, mergeRanges, parseCidr, rangeToCidrs } from '../values/prefix';
 import { Engine } from './engine';
 import { Cell, cells, OTHER_IFACE } from './reachability';
 import { Reach } from './types';
-import { IpFamily } from '../model/family';
+import { IpFamily } from '../iptables/family';
 
 /** A port opening as declared. */
 export interface DeclaredOpening {

@@ -5,13 +5,13 @@
  * cell is evaluated (fresh state, then "exhausted" state to see what a rate
  * limit or recent list can take away).
  */
-import { bitsOf, formatCidr, insideRanges, lastOf, mergedRanges, mergeRanges, parseCidr } from './address';
+import { bitsOf, formatCidr, insideRanges, lastOf, mergedRanges, mergeRanges, parseCidr } from '../values/prefix';
 import { Engine, EngineState, EngineVerdict } from './engine';
 import { sourcesText } from './intent';
-import { ParsedRule } from './parse';
+import { ParsedRule } from '../iptables/parse';
 import { Action, ConnState, PacketProps, Reach, ReachabilityEntry, ReachabilityReport } from './types';
-import { IpFamily } from '../model/family';
-import { Protocol } from '../model/port';
+import { IpFamily } from '../iptables/family';
+import { Protocol } from '../values/port';
 
 /** The interface name standing for "any interface the rules do not name". */
 export const OTHER_IFACE = '*';

@@ -1,5 +1,5 @@
-import { IpFamily } from '../model/family';
-import { Protocol } from '../model/port';
+import { IpFamily } from '../iptables/family';
+import { Protocol } from '../values/port';
 
 /** The conntrack state of a packet, as `-m conntrack --ctstate` sees it. */
 export enum ConnState {

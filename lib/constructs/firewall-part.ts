@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { checkId, PropReader } from './props';
 import { StatefulHost } from './stateful-host';
-import { Peer } from '../model/peer';
+import { Peer } from '../values/peer';
 import { FIREWALL_PART_BRAND, hasBrand } from '../private/brand';
 import { firewallError, ValueProblem } from '../private/errors';
 import { PartHost } from '../rules/part-host';

@@ -6,9 +6,9 @@
  * was given (type only for objects: they may hold secrets) and the fix.
  */
 import { Construct } from 'constructs';
-import { IpFamily } from '../model/family';
-import { Peer } from '../model/peer';
-import { Port } from '../model/port';
+import { IpFamily } from '../iptables/family';
+import { Peer } from '../values/peer';
+import { Port } from '../values/port';
 import { firewallError, showValue, ValueProblem } from '../private/errors';
 import { isUnresolved } from '../private/tokens';
 

@@ -1,7 +1,7 @@
 import * as zlib from 'zlib';
 import { CloudInitEncoding, CloudInitFormat, CloudInitOptions, CloudInitPart } from './cloud-init-options';
 import { Distro, DistroProfile, IPSETS_UNIT, ipsetsUnit, restoreUnit } from './distro';
-import { IpFamily } from '../model/family';
+import { IpFamily } from '../iptables/family';
 
 export { CloudInitEncoding, CloudInitFormat };
 export type { CloudInitOptions, CloudInitPart };

@@ -7,8 +7,8 @@ import { CloudInitEncoding, CloudInitOptions, cloudInitOptionsProblem, renderUse
 import { DEPLOY_PASS_LIST } from './deployment';
 import { Distro, distroProfile } from './distro';
 import { DeployContent } from './installer';
-import { IpFamily } from '../model/family';
-import { Ruleset } from '../model/ruleset';
+import { IpFamily } from '../iptables/family';
+import { Ruleset } from '../rules/ruleset';
 import { IConstruct, Lazy, Token } from '../private/cdktf';
 import { firewallError } from '../private/errors';
 

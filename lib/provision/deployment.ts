@@ -5,7 +5,7 @@ import { Distro, distroProfile } from './distro';
 import { ForeignRules } from './foreign-rules';
 import { DeployContent, HostInstaller, Installer } from './installer';
 import type { PropReader } from '../constructs/props';
-import { IpFamily } from '../model/family';
+import { IpFamily } from '../iptables/family';
 import { firewallError, showValue } from '../private/errors';
 
 /** Default seconds before an unconfirmed load is rolled back. */

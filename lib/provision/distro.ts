@@ -1,4 +1,4 @@
-import { IpFamily } from '../model/family';
+import { IpFamily } from '../iptables/family';
 
 /** Which Linux family the target runs: where rule files live and which units load them. */
 export enum Distro {

@@ -5,7 +5,7 @@ import { BundleFile, deployBundle, DeployBundle, sha256 } from './bundle';
 import { SshConnection } from './connection';
 import { DistroProfile, IPSETS_UNIT, ipsetsUnit, restoreUnit } from './distro';
 import { ForeignRules } from './foreign-rules';
-import { IpFamily, ruleFileName } from '../model/family';
+import { IpFamily, ruleFileName } from '../iptables/family';
 import { Aspects, DataResource, IAspect, IConstruct, ITerraformDependable, Lazy, newNullProvider, newNullResource, TerraformProvider, TerraformStack, Token } from '../private/cdktf';
 import { firewallError } from '../private/errors';
 

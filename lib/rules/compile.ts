@@ -11,15 +11,15 @@ import { ChainRule, DeclaredOpening, PartRules, SlottedRule } from './part-rules
 import { HostRule, Table } from './slot';
 import { SLOT_PLACES } from './slot-places';
 import { Target } from './target';
-import { ParsedRule, parseRuleArgs } from '../analysis/parse';
-import { ALL_FAMILIES, IpFamily } from '../model/family';
-import { HostFirewallSpec } from '../model/host-firewall';
-import { interfaceNameProblem } from '../model/interface-name';
-import { chainNameProblem, LIBRARY_CHAIN_NAMES, MAX_CHAIN_NAME, objectNameProblem, TARGET_NAMES } from '../model/kernel-limits';
-import { Peer } from '../model/peer';
-import { Port } from '../model/port';
-import { BUILTIN_CHAINS, jumpTargets, RuleSpec, TableName, TEXT_OPTIONS } from '../model/rule';
-import { Ruleset } from '../model/ruleset';
+import { ParsedRule, parseRuleArgs } from '../iptables/parse';
+import { ALL_FAMILIES, IpFamily } from '../iptables/family';
+import { HostFirewallSpec } from '../firewall/skeleton';
+import { interfaceNameProblem } from '../values/interface-name';
+import { chainNameProblem, LIBRARY_CHAIN_NAMES, MAX_CHAIN_NAME, objectNameProblem, TARGET_NAMES } from '../iptables/kernel-limits';
+import { Peer } from '../values/peer';
+import { Port } from '../values/port';
+import { BUILTIN_CHAINS, jumpTargets, RuleSpec, TableName, TEXT_OPTIONS } from './rule';
+import { Ruleset } from './ruleset';
 import { firewallError, ValueProblem } from '../private/errors';
 
 /** How a part's rules are compiled. */

@@ -7,16 +7,16 @@
  */
 import { MatchArgs, MatchName } from './match-args';
 import { ConnState } from '../analysis/types';
-import { IpFamily } from '../model/family';
-import { interfaceNameProblem } from '../model/interface-name';
+import { IpFamily } from '../iptables/family';
+import { interfaceNameProblem } from '../values/interface-name';
 import {
   hashlimitBurstProblem, hashlimitNameProblem, hitCountProblem, limitBurstProblem, prefixLengthProblem, ratePerMinuteProblem,
   recentListProblem, windowSecondsProblem,
-} from '../model/kernel-limits';
-import { DEFAULT_SOURCE_PREFIX, firstProblem, hashlimit, limit, recentCheck, recentList, recentSet, SourcePrefix } from '../model/matches';
-import { Peer } from '../model/peer';
-import { Port, Protocol } from '../model/port';
-import { MAX_COMMENT } from '../model/ruleset';
+} from '../iptables/kernel-limits';
+import { DEFAULT_SOURCE_PREFIX, firstProblem, hashlimit, limit, recentCheck, recentList, recentSet, SourcePrefix } from '../iptables/spelling';
+import { Peer } from '../values/peer';
+import { Port, Protocol } from '../values/port';
+import { MAX_COMMENT } from './ruleset';
 import { ValueProblem } from '../private/errors';
 
 /** An ICMP message type, spelled per family by the rule compiler (ICMP for IPv4, ICMPv6 for IPv6). */

@@ -4,11 +4,11 @@
  */
 import { Match } from './match';
 import { DeclaredOpening } from './part-rules';
-import { IpFamily } from '../model/family';
-import { HostFirewallSpec } from '../model/host-firewall';
-import { FULL_PREFIX, recentCheck } from '../model/matches';
-import { ClosedPortResponse, OutboundPolicy } from '../model/options';
-import { Port } from '../model/port';
+import { IpFamily } from '../iptables/family';
+import { HostFirewallSpec } from '../firewall/skeleton';
+import { FULL_PREFIX, recentCheck } from '../iptables/spelling';
+import { ClosedPortResponse, OutboundPolicy } from '../values/options';
+import { Port } from '../values/port';
 
 /**
  * The host a part belongs to, as its rules see it (read-only).

@@ -6,9 +6,9 @@
 import { Match } from './match';
 import { HostRule, RuleSlot, Table } from './slot';
 import { Target } from './target';
-import { IpFamily } from '../model/family';
-import { Peer } from '../model/peer';
-import { Port } from '../model/port';
+import { IpFamily } from '../iptables/family';
+import { Peer } from '../values/peer';
+import { Port } from '../values/port';
 
 /**
  * One rule: matches and a target, or (the escape hatch) raw iptables argv.

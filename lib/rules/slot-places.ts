@@ -1,7 +1,7 @@
 /** Where each named slot is in the host's tables (internal). */
 import { RuleSlot } from './slot';
-import { TableName } from '../model/rule';
-import { InputSlot, OutputSlot, RawSlot, ServiceSlot } from '../model/slots';
+import { TableName } from './rule';
+import { InputSlot, OutputSlot, RawSlot, ServiceSlot } from './slots';
 
 /** Where a slot is: table, chain, slot number and the order its rules start at. */
 export interface SlotPlace {

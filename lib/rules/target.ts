@@ -4,9 +4,9 @@
  * ICMPv6 administratively prohibited, ...), nowhere else.
  */
 import * as ipaddr from 'ipaddr.js';
-import { IpFamily } from '../model/family';
-import { BUILTIN_CHAIN_NAMES, MAX_CHAIN_NAME, MAX_LOG_PREFIX, objectNameProblem, TARGET_NAMES, wholeNumberProblem } from '../model/kernel-limits';
-import { firstProblem } from '../model/matches';
+import { IpFamily } from '../iptables/family';
+import { BUILTIN_CHAIN_NAMES, MAX_CHAIN_NAME, MAX_LOG_PREFIX, objectNameProblem, TARGET_NAMES, wholeNumberProblem } from '../iptables/kernel-limits';
+import { firstProblem } from '../iptables/spelling';
 import { ValueProblem } from '../private/errors';
 
 /** How a REJECT answers. */

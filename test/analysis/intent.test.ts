@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { FirewallPart, IpFamily, Match, PartRules, Peer, Port, Protocol, RuleSlot, SshBruteforceGuard, StatefulHost, Target } from '../../lib';
 import { Engine } from '../../lib/analysis/engine';
 import { checkIntent, DeclaredIntent } from '../../lib/analysis/intent';
-import { parseRuleset } from '../../lib/analysis/parse';
+import { parseRuleset } from '../../lib/iptables/parse';
 
 const BASE = [
   '*filter', ':INPUT DROP [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]', ':IN_SSH - [0:0]', ':TCP - [0:0]', ':UDP - [0:0]',

@@ -30,9 +30,9 @@ import {
   Action, Blocklist, BogonFilter, ConnState, DropLogger, GuardMode, IcmpEchoLimit, IpFamily, OutboundPolicy, Peer, Port, PortScanTrap,
   Protocol, RulesetEvaluator, SshBruteforceGuard, StatefulHost, SynFloodGuard, TimedPacketProps, ClosedPortResponse,
 } from '../../lib';
-import { bitsOf, formatAddress, lastOf, parseAddress } from '../../lib/analysis/address';
+import { bitsOf, formatAddress, lastOf, parseAddress } from '../../lib/values/prefix';
 import { EngineState, EngineVerdict } from '../../lib/analysis/engine';
-import { parseIpsets, parseRuleset } from '../../lib/analysis/parse';
+import { parseIpsets, parseRuleset } from '../../lib/iptables/parse';
 import { EvaluatorOptions, RouteProps } from '../../lib/analysis/types';
 
 const TOTAL = Number(process.env.CFW_DIFF_PACKETS ?? 10000);

@@ -1,5 +1,5 @@
 import * as ipaddr from 'ipaddr.js';
-import { IpFamily } from './family';
+import { IpFamily } from '../iptables/family';
 import { looksLikeToken, showValue, ValueProblem } from '../private/errors';
 
 const PEER_BRAND = Symbol.for('cdktf-iptables.Peer');

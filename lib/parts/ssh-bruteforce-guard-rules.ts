@@ -1,19 +1,19 @@
-import { ValueProblem } from '../../private/errors';
-import { Match, RecentAction } from '../../rules/match';
-import type { PartHost } from '../../rules/part-host';
-import type { ChainRule, PartRules, SlottedRule } from '../../rules/part-rules';
-import { RuleSlot } from '../../rules/slot';
-import { Target } from '../../rules/target';
-import { IpFamily } from '../family';
-import { PartContribution, HostFirewallSpec, Opening } from '../host-firewall';
+import { ValueProblem } from '../private/errors';
+import { Match, RecentAction } from '../rules/match';
+import type { PartHost } from '../rules/part-host';
+import type { ChainRule, PartRules, SlottedRule } from '../rules/part-rules';
+import { RuleSlot } from '../rules/slot';
+import { Target } from '../rules/target';
+import { IpFamily } from '../iptables/family';
+import { PartContribution, HostFirewallSpec, Opening } from '../firewall/skeleton';
 import {
   chainNameProblem, hashlimitBurstProblem, hashlimitNameProblem, hitCountProblem, MAX_WINDOW_SECONDS, prefixLengthProblem,
   ratePerMinuteProblem, recentListProblem, windowSecondsProblem,
-} from '../kernel-limits';
-import { firstProblem, recentList, SourcePrefix } from '../matches';
-import { Peer } from '../peer';
-import { Port, Protocol } from '../port';
-import { naturalCompare, Ruleset } from '../ruleset';
+} from '../iptables/kernel-limits';
+import { firstProblem, recentList, SourcePrefix } from '../iptables/spelling';
+import { Peer } from '../values/peer';
+import { Port, Protocol } from '../values/port';
+import { naturalCompare, Ruleset } from '../rules/ruleset';
 
 export { MAX_WINDOW_SECONDS };
 

@@ -1,6 +1,6 @@
 import { IpFamily } from '../../lib';
-import { Ruleset } from '../../lib/model/ruleset';
-import { quoteArg, renderIptablesSave } from '../../lib/render/iptables-save';
+import { Ruleset } from '../../lib/rules/ruleset';
+import { quoteArg, renderIptablesSave } from '../../lib/iptables/syntax';
 
 describe('renderIptablesSave', () => {
   test('declarations, ordered rules, COMMIT per table; raw before filter; no timestamps', () => {

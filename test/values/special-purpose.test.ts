@@ -6,7 +6,7 @@
 import { App, TerraformStack } from 'cdktf';
 import * as ipaddr from 'ipaddr.js';
 import { BogonFilter, IpFamily, StatefulHost } from '../../lib';
-import { SPECIAL_PURPOSE_V4, SPECIAL_PURPOSE_V6 } from '../../lib/model/special-purpose';
+import { SPECIAL_PURPOSE_V4, SPECIAL_PURPOSE_V6 } from '../../lib/values/special-purpose';
 
 const V4: Array<[string, string, 'DROP' | 'pass']> = [
   ['0.0.0.0/8', '"This network"', 'DROP'],

@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
-import { FirewallPart } from './firewall-part';
-import { IpFamily } from '../model/family';
-import { PartContribution } from '../model/host-firewall';
-import { PortScanTrapContribution, portScanTrapProblem, PortScanTrapSpec } from '../model/parts/port-scan-trap';
-import { Peer } from '../model/peer';
+import { FirewallPart } from '../constructs/firewall-part';
+import { IpFamily } from '../iptables/family';
+import { PartContribution } from '../firewall/skeleton';
+import { PortScanTrapContribution, portScanTrapProblem, PortScanTrapSpec } from './port-scan-trap-rules';
+import { Peer } from '../values/peer';
 import { PartHost } from '../rules/part-host';
 import { PartRules } from '../rules/part-rules';
 

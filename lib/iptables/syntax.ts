@@ -1,6 +1,6 @@
-import { IpFamily } from '../model/family';
-import { jumpTargets, TEXT_OPTIONS } from '../model/rule';
-import { OrderedTable } from '../model/ruleset';
+import { IpFamily } from './family';
+import { jumpTargets, TEXT_OPTIONS } from '../rules/rule';
+import { OrderedTable } from '../rules/ruleset';
 
 /** Characters iptables-restore takes in an unquoted argument. */
 const SAFE_ARG = /^[A-Za-z0-9_.:,/+=@%!-]+$/;

@@ -1,7 +1,7 @@
 /* eslint-disable no-bitwise */ // address, mask and TCP-flag arithmetic
 /** Addresses as big integers, for matching and partitioning. */
 import * as ipaddr from 'ipaddr.js';
-import { IpFamily } from '../model/family';
+import { IpFamily } from '../iptables/family';
 
 /** Number of address bits per family. */
 export function bitsOf(family: IpFamily): number {

@@ -1,14 +1,14 @@
-import { ConnState } from '../../analysis/types';
-import { firewallError, ValueProblem } from '../../private/errors';
-import { IcmpType, Match } from '../../rules/match';
-import type { PartRules } from '../../rules/part-rules';
-import { RuleSlot, Table } from '../../rules/slot';
-import { Target } from '../../rules/target';
-import { IpFamily } from '../family';
-import { PartContribution, HostFirewallSpec } from '../host-firewall';
-import { hashlimitBurstProblem, hashlimitNameProblem, limitBurstProblem, MAX_LOG_PREFIX, prefixLengthProblem, ratePerMinuteProblem, ratePerSecondProblem, wholeNumberProblem } from '../kernel-limits';
-import { firstProblem, SourcePrefix } from '../matches';
-import { Ruleset } from '../ruleset';
+import { ConnState } from '../analysis/types';
+import { firewallError, ValueProblem } from '../private/errors';
+import { IcmpType, Match } from '../rules/match';
+import type { PartRules } from '../rules/part-rules';
+import { RuleSlot, Table } from '../rules/slot';
+import { Target } from '../rules/target';
+import { IpFamily } from '../iptables/family';
+import { PartContribution, HostFirewallSpec } from '../firewall/skeleton';
+import { hashlimitBurstProblem, hashlimitNameProblem, limitBurstProblem, MAX_LOG_PREFIX, prefixLengthProblem, ratePerMinuteProblem, ratePerSecondProblem, wholeNumberProblem } from '../iptables/kernel-limits';
+import { firstProblem, SourcePrefix } from '../iptables/spelling';
+import { Ruleset } from '../rules/ruleset';
 
 /** A validated SYN-flood guard. */
 export interface SynFloodSpec {

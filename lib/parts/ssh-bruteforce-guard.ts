@@ -1,10 +1,10 @@
 import { Construct } from 'constructs';
-import { FirewallPart } from './firewall-part';
-import { IpFamily } from '../model/family';
-import { PartContribution } from '../model/host-firewall';
-import { SshGuardContribution, sshGuardProblem, SshGuardSpec } from '../model/parts/ssh-bruteforce-guard';
-import { Peer } from '../model/peer';
-import { Port } from '../model/port';
+import { FirewallPart } from '../constructs/firewall-part';
+import { IpFamily } from '../iptables/family';
+import { PartContribution } from '../firewall/skeleton';
+import { SshGuardContribution, sshGuardProblem, SshGuardSpec } from './ssh-bruteforce-guard-rules';
+import { Peer } from '../values/peer';
+import { Port } from '../values/port';
 import { PartHost } from '../rules/part-host';
 import { PartRules } from '../rules/part-rules';
 

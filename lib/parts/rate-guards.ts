@@ -1,11 +1,11 @@
 import { Construct } from 'constructs';
-import { FirewallPart } from './firewall-part';
-import { IpFamily } from '../model/family';
-import { PartContribution } from '../model/host-firewall';
+import { FirewallPart } from '../constructs/firewall-part';
+import { IpFamily } from '../iptables/family';
+import { PartContribution } from '../firewall/skeleton';
 import {
   DropLoggerContribution, dropLoggerProblem, DropLoggerSpec, EchoLimitContribution, echoLimitProblem, EchoLimitSpec,
   SynFloodContribution, synFloodProblem, SynFloodSpec,
-} from '../model/parts/rate-guards';
+} from './rate-guards-rules';
 import { PartHost } from '../rules/part-host';
 import { PartRules } from '../rules/part-rules';
 

@@ -1,8 +1,8 @@
 import { Construct } from 'constructs';
-import { FirewallPart } from './firewall-part';
-import { PartContribution } from '../model/host-firewall';
-import { BogonFilterContribution, bogonFilterProblem, BogonFilterSpec } from '../model/parts/bogon-filter';
-import { Peer } from '../model/peer';
+import { FirewallPart } from '../constructs/firewall-part';
+import { PartContribution } from '../firewall/skeleton';
+import { BogonFilterContribution, bogonFilterProblem, BogonFilterSpec } from './bogon-filter-rules';
+import { Peer } from '../values/peer';
 import { PartHost } from '../rules/part-host';
 import { PartRules } from '../rules/part-rules';
 

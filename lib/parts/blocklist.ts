@@ -1,10 +1,10 @@
 import * as fs from 'fs';
 import { Construct } from 'constructs';
-import { FirewallPart } from './firewall-part';
-import { IpFamily } from '../model/family';
-import { PartContribution } from '../model/host-firewall';
-import { BlocklistContribution, blocklistProblem, blocklistSetNames, BlocklistSpec } from '../model/parts/blocklist';
-import { Peer } from '../model/peer';
+import { FirewallPart } from '../constructs/firewall-part';
+import { IpFamily } from '../iptables/family';
+import { PartContribution } from '../firewall/skeleton';
+import { BlocklistContribution, blocklistProblem, blocklistSetNames, BlocklistSpec } from './blocklist-rules';
+import { Peer } from '../values/peer';
 import { firewallError } from '../private/errors';
 import { PartHost } from '../rules/part-host';
 import { PartRules } from '../rules/part-rules';

@@ -10,7 +10,7 @@
  * 0..10000, the u32 `avg * burst` credit cap), and libxt_hashlimit.c.
  * The limits were checked against iptables 1.8.9 with iptables-restore.
  */
-import { BUILTIN_CHAINS, TABLES } from './rule';
+import { BUILTIN_CHAINS, TABLES } from '../rules/rule';
 import { ValueProblem } from '../private/errors';
 
 /** Longest user chain name iptables accepts ("must be under 29 chars"). */

@@ -1,4 +1,4 @@
-import { interfaceNameProblem } from '../../lib/model/interface-name';
+import { interfaceNameProblem } from '../../lib/values/interface-name';
 
 describe('interface names', () => {
   test.each(['eth0', 'ens3', 'wg0', 'br-lan', 'veth1.100', 'eth+', 'a', 'abcdefghijklmno'])('%s is accepted', (n) => {

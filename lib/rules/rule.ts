@@ -1,4 +1,4 @@
-import { IpFamily } from './family';
+import { IpFamily } from '../iptables/family';
 
 /** The iptables tables this library writes, in the order they are rendered. */
 export const TABLES = ['raw', 'mangle', 'nat', 'filter'] as const;

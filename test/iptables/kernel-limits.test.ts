@@ -1,8 +1,8 @@
-import { IpFamily } from '../../lib/model/family';
-import { chainNameProblem, limitBurstProblem, objectNameProblem, reservedChainName, TARGET_NAMES } from '../../lib/model/kernel-limits';
-import { recentMask } from '../../lib/model/matches';
-import { Peer } from '../../lib/model/peer';
-import { PrefixIndex } from '../../lib/model/prefix-index';
+import { IpFamily } from '../../lib/iptables/family';
+import { chainNameProblem, limitBurstProblem, objectNameProblem, reservedChainName, TARGET_NAMES } from '../../lib/iptables/kernel-limits';
+import { recentMask } from '../../lib/iptables/spelling';
+import { Peer } from '../../lib/values/peer';
+import { PrefixIndex } from '../../lib/values/prefix-index';
 
 describe('kernel names', () => {
   test('built-in chains, targets, the host\'s chains and option-like names are reserved', () => {

@@ -1,5 +1,5 @@
-import { IpFamily } from './family';
-import type { IpSetSpec } from './ipset';
+import { IpFamily } from '../iptables/family';
+import type { IpSetSpec } from '../iptables/ipset';
 import { BUILTIN_CHAINS, ChainPolicy, ChainSpec, RuleSpec, TableName, TABLES, targetIndex } from './rule';
 import { firewallError, printablePath } from '../private/errors';
 

@@ -1,9 +1,9 @@
-import { ValueProblem } from '../../private/errors';
-import { IpFamily } from '../family';
-import { blockWithSets, HostFirewallSpec, PartContribution } from '../host-firewall';
-import { IPSET_NAME_MAX, ipsetNameProblem } from '../ipset';
-import { Peer } from '../peer';
-import { Ruleset } from '../ruleset';
+import { ValueProblem } from '../private/errors';
+import { IpFamily } from '../iptables/family';
+import { blockWithSets, HostFirewallSpec, PartContribution } from '../firewall/skeleton';
+import { IPSET_NAME_MAX, ipsetNameProblem } from '../iptables/ipset';
+import { Peer } from '../values/peer';
+import { Ruleset } from '../rules/ruleset';
 
 /** A validated blocklist. */
 export interface BlocklistSpec {

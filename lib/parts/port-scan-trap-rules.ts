@@ -1,17 +1,17 @@
-import { ValueProblem } from '../../private/errors';
-import { Match, RecentAction } from '../../rules/match';
-import type { PartHost } from '../../rules/part-host';
-import type { PartRules, SlottedRule } from '../../rules/part-rules';
-import { HostRule, RuleSlot } from '../../rules/slot';
-import { Target } from '../../rules/target';
-import { IpFamily } from '../family';
-import { PartContribution, HostFirewallSpec } from '../host-firewall';
-import { prefixLengthProblem, windowSecondsProblem } from '../kernel-limits';
-import { firstProblem, recentList, SourcePrefix } from '../matches';
-import { ClosedPortResponse } from '../options';
-import { Peer } from '../peer';
-import { Protocol } from '../port';
-import { Ruleset } from '../ruleset';
+import { ValueProblem } from '../private/errors';
+import { Match, RecentAction } from '../rules/match';
+import type { PartHost } from '../rules/part-host';
+import type { PartRules, SlottedRule } from '../rules/part-rules';
+import { HostRule, RuleSlot } from '../rules/slot';
+import { Target } from '../rules/target';
+import { IpFamily } from '../iptables/family';
+import { PartContribution, HostFirewallSpec } from '../firewall/skeleton';
+import { prefixLengthProblem, windowSecondsProblem } from '../iptables/kernel-limits';
+import { firstProblem, recentList, SourcePrefix } from '../iptables/spelling';
+import { ClosedPortResponse } from '../values/options';
+import { Peer } from '../values/peer';
+import { Protocol } from '../values/port';
+import { Ruleset } from '../rules/ruleset';
 
 /** A validated port-scan trap. */
 export interface PortScanTrapSpec {

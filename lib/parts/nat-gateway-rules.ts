@@ -1,18 +1,18 @@
 import * as ipaddr from 'ipaddr.js';
-import { ConnState } from '../../analysis/types';
-import { ValueProblem } from '../../private/errors';
-import { Match } from '../../rules/match';
-import type { PartHost } from '../../rules/part-host';
-import type { ChainRule, PartRules, SlottedRule } from '../../rules/part-rules';
-import { RuleSlot } from '../../rules/slot';
-import { RejectWith, Target } from '../../rules/target';
-import { IpFamily } from '../family';
-import { PartContribution } from '../host-firewall';
-import { interfaceNameProblem } from '../interface-name';
-import { firstProblem, wholeNumberProblem } from '../matches';
-import { Peer } from '../peer';
-import { Port, Protocol } from '../port';
-import { naturalCompare, Ruleset } from '../ruleset';
+import { ConnState } from '../analysis/types';
+import { ValueProblem } from '../private/errors';
+import { Match } from '../rules/match';
+import type { PartHost } from '../rules/part-host';
+import type { ChainRule, PartRules, SlottedRule } from '../rules/part-rules';
+import { RuleSlot } from '../rules/slot';
+import { RejectWith, Target } from '../rules/target';
+import { IpFamily } from '../iptables/family';
+import { PartContribution } from '../firewall/skeleton';
+import { interfaceNameProblem } from '../values/interface-name';
+import { firstProblem, wholeNumberProblem } from '../iptables/spelling';
+import { Peer } from '../values/peer';
+import { Port, Protocol } from '../values/port';
+import { naturalCompare, Ruleset } from '../rules/ruleset';
 
 /** A validated LAN behind the gateway. */
 export interface Lan {

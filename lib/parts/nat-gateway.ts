@@ -1,10 +1,10 @@
 import { Construct } from 'constructs';
-import { FirewallPart } from './firewall-part';
-import { IpFamily } from '../model/family';
-import { PartContribution } from '../model/host-firewall';
-import { Lan, NatGatewayContribution, natGatewayProblem, NatGatewaySpec } from '../model/parts/nat-gateway';
-import { Peer } from '../model/peer';
-import { Port } from '../model/port';
+import { FirewallPart } from '../constructs/firewall-part';
+import { IpFamily } from '../iptables/family';
+import { PartContribution } from '../firewall/skeleton';
+import { Lan, NatGatewayContribution, natGatewayProblem, NatGatewaySpec } from './nat-gateway-rules';
+import { Peer } from '../values/peer';
+import { Port } from '../values/port';
 import { PartHost } from '../rules/part-host';
 import { PartRules } from '../rules/part-rules';
 

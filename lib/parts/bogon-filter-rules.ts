@@ -1,16 +1,16 @@
 import * as ipaddr from 'ipaddr.js';
-import { ValueProblem } from '../../private/errors';
-import { Match } from '../../rules/match';
-import type { ChainRule, PartRules } from '../../rules/part-rules';
-import { RuleSlot, Table } from '../../rules/slot';
-import { Target } from '../../rules/target';
-import { IpFamily } from '../family';
-import { PartContribution } from '../host-firewall';
-import { interfaceNameProblem } from '../interface-name';
-import { firstProblem } from '../matches';
-import { Peer } from '../peer';
-import { naturalCompare, Ruleset } from '../ruleset';
-import { SpecialPurposeBlock, SPECIAL_PURPOSE_V4, SPECIAL_PURPOSE_V6 } from '../special-purpose';
+import { ValueProblem } from '../private/errors';
+import { Match } from '../rules/match';
+import type { ChainRule, PartRules } from '../rules/part-rules';
+import { RuleSlot, Table } from '../rules/slot';
+import { Target } from '../rules/target';
+import { IpFamily } from '../iptables/family';
+import { PartContribution } from '../firewall/skeleton';
+import { interfaceNameProblem } from '../values/interface-name';
+import { firstProblem } from '../iptables/spelling';
+import { Peer } from '../values/peer';
+import { naturalCompare, Ruleset } from '../rules/ruleset';
+import { SpecialPurposeBlock, SPECIAL_PURPOSE_V4, SPECIAL_PURPOSE_V6 } from '../values/special-purpose';
 
 /** True when CIDR `outer` covers CIDR `inner` (same family). */
 function cidrCovers(outer: string, inner: string): boolean {

@@ -4,7 +4,7 @@
  * --match-set NAME src`, and rendered as an `ipset restore` file.
  */
 import { IpFamily } from './family';
-import { byCodePoint } from './ruleset';
+import { byCodePoint } from '../rules/ruleset';
 
 /** One `hash:net` set of one family. */
 export interface IpSetSpec {

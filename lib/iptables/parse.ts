@@ -4,9 +4,9 @@
  * `iptables-save [-c]` prints it) into tables, chains and typed rules. Every
  * match and target is understood or refused by name: nothing is guessed.
  */
-import { Cidr, parseAddress, parseCidr } from './address';
-import { IpFamily } from '../model/family';
-import { ruleLine } from '../render/iptables-save';
+import { Cidr, parseAddress, parseCidr } from '../values/prefix';
+import { IpFamily } from './family';
+import { ruleLine } from './syntax';
 
 /** One option of a match or target, with its `!` and its values. */
 interface Opt {
