@@ -6,10 +6,12 @@
  * mangle / nat POSTROUTING; with the state of xt_recent, xt_limit and
  * xt_hashlimit carried from packet to packet.
  */
-import { bitsOf, Cidr, formatAddress, inCidr, maskOf, parseAddress, parseCidr } from '../values/prefix';
-import { AddrTest, IfaceTest, Match, ParsedChain, ParsedRule, ParsedRuleset, ParsedSet, parseIpsets, parseTcpFlags, PortTest, PROTOCOL_NUMBERS } from '../iptables/parse';
-import { Action, ConnState, EvaluatorOptions, PacketProps, Verdict } from './types';
+import { groupRules } from './paths';
+import { Action, EvaluatorOptions, PacketProps, Verdict } from './types';
 import { IpFamily } from '../iptables/family';
+import { AddrTest, IfaceTest, Match, ParsedChain, ParsedRule, ParsedRuleset, ParsedSet, parseIpsets, parseTcpFlags, PortTest, PROTOCOL_NUMBERS } from '../iptables/parse';
+import { ConnState } from '../values/conn-state';
+import { bitsOf, Cidr, formatAddress, inCidr, maskOf, parseAddress, parseCidr } from '../values/prefix';
 
 /** xt_recent module defaults: entries per list, hits per entry. */
 export const RECENT_LIST_SIZE = 100;
@@ -233,57 +235,72 @@ export class Engine {
     nat: { dst?: bigint; dport?: number; src?: string }, depth: number): Flow {
     if (depth > 64) throw new Error(`${table} ${chain.name}: jumps nest deeper than 64 (a loop?)`);
     const chains = this.rules.tables.get(table)!.chains;
-    for (const rule of chain.rules) {
-      if (!this.matches(rule, p, at, state)) continue;
-      trace.push(`${table} ${chain.name} #${rule.index}: ${rule.text}`);
-      hits.push({ table, chain: chain.name, index: rule.index });
-      const t = rule.target;
-      switch (t.kind) {
-        case 'none': case 'LOG': case 'NFLOG':
-          continue;
-        case 'ACCEPT':
-          return { kind: 'accept' };
-        case 'DROP':
-          return { kind: 'final', action: Action.DROP };
-        case 'REJECT':
-          return { kind: 'final', action: Action.REJECT, rejectWith: t.with };
-        case 'RETURN':
-          return { kind: 'return' };
-        case 'jump':
-        case 'goto': {
-          const next = chains.get(t.chain);
-          if (!next) throw new Error(`${rule.text}: chain ${t.chain} does not exist in ${table}`);
-          const r = this.walk(table, next, p, at, state, trace, hits, nat, depth + 1);
-          if (r.kind === 'accept' || r.kind === 'final') return r;
-          if (t.kind === 'goto') return { kind: 'return' };
-          continue;
-        }
-        case 'DNAT': {
-          if (t.address !== undefined && t.address !== '') {
-            p.dst = parseAddress(p.family, t.address, 'DNAT address');
-            nat.dst = p.dst;
+    for (const group of groupRules(chain.rules)) {
+      for (const rule of this.candidates(group, p, at, state)) {
+        trace.push(`${table} ${chain.name} #${rule.index}: ${rule.text}`);
+        hits.push({ table, chain: chain.name, index: rule.index });
+        const t = rule.target;
+        switch (t.kind) {
+          case 'none': case 'LOG': case 'NFLOG':
+            continue;
+          case 'ACCEPT':
+            return { kind: 'accept' };
+          case 'DROP':
+            return { kind: 'final', action: Action.DROP };
+          case 'REJECT':
+            return { kind: 'final', action: Action.REJECT, rejectWith: t.with };
+          case 'RETURN':
+            return { kind: 'return' };
+          case 'jump':
+          case 'goto': {
+            const next = chains.get(t.chain);
+            if (!next) throw new Error(`${rule.text}: chain ${t.chain} does not exist in ${table}`);
+            const r = this.walk(table, next, p, at, state, trace, hits, nat, depth + 1);
+            if (r.kind === 'accept' || r.kind === 'final') return r;
+            if (t.kind === 'goto') return { kind: 'return' };
+            continue;
           }
-          if (t.port !== undefined) {
-            p.dport = t.port;
-            nat.dport = t.port;
+          case 'DNAT': {
+            if (t.address !== undefined && t.address !== '') {
+              p.dst = parseAddress(p.family, t.address, 'DNAT address');
+              nat.dst = p.dst;
+            }
+            if (t.port !== undefined) {
+              p.dport = t.port;
+              nat.dport = t.port;
+            }
+            p.dnat = true;
+            return { kind: 'accept' };
           }
-          p.dnat = true;
-          return { kind: 'accept' };
+          case 'SNAT':
+            nat.src = t.address;
+            return { kind: 'accept' };
+          case 'MASQUERADE':
+            nat.src = this.ifaceAddr.get(p.outIface ?? '') ?? `masquerade:${p.outIface ?? '?'}`;
+            return { kind: 'accept' };
         }
-        case 'SNAT':
-          nat.src = t.address;
-          return { kind: 'accept' };
-        case 'MASQUERADE':
-          nat.src = this.ifaceAddr.get(p.outIface ?? '') ?? `masquerade:${p.outIface ?? '?'}`;
-          return { kind: 'accept' };
       }
     }
     return { kind: 'return' };
   }
 
-  private matches(rule: ParsedRule, p: Pkt, at: number, state: EngineState): boolean {
+  /** The rules of a group (rules differing in their source only) that match `p`, in order. */
+  private candidates(group: readonly ParsedRule[], p: Pkt, at: number, state: EngineState): readonly ParsedRule[] {
+    if (group.length === 1) return this.matches(group[0], p, at, state) ? group : [];
+    if (!this.matches(group[0], p, at, state, true)) return [];
+    let index = GROUP_INDEX.get(group);
+    if (!index) GROUP_INDEX.set(group, (index = indexGroup(group, this.bits)));
+    const hits: number[] = [];
+    for (const len of index.lengths) {
+      const found = index.byPrefix.get(`${len}/${(p.src & maskOf(this.bits, len)).toString(16)}`);
+      if (found) hits.push(...found);
+    }
+    return hits.sort((a, b) => a - b).map((i) => group[i]);
+  }
+
+  private matches(rule: ParsedRule, p: Pkt, at: number, state: EngineState, ignoreSource = false): boolean {
     if (rule.proto && (p.proto === rule.proto.num) === rule.proto.neg) return false;
-    if (rule.src && !this.addr(rule.src, p.src)) return false;
+    if (rule.src && !ignoreSource && !this.addr(rule.src, p.src)) return false;
     if (rule.dst && !this.addr(rule.dst, this.need(p.dst, rule, 'destination'))) return false;
     if (rule.inIface && !iface(rule.inIface, p.inIface)) return false;
     if (rule.outIface && !iface(rule.outIface, p.outIface ?? '')) return false;
@@ -462,6 +479,28 @@ export class Engine {
       dnat: false,
     };
   }
+}
+
+/** Rules of a source-variant group by prefix, for finding the ones that hold an address. */
+interface GroupIndex {
+  readonly lengths: number[];
+  readonly byPrefix: Map<string, number[]>;
+}
+
+const GROUP_INDEX = new WeakMap<readonly ParsedRule[], GroupIndex>();
+
+function indexGroup(group: readonly ParsedRule[], bits: number): GroupIndex {
+  const byPrefix = new Map<string, number[]>();
+  const lengths = new Set<number>();
+  group.forEach((r, i) => {
+    const c = r.src!.cidr!;
+    lengths.add(c.prefix);
+    const key = `${c.prefix}/${(c.base & maskOf(bits, c.prefix)).toString(16)}`;
+    const list = byPrefix.get(key);
+    if (list) list.push(i);
+    else byPrefix.set(key, [i]);
+  });
+  return { lengths: [...lengths], byPrefix };
 }
 
 function isFamily(fam: IpFamily, addr: string): boolean {

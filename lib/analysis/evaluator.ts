@@ -1,8 +1,9 @@
 import { Engine, EngineState, EngineVerdict } from './engine';
-import { parseRuleset } from '../iptables/parse';
 import { cells, report } from './reachability';
 import { EvaluatorOptions, PacketProps, ReachabilityReport, TimedPacketProps, Verdict } from './types';
-import { IpFamily, ruleFileName } from '../iptables/family';
+import { IpFamily } from '../iptables/family';
+import { parseRuleset } from '../iptables/parse';
+import { ruleFileName } from '../iptables/spelling';
 
 /**
  * Judges packets against iptables-save text exactly as the kernel walks it:

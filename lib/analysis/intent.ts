@@ -1,172 +1,293 @@
-/* eslint-disable no-bitwise */ // address, mask and TCP-flag arithmetic
 /**
- * The library's own net: what a program declared (openings with their sources
- * and interfaces, trusted interfaces, guards, blocks, bogon filters, NAT
- * forwards, ping) against what the rendered rules let in, cell by cell.
+ * The library's own net: what the parts declared they admit (the host's
+ * skeleton included) against what the rendered rules admit, on every path
+ * (to the host, through it, from it), by packet-set arithmetic over every
+ * field the rules can test. Anything admitted beyond the declarations fails
+ * synth, naming the rules that admit it and their owners; a declared opening
+ * that the rules refuse (beyond the declared refusals) fails too.
  */
-import { bitsOf, Cidr, inCidr, insideRanges, mergedRanges, mergeRanges, parseCidr, rangeToCidrs } from '../values/prefix';
-import { Engine } from './engine';
-import { Cell, cells, OTHER_IFACE } from './reachability';
-import { Reach } from './types';
+import { InterfaceSpace } from './interfaces';
+import { PathName, PathWalker } from './paths';
+import { sourcesText } from './reachability';
+import {
+  Box, compact, Dim, fromRanges, Intervals, narrow, pairs, point, setIntersect, setSubtract, span, STATE_NAMES, STATE_VALUES, withField,
+} from './space';
 import { IpFamily } from '../iptables/family';
+import { ParsedRule, ParsedRuleset, ParsedSet } from '../iptables/parse';
+import { ICMP_TYPES, PROTOCOL_NUMBERS, SPELLING } from '../iptables/spelling';
+import { ConnState } from '../values/conn-state';
+import { Declarations } from '../values/declarations';
+import { DeclaredTraffic } from '../values/intent';
+import { Peer } from '../values/peer';
+import { bitsOf, lastOf, mergeRanges } from '../values/prefix';
 
-/** A port opening as declared. */
-export interface DeclaredOpening {
-  readonly protocol: string;
-  readonly fromPort: number;
-  readonly toPort: number;
-  /** Source prefix; undefined: every source. */
-  readonly cidr?: string;
-  readonly iface?: string;
-  readonly owner: string;
-}
-
-/** What a host declared, for one family. */
-export interface DeclaredIntent {
-  readonly family: IpFamily;
-  readonly owner: string;
-  readonly ping: boolean;
-  readonly trusted: readonly string[];
-  readonly openings: readonly DeclaredOpening[];
-  /** Guards govern their port: they guard its openings, or open it to all when none. */
-  readonly guards: ReadonlyArray<{ protocol: string; port: number; owner: string }>;
-  readonly blocks: ReadonlyArray<{ cidr: string; owner: string }>;
-  readonly bogons: ReadonlyArray<{ iface: string; drop: readonly string[]; allow: readonly string[]; owner: string }>;
-  /** DNAT port forwards arriving on `wan`, except from the spoofed (LAN) prefixes. */
-  readonly forwards: ReadonlyArray<{
-    protocol: string;
-    fromPort: number;
-    toPort: number;
-    wan: string;
-    spoofed: readonly string[];
-    owner: string;
-    /** Only from this source prefix. */
-    from?: string;
-  }>;
-}
-
-/** A difference between declared and computed reachability. */
+/** A difference between what the rules admit and what the parts declared. */
 export interface IntentProblem {
   readonly message: string;
 }
 
-const LINK_LOCAL_V6 = 'fe80::/10';
-
-/** Whether the declaration admits a cell's packets, and who declared it. */
-function declared(
-  intent: DeclaredIntent, c: Cell, ifaceName: string, blocked: ReadonlyArray<[bigint, bigint]>,
-): { ok: boolean; by: string[]; optional?: boolean } {
-  const fam = intent.family;
-  const bits = bitsOf(fam);
-  const inside = (cidr: string) => {
-    const p: Cidr = parseCidr(fam, cidr);
-    return inCidr(bits, p, c.srcLo) && inCidr(bits, p, c.srcHi);
-  };
-  for (const b of intent.bogons) {
-    if (b.iface === ifaceName && b.drop.some(inside) && !b.allow.some(inside)) return { ok: false, by: [b.owner] };
-  }
-  if (ifaceName === 'lo') return { ok: true, by: [intent.owner] };
-  // blocked peers may be many (a blocklist): a cell is blocked when it lies in their union
-  if (insideRanges(blocked, c.srcLo, c.srcHi)) {
-    const block = intent.blocks.find((b) => inCidr(bits, parseCidr(fam, b.cidr), c.srcLo));
-    return { ok: false, by: block ? [block.owner] : [] };
-  }
-  if (intent.trusted.includes(ifaceName)) return { ok: true, by: [intent.owner] };
-  if (c.protocol === 'icmp' || c.protocol === 'ipv6-icmp') {
-    if (intent.ping) return { ok: true, by: [intent.owner] };
-    if (fam === IpFamily.V6 && inside(LINK_LOCAL_V6)) return { ok: true, by: [intent.owner] };
-    return { ok: false, by: [] };
-  }
-  if (c.protocol !== 'tcp' && c.protocol !== 'udp') return { ok: false, by: [] };
-  const covers = (o: { protocol: string; fromPort: number; toPort: number }) =>
-    o.protocol === c.protocol && o.fromPort <= c.fromPort && o.toPort >= c.toPort;
-  const fwd = intent.forwards.find((f) => covers(f) && f.wan === ifaceName);
-  if (fwd) return { ok: !fwd.spoofed.some(inside) && (!fwd.from || inside(fwd.from)), by: [fwd.owner] };
-  const openings = intent.openings.filter(covers);
-  const admitted = openings.filter((o) => (!o.cidr || inside(o.cidr)) && (!o.iface || o.iface === ifaceName));
-  const guard = intent.guards.find((g) => g.protocol === c.protocol && g.port >= c.fromPort && g.port <= c.toPort);
-  // a guard on a port nobody opened may open it (as the guards do) or leave it shut
-  if (guard && openings.length === 0) return { ok: true, by: [guard.owner], optional: true };
-  if (admitted.length > 0) return { ok: true, by: admitted.map((o) => o.owner).concat(guard ? [guard.owner] : []) };
-  return { ok: false, by: [...openings.map((o) => o.owner), ...(guard ? [guard.owner] : [])] };
+/** What the check reads: the parsed rule file of one family and what the parts declared. */
+export interface IntentInput {
+  readonly rules: ParsedRuleset;
+  readonly sets: ReadonlyMap<string, ParsedSet>;
+  readonly declarations: Declarations;
+  /** The owner of each line of the rule file (index = line - 1). */
+  readonly lineOwners?: readonly string[];
 }
 
-/**
- * Compares the reachability computed from the rules with the declaration.
- * `owners` maps a rule's text (`-A CHAIN ...`) to the construct paths that asked for it.
- */
-export function checkIntent(engine: Engine, intent: DeclaredIntent, owners: ReadonlyMap<string, readonly string[]> = new Map()): IntentProblem[] {
-  const fam = intent.family;
-  type Acc = {
-    head: string;
-    tail: string;
-    lines: string[];
-    parts: Set<string>;
-    srcs: Array<[bigint, bigint]>;
-    ports: Array<[number,
-      number]>;
-    protocol: string;
-  };
-  const problems = new Map<string, Acc>();
-  const extra = {
-    sources: [
-      ...intent.openings.flatMap((o) => (o.cidr ? [o.cidr] : [])),
-      ...intent.bogons.flatMap((b) => [...b.drop, ...b.allow]), ...intent.forwards.flatMap((f) => [...f.spoofed, ...(f.from ? [f.from] : [])]),
-      ...(fam === IpFamily.V6 ? [LINK_LOCAL_V6] : []),
-    ],
-    ports: [
-      ...intent.openings.map((o) => [o.fromPort, o.toPort] as [number, number]), ...intent.guards.map((g) => [g.port, g.port] as [number, number]),
-      ...intent.forwards.map((f) => [f.fromPort, f.toPort] as [number, number]),
-    ],
-    ifaces: ['lo', ...intent.trusted, ...intent.openings.flatMap((o) => (o.iface ? [o.iface] : [])), ...intent.bogons.map((b) => b.iface), ...intent.forwards.map((f) => f.wan)],
-  };
-  const blocked = mergedRanges(bitsOf(fam), intent.blocks.map((b) => parseCidr(fam, b.cidr)));
-  for (const c of cells(engine, extra)) {
-    const ifaceName = c.iface === OTHER_IFACE ? '*' : c.iface;
-    const accepted = c.reach === Reach.OPENED || c.reach === Reach.GUARDED;
-    const d = declared(intent, c, ifaceName, blocked);
-    if (accepted === d.ok || (d.optional && !accepted)) continue;
-    const rules = c.verdict.trace.filter((t) => !/ policy /.test(t));
-    const deciding = c.verdict.trace[c.verdict.trace.length - 1] ?? '(no rule)';
-    const parts = new Set<string>(d.by);
-    for (const t of rules) for (const o of owners.get(t.replace(/^\S+ \S+ #\d+: /, '')) ?? []) parts.add(o);
-    const where = `on ${ifaceName === '*' ? 'any other interface' : ifaceName}`;
-    const head = `${fam} ${c.protocol}`;
-    const tail = accepted
-      ? `${where} is ${c.reach}${c.forwardedTo ? ` (forwarded to ${c.forwardedTo})` : ''}, but nothing declares it`
-      : `${where} is declared open, but the rules ${c.reach === Reach.REFUSED ? 'refuse' : 'drop'} it`;
-    const key = `${head}\u0000${tail}\u0000${deciding}`;
-    let p = problems.get(key);
-    if (!p) { p = { head, tail, lines: rules, parts, srcs: [], ports: [], protocol: c.protocol }; problems.set(key, p); }
-    for (const o of parts) p.parts.add(o);
-    if (!p.ports.some(([a]) => a === c.fromPort)) p.ports.push([c.fromPort, c.toPort]);
-    if (!p.srcs.some(([a, b]) => a <= c.srcLo && b >= c.srcHi)) p.srcs.push([c.srcLo, c.srcHi]);
+/** An ACCEPT (or a translation) and the packets it took, with the jumps that led there. */
+interface Acceptance {
+  readonly rules: readonly ParsedRule[];
+  readonly boxes: Box[];
+}
+
+/** Compares what the rules admit on every path with the declarations. */
+export function checkIntent(input: IntentInput): IntentProblem[] {
+  const fam = input.rules.family;
+  const d = input.declarations;
+  const ifaceTokens = [
+    ...PathWalker.interfaceTokens(input.rules),
+    ...d.opens.flatMap((o) => (o.declared.iface ? [o.declared.iface] : [])),
+    ...d.trusts.map((t) => t.declared),
+    ...d.refuses.flatMap((r) => (r.declared.iface ? [r.declared.iface] : [])),
+    ...d.forwards.flatMap((f) => [f.declared.inInterface, f.declared.outInterface].filter((x): x is string => !!x)),
+    ...d.egress.flatMap((e) => (e.declared.outInterface ? [e.declared.outInterface] : [])),
+  ];
+  const space = new InterfaceSpace(ifaceTokens);
+  const accepted: Acceptance[] = [];
+  const walker = new PathWalker(input.rules, input.sets, space, (rules, boxes) => accepted.push({ rules, boxes }));
+  const lang = new Words(fam, space, input.lineOwners ?? []);
+  const problems: IntentProblem[] = [];
+
+  for (const path of ['input', 'forward', 'output'] as PathName[]) {
+    accepted.length = 0;
+    const result = walker.walkPath(path);
+    const declared = declaredBoxes(fam, walker, path, d);
+    const undeclared = setSubtract(result.admitted, declared.map((x) => x.box));
+    for (const group of lang.groups(path, undeclared)) {
+      const guarded = setIntersect(group.boxes, result.refused).length > 0;
+      const rules = new Set<ParsedRule>();
+      for (const a of accepted) if (setIntersect(group.boxes, a.boxes).length > 0) for (const r of a.rules) rules.add(r);
+      problems.push({ message: `${group.head} is ${guarded ? 'guarded' : 'opened'}, but nothing declares it: ${group.tail}; ${lang.rulesAndOwners([...rules])}` });
+    }
+    if (path === 'input') problems.push(...refusedOpenings(fam, walker, d, result.admitted, lang));
   }
-  const top = (1n << BigInt(bitsOf(fam))) - 1n;
-  return [...problems.values()].map((p) => {
-    const srcs = sourcesText(fam, mergeRanges(p.srcs), top);
-    const shown = srcs.length > 8 ? [...srcs.slice(0, 8), `and ${srcs.length - 8} more`] : srcs;
-    const ports = p.protocol === 'tcp' || p.protocol === 'udp'
-      ? mergeRanges(p.ports.map(([a, b]) => [BigInt(a), BigInt(b)] as [bigint, bigint])).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',')
-      : p.protocol === 'other' ? 'other protocols' : 'echo-request';
-    return {
-      message: `${p.head} ${ports} ${p.tail}: from ${shown.join(' ')}; rules matched: ${p.lines.length ? p.lines.map((l) => `[${l}]`).join(' ') : 'none'}; parts involved: ${[...p.parts].sort().join(', ') || 'none'}`,
-    };
+  return problems;
+}
+
+/** Declared openings (ports and ping) that the rules refuse for new connections, beyond what parts refuse on purpose. */
+function refusedOpenings(fam: IpFamily, walker: PathWalker, d: Declarations, admitted: Box[], lang: Words): IntentProblem[] {
+  const out: IntentProblem[] = [];
+  const refusals = d.refuses.flatMap((r) => {
+    const src = peerSet(fam, walker, r.declared.peer);
+    return src ? [withField(withField(walker.baseOf('input'), Dim.SRC, src), Dim.IN, walker.ifaces.match(r.declared.iface))] : [];
   });
+  const newConnection = (b: Box): Box | null => {
+    let x = narrow(b, Dim.STATE, point(STATE_VALUES.NEW));
+    // a TCP connection opens with a SYN (FIN, RST and ACK clear)
+    if (x && x[Dim.PROTO].length === 2 && x[Dim.PROTO][0] === 6 && x[Dim.PROTO][1] === 6) x = narrow(x, Dim.FLAGS, SYN_ONLY);
+    return x;
+  };
+  for (const o of d.opens) {
+    const t = o.declared;
+    if (t.states !== undefined && !t.states.includes(ConnState.NEW)) continue;
+    if (t.port === undefined && t.icmp !== 'ECHO_REQUEST') continue;
+    const boxes = openingBoxes(fam, walker, t).flatMap((b) => { const n = newConnection(b); return n ? [n] : []; });
+    const refused = setSubtract(setSubtract(boxes, refusals), admitted);
+    for (const group of lang.groups('input', refused)) {
+      out.push({ message: `${group.head} is declared open, but the rules refuse it: ${group.tail}; parts involved: ${o.owner}` });
+    }
+  }
+  return out;
 }
 
+/** TCP flag values of a connection's first segment: SYN set; FIN, RST and ACK clear. */
+const SYN_ONLY: Intervals = fromRanges(Array.from({ length: 256 }, (_, v) => v)
+  .filter((v) => (v & 0x17) === 0x02) // eslint-disable-line no-bitwise
+  .map((v) => [v, v] as [number, number]));
 
-/** Sources as CIDRs, or `any` / `any except ...` when shorter. */
-export function sourcesText(fam: IpFamily, ranges: Array<[bigint, bigint]>, top: bigint): string[] {
-  if (ranges.length === 1 && ranges[0][0] === 0n && ranges[0][1] === top) return ['any'];
-  const direct = ranges.flatMap(([a, b]) => rangeToCidrs(fam, a, b));
-  const comp: Array<[bigint, bigint]> = [];
-  let cur = 0n;
-  for (const [a, b] of ranges) {
-    if (a > cur) comp.push([cur, a - 1n]);
-    cur = b + 1n;
+/** The packets every declaration of a path admits. */
+function declaredBoxes(fam: IpFamily, walker: PathWalker, path: PathName, d: Declarations): Array<{ owner: string; box: Box }> {
+  const out: Array<{ owner: string; box: Box }> = [];
+  const add = (owner: string, boxes: Box[]) => { for (const box of boxes) out.push({ owner, box }); };
+  if (path === 'input') {
+    for (const o of d.opens) add(o.owner, openingBoxes(fam, walker, o.declared));
+    for (const t of d.trusts) add(t.owner, [withField(walker.baseOf('input'), Dim.IN, walker.ifaces.match(t.declared))]);
+  } else if (path === 'forward') {
+    for (const f of d.forwards) {
+      const x = f.declared;
+      const src = peerSet(fam, walker, x.source);
+      const dst = peerSet(fam, walker, x.destination);
+      if (!src || !dst) continue;
+      let base = withField(withField(walker.baseOf('forward'), Dim.SRC, src), Dim.DST, dst);
+      base = withField(withField(base, Dim.IN, walker.ifaces.match(x.inInterface)), Dim.OUT, walker.ifaces.match(x.outInterface));
+      if (x.portForwarded) base = withField(base, Dim.DNAT, point(1));
+      add(f.owner, trafficBoxes(fam, base, x));
+    }
+  } else {
+    for (const e of d.egress) {
+      const x = e.declared;
+      const dst = peerSet(fam, walker, x.destination);
+      if (!dst) continue;
+      add(e.owner, trafficBoxes(fam, withField(withField(walker.baseOf('output'), Dim.DST, dst), Dim.OUT, walker.ifaces.match(x.outInterface)), x));
+    }
   }
-  if (cur <= top) comp.push([cur, top]);
-  const compCidrs = comp.flatMap(([a, b]) => rangeToCidrs(fam, a, b));
-  return compCidrs.length < direct.length ? ['any', 'except', ...compCidrs] : direct;
+  return out;
+}
+
+/** The packets a declared opening admits. */
+function openingBoxes(fam: IpFamily, walker: PathWalker, o: { peer?: Peer; iface?: string } & DeclaredTraffic): Box[] {
+  const src = peerSet(fam, walker, o.peer);
+  if (!src) return [];
+  return trafficBoxes(fam, withField(withField(walker.baseOf('input'), Dim.SRC, src), Dim.IN, walker.ifaces.match(o.iface)), o);
+}
+
+/** A peer's addresses in `fam` (every address when undefined), or undefined when the peer has none in this family. */
+function peerSet(fam: IpFamily, walker: PathWalker, peer: Peer | undefined): Intervals | undefined {
+  if (peer === undefined) return walker.addresses;
+  if (!peer.hasFamily(fam)) return undefined;
+  const p = peer._prefix();
+  return p ? span(p.base, lastOf(bitsOf(fam), p)) : walker.addresses;
+}
+
+/** `base` narrowed to the traffic of a declaration (none when it does not exist in this family). */
+function trafficBoxes(fam: IpFamily, base: Box, t: DeclaredTraffic): Box[] {
+  let b: Box | null = base;
+  if (t.states !== undefined) b = narrow(b, Dim.STATE, fromRanges(t.states.map((s) => [STATE_VALUES[s], STATE_VALUES[s]] as [number, number])));
+  if (!b) return [];
+  if (t.port !== undefined) {
+    const proto = t.port.protocol === 'tcp' ? 6 : 17;
+    // a range from port 1 is every port: port 0 cannot be written as a Port
+    const from = t.port.fromPort === 1 ? 0 : t.port.fromPort;
+    return [withField(withField(b, Dim.PROTO, point(proto)), Dim.DPORT, span(from, t.port.toPort))];
+  }
+  if (t.icmp !== undefined) {
+    const n = ICMP_TYPES[t.icmp]?.[fam];
+    if (n === undefined) return [];
+    return [withField(withField(b, Dim.PROTO, point(SPELLING[fam].icmpProtocolNumber)), Dim.ICMP, span(n * 256, n * 256 + 255))];
+  }
+  if (t.protocol !== undefined) {
+    const n = PROTOCOL_NUMBERS[t.protocol];
+    const icmp4 = n === 1;
+    const icmp6 = n === 58;
+    if ((icmp4 && fam !== IpFamily.V4) || (icmp6 && fam !== IpFamily.V6)) return [];
+    return [withField(b, Dim.PROTO, point(n))];
+  }
+  return [b];
+}
+
+/** How violations are put into words: grouped by protocol and interfaces, with their ports, addresses and owners. */
+class Words {
+  private readonly top: bigint;
+
+  public constructor(private readonly fam: IpFamily, private readonly space: InterfaceSpace, private readonly lineOwners: readonly string[]) {
+    this.top = (1n << BigInt(bitsOf(fam))) - 1n; // eslint-disable-line no-bitwise
+  }
+
+  /** The packets of `set` in groups of one protocol class and one set of interfaces. */
+  public groups(path: PathName, set: Box[]): Array<{ head: string; tail: string; boxes: Box[] }> {
+    type Ranges = Array<[number, number]>;
+    type Addresses = Array<[bigint, bigint]>;
+    type Group = { head: string; boxes: Box[]; ports: Ranges; icmp: Ranges; protos: Ranges; srcs: Addresses; dsts: Addresses; states: Set<number> };
+    const byKey = new Map<string, Group>();
+    const icmpProto = SPELLING[this.fam].icmpProtocolNumber;
+    for (const box of compact(set)) {
+      const classes: Array<[string, Intervals]> = [
+        ['tcp', [6, 6]], ['udp', [17, 17]], [SPELLING[this.fam].icmpProtocol, [icmpProto, icmpProto]],
+      ];
+      const others = fromRanges(pairs(box[Dim.PROTO]).flatMap(([a, b]) => [[Number(a), Number(b)] as [number, number]]).flatMap(([a, b]) => {
+        const parts: Array<[number, number]> = [];
+        let lo = a;
+        for (const x of [6, 17, icmpProto].sort((p, q) => p - q)) {
+          if (x < lo || x > b) continue;
+          if (x > lo) parts.push([lo, x - 1]);
+          lo = x + 1;
+        }
+        if (lo <= b) parts.push([lo, b]);
+        return parts;
+      }));
+      const split: Array<[string, Box]> = [];
+      for (const [name, protos] of classes) {
+        const n = narrow(box, Dim.PROTO, protos);
+        if (n) split.push([name, n]);
+      }
+      if (others.length) split.push(['other', withField(box, Dim.PROTO, others)]);
+      for (const [name, b] of split) {
+        const where = path === 'input' ? `on ${this.ifaces(b[Dim.IN])}`
+          : path === 'output' ? `on ${this.ifaces(b[Dim.OUT])}`
+            : `from ${this.ifaces(b[Dim.IN])} to ${this.ifaces(b[Dim.OUT])}`;
+        const key = `${name}\u0000${where}`;
+        let g = byKey.get(key);
+        if (!g) {
+          const prefix = path === 'forward' ? 'forwarded ' : path === 'output' ? 'outbound ' : '';
+          byKey.set(key, (g = { head: `${this.fam} ${prefix}${name}\u0001 ${where}`, boxes: [], ports: [], icmp: [], protos: [], srcs: [], dsts: [], states: new Set() }));
+        }
+        g.boxes.push(b);
+        for (const [lo, hi] of pairs(b[Dim.DPORT])) g.ports.push([Number(lo), Number(hi)]);
+        for (const [lo, hi] of pairs(b[Dim.ICMP])) g.icmp.push([Number(lo), Number(hi)]);
+        for (const [lo, hi] of pairs(b[Dim.PROTO])) g.protos.push([Number(lo), Number(hi)]);
+        for (const [lo, hi] of pairs(b[Dim.SRC])) g.srcs.push([lo as bigint, hi as bigint]);
+        for (const [lo, hi] of pairs(b[Dim.DST])) g.dsts.push([lo as bigint, hi as bigint]);
+        for (const [lo, hi] of pairs(b[Dim.STATE])) for (let s = Number(lo); s <= Number(hi); s++) g.states.add(s);
+      }
+    }
+    return [...byKey.values()].map((g) => {
+      const name = g.head.slice(g.head.indexOf(' ') + 1, g.head.indexOf('\u0001')).replace(/^(forwarded|outbound) /, '');
+      const what = name === 'tcp' || name === 'udp' ? `${name} ${rangesText(g.ports)}`
+        : name === 'other' ? `protocol${countOf(g.protos) > 1 ? 's' : ''} ${rangesText(g.protos)}`
+          : `${name} ${icmpText(g.icmp)}`;
+      const states = g.states.size < STATE_NAMES.length ? ` (${[...g.states].sort().map((s) => STATE_NAMES[s]).join(',')} packets)` : '';
+      const head = g.head.replace(`${name}\u0001`, `${what}${states}`);
+      const srcs = sourcesText(this.fam, mergeRanges(g.srcs), this.top);
+      const dsts = sourcesText(this.fam, mergeRanges(g.dsts), this.top);
+      const show = (xs: string[]) => (xs.length > 8 ? [...xs.slice(0, 8), `and ${xs.length - 8} more`] : xs).join(' ');
+      const tail = path === 'output' ? `to ${show(dsts)}` : path === 'forward' ? `from ${show(srcs)} to ${show(dsts)}` : `from ${show(srcs)}`;
+      return { head, tail, boxes: g.boxes };
+    });
+  }
+
+  /** "rules matched: [...]; parts involved: ..." for a list of rules. */
+  public rulesAndOwners(rules: ParsedRule[]): string {
+    const sorted = [...rules].sort((a, b) => a.line - b.line || a.index - b.index);
+    const owners = new Set(sorted.map((r) => this.lineOwners[r.line - 1]).filter((o): o is string => !!o));
+    const shown = sorted.map((r) => `[${r.table} ${r.chain} #${r.index}: ${r.text}]`);
+    return `rules matched: ${shown.length ? shown.join(' ') : 'none (a chain policy)'}; parts involved: ${[...owners].sort().join(', ') || 'none'}`;
+  }
+
+  private ifaces(set: Intervals): string {
+    const all = this.space.all;
+    if (set.length === 2 && set[0] === all[0] && set[1] === all[1]) return 'any interface';
+    const missing = invert(set, all);
+    if (missing.length > 0 && missing.length <= 4) {
+      const named = missing.map((c) => this.space.classes[c]);
+      if (named.every((c) => !c.text.startsWith('other') && !c.text.startsWith('('))) return `any interface but ${named.map((c) => c.text).join(', ')}`;
+    }
+    return this.space.describe(set);
+  }
+}
+
+/** The classes of `all` not in `set`. */
+function invert(set: Intervals, all: Intervals): number[] {
+  const out: number[] = [];
+  const inSet = new Set<number>();
+  for (const [lo, hi] of pairs(set)) for (let c = Number(lo); c <= Number(hi); c++) inSet.add(c);
+  for (let c = Number(all[0]); c <= Number(all[1]); c++) if (!inSet.has(c)) out.push(c);
+  return out;
+}
+
+/** ICMP types and codes (type × 256 + code) in words: `echo-request` for that type alone, else `types 0,3-5`. */
+function icmpText(values: Array<[number, number]>, fam?: IpFamily): string {
+  const merged = mergeRanges(values.map(([a, b]) => [BigInt(a), BigInt(b)] as [bigint, bigint]));
+  const echo = (n: number) => merged.length === 1 && merged[0][0] === BigInt(n * 256) && merged[0][1] === BigInt(n * 256 + 255);
+  if (fam === undefined ? echo(8) || echo(128) : echo(fam === IpFamily.V4 ? 8 : 128)) return 'echo-request';
+  const types = merged.map(([a, b]) => [a / 256n, b / 256n] as [bigint, bigint]);
+  return `types ${mergeRanges(types).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',')}`;
+}
+
+function rangesText(ranges: Array<[number, number]>): string {
+  return mergeRanges(ranges.map(([a, b]) => [BigInt(a), BigInt(b)] as [bigint, bigint])).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',');
+}
+
+function countOf(ranges: Array<[number, number]>): number {
+  return mergeRanges(ranges.map(([a, b]) => [BigInt(a), BigInt(b)] as [bigint, bigint])).reduce((n, [a, b]) => n + Number(b - a + 1n), 0);
 }

@@ -1,30 +1,34 @@
 /* eslint-disable no-bitwise */ // address, mask and TCP-flag arithmetic
 /**
- * Reachability, computed symbolically from the rules: sources, ports and
- * interfaces are cut at every boundary the rules mention, and one packet per
- * cell is evaluated (fresh state, then "exhausted" state to see what a rate
- * limit or recent list can take away).
+ * Reachability of new connections to the host, by protocol, port, arrival
+ * interface and source: ports and interfaces are cut at every boundary the
+ * rules mention, sources into classes that every rule treats alike, and one
+ * packet per cell is evaluated (fresh state, then "exhausted" state to see
+ * what a rate limit or recent list can take away).
  */
-import { bitsOf, formatCidr, insideRanges, lastOf, mergedRanges, mergeRanges, parseCidr } from '../values/prefix';
 import { Engine, EngineState, EngineVerdict } from './engine';
-import { sourcesText } from './intent';
-import { ParsedRule } from '../iptables/parse';
-import { Action, ConnState, PacketProps, Reach, ReachabilityEntry, ReachabilityReport } from './types';
+import { groupRules } from './paths';
+import { Action, PacketProps, Reach, ReachabilityEntry, ReachabilityReport } from './types';
 import { IpFamily } from '../iptables/family';
+import { AddrTest } from '../iptables/parse';
+import { ConnState } from '../values/conn-state';
 import { Protocol } from '../values/port';
+import { bitsOf, complementRanges, formatAddress, insideRanges, lastOf, mergedRanges, mergeRanges, rangeToCidrs } from '../values/prefix';
 
 /** The interface name standing for "any interface the rules do not name". */
 export const OTHER_IFACE = '*';
 const OTHER_REP = 'cfw%other';
 
-/** One evaluated cell. */
+/** One evaluated cell: packets of one protocol, to one port range, on one interface, from a class of sources treated alike by every rule. */
 export interface Cell {
   readonly iface: string;
   readonly protocol: string;
   readonly fromPort: number;
   readonly toPort: number;
-  readonly srcLo: bigint;
-  readonly srcHi: bigint;
+  /** The source class's number (cells of one class share their sources). */
+  readonly sourceClass: number;
+  /** The sources of the class, as sorted disjoint ranges. */
+  readonly sources: ReadonlyArray<[bigint, bigint]>;
   readonly reach: Reach;
   readonly via: string[];
   readonly forwardedTo?: string;
@@ -43,79 +47,117 @@ function protocols(family: IpFamily): Array<{ name: string; protocol: Protocol; 
   ];
 }
 
-function allRules(engine: Engine): ParsedRule[] {
-  const out: ParsedRule[] = [];
-  for (const t of engine.rules.tables.values()) for (const c of t.chains.values()) out.push(...c.rules);
-  return out;
+/**
+ * The classes of sources: every rule's source test (a prefix, a range, or the
+ * union of a run of rules that differ in their source only) cuts the address
+ * space; addresses inside the same tests form one class, however scattered.
+ */
+function sourceClasses(
+  engine: Engine, bits: number, top: bigint, repOf: (lo: bigint, hi: bigint) => { rep: bigint; sets: string },
+): Array<{ ranges: Array<[bigint, bigint]>; rep: bigint }> {
+  const tests: Array<Array<[bigint, bigint]>> = [];
+  for (const t of engine.rules.tables.values()) {
+    for (const c of t.chains.values()) {
+      for (const group of groupRules(c.rules)) {
+        const ranges: Array<[bigint, bigint]> = [];
+        for (const r of group) {
+          for (const a of [r.src, ...r.matches.filter((m) => m.kind === 'srcrange').map((m) => (m as { addr: AddrTest }).addr)]) {
+            if (!a) continue;
+            ranges.push(a.cidr ? [a.cidr.base, lastOf(bits, a.cidr)] : [a.from!, a.to!]);
+          }
+        }
+        if (ranges.length) tests.push(mergeRanges(ranges));
+      }
+    }
+  }
+  // sweep the boundaries: the signature of an elementary interval is the tests that hold it
+  const events = new Map<bigint, Array<[number, number]>>();
+  const add = (at: bigint, test: number, delta: number) => {
+    let e = events.get(at);
+    if (!e) events.set(at, (e = []));
+    e.push([test, delta]);
+  };
+  add(0n, -1, 0);
+  tests.forEach((ranges, i) => {
+    for (const [lo, hi] of ranges) {
+      add(lo, i, 1);
+      if (hi < top) add(hi + 1n, i, -1);
+    }
+  });
+  const points = [...events.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const active = new Set<number>();
+  const classes = new Map<string, { ranges: Array<[bigint, bigint]>; rep: bigint }>();
+  points.forEach((at, k) => {
+    for (const [test, delta] of events.get(at)!) {
+      if (delta > 0) active.add(test);
+      else if (delta < 0) active.delete(test);
+    }
+    const hi = k + 1 < points.length ? points[k + 1] - 1n : top;
+    // an interval's sample is its first address outside every ipset set (set members are cells of their own);
+    // one that cannot find one stands for the sets it is in
+    const { rep, sets } = repOf(at, hi);
+    const key = `${[...active].sort((a, b) => a - b).join(',')}|${sets}`;
+    const c = classes.get(key);
+    if (c) {
+      const last = c.ranges[c.ranges.length - 1];
+      if (last[1] + 1n === at) last[1] = hi;
+      else c.ranges.push([at, hi]);
+    } else {
+      classes.set(key, { ranges: [[at, hi]], rep });
+    }
+  });
+  return [...classes.values()].sort((a, b) => (a.ranges[0][0] < b.ranges[0][0] ? -1 : 1));
 }
 
 /** Every cell of the host's reachability (new packets to the host). */
-export function cells(engine: Engine, extra: {
-  sources?: readonly string[];
-
-  ports?: ReadonlyArray<[number,
-    number]>;
-  ifaces?: readonly string[];
-} = {}): Cell[] {
+export function cells(engine: Engine): Cell[] {
   const family = engine.rules.family;
   const bits = bitsOf(family);
-  const rules = allRules(engine);
-  const cuts = new Set<bigint>([0n]);
   const top = (1n << BigInt(bits)) - 1n;
   const portCuts = new Set<number>([1]);
   const ifaces = new Set<string>();
   const setNames = new Set<string>();
-  for (const r of rules) {
-    for (const t of [r.src, ...r.matches.filter((m) => m.kind === 'srcrange').map((m) => (m as any).addr)]) {
-      if (!t) continue;
-      const lo = t.cidr ? t.cidr.base : t.from;
-      const hi = t.cidr ? lastOf(bits, t.cidr) : t.to;
-      cuts.add(lo);
-      if (hi < top) cuts.add(hi + 1n);
-    }
-    for (const m of r.matches) {
-      // every member of a set is matched alike: a set is one more cell, not a cut per entry
-      // (a blocklist may hold 100,000 scattered entries)
-      if (m.kind === 'set' && !m.dst) setNames.add(m.name);
-      if (m.kind === 'dport' || m.kind === 'anyport') {
-        for (const [lo, hi] of m.port.ranges) {
-          if (lo >= 1) portCuts.add(lo);
-          if (hi < 65535) portCuts.add(hi + 1);
+  for (const t of engine.rules.tables.values()) {
+    for (const ch of t.chains.values()) {
+      for (const r of ch.rules) {
+        for (const m of r.matches) {
+          // every member of a set is matched alike: a set is one more cell, not a cut per entry
+          // (a blocklist may hold 100,000 scattered entries)
+          if (m.kind === 'set' && !m.dst) setNames.add(m.name);
+          if (m.kind === 'dport' || m.kind === 'anyport') {
+            for (const [lo, hi] of m.port.ranges) {
+              if (lo >= 1) portCuts.add(lo);
+              if (hi < 65535) portCuts.add(hi + 1);
+            }
+          }
         }
+        if (r.inIface) ifaces.add(r.inIface.name);
       }
     }
-    if (r.inIface) ifaces.add(r.inIface.name);
   }
-  for (const cidr of extra.sources ?? []) {
-    const c = parseCidr(family, cidr);
-    cuts.add(c.base);
-    if (lastOf(bits, c) < top) cuts.add(lastOf(bits, c) + 1n);
-  }
-
-  for (const [lo, hi] of extra.ports ?? []) {
-    portCuts.add(Math.max(1, lo));
-    if (hi < 65535) portCuts.add(hi + 1);
-  }
-  for (const i of extra.ifaces ?? []) ifaces.add(i);
-  const srcBounds = [...cuts].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const srcIntervals = srcBounds.map((lo, i) => [lo, i + 1 < srcBounds.length ? srcBounds[i + 1] - 1n : top] as [bigint, bigint]);
   const portBounds = [...portCuts].sort((a, b) => a - b);
   const portIntervals = portBounds.map((lo, i) => [lo, i + 1 < portBounds.length ? portBounds[i + 1] - 1 : 65535] as [number, number]);
   const ifaceList = [...[...ifaces].sort(), OTHER_IFACE];
   // set members are evaluated once per set; every other cell from a source outside all sets
   const sets = [...setNames].sort().map((name) => ({ name, entries: engine.sets.get(name)?.entries ?? [] })).filter((x) => x.entries.length > 0);
   const members = mergedRanges(bits, sets.flatMap((x) => x.entries));
-  const outsideSets = (lo: bigint, hi: bigint): bigint => {
+  const perSet = sets.map((x) => ({ name: x.name, ranges: mergedRanges(bits, x.entries) }));
+  const repOf = (lo: bigint, hi: bigint): { rep: bigint; sets: string } => {
+    if (members.length === 0) return { rep: lo, sets: '' };
     let a = lo;
     for (let i = 0; i < 64 && a <= hi && insideRanges(members, a, a); i++) {
       const r = members.find(([rlo, rhi]) => a >= rlo && a <= rhi)!;
       a = r[1] + 1n;
     }
-    return a <= hi ? a : lo;
+    const rep = a <= hi ? a : lo;
+    return { rep, sets: perSet.filter((x) => insideRanges(x.ranges, rep, rep)).map((x) => x.name).join(',') };
   };
-  const sources: Array<{ lo: bigint; hi: bigint; rep: bigint; set?: string }> = [
-    ...srcIntervals.map(([lo, hi]) => ({ lo, hi, rep: members.length ? outsideSets(lo, hi) : lo })),
-    ...sets.map((x) => ({ lo: x.entries[0].base, hi: x.entries[0].base, rep: x.entries[0].base, set: x.name })),
+  const sources: Array<{ cls: number; ranges: ReadonlyArray<[bigint, bigint]>; rep: bigint; set?: string }> = [
+    ...sourceClasses(engine, bits, top, repOf).map((c, i) => ({ cls: i, ranges: c.ranges, rep: c.rep })),
+    ...sets.map((x, i) => {
+      const first = x.entries[0].base;
+      return { cls: -1 - i, ranges: [[first, first]] as Array<[bigint, bigint]>, rep: first, set: x.name };
+    }),
   ];
   const out: Cell[] = [];
   for (const iface of ifaceList) {
@@ -123,12 +165,12 @@ export function cells(engine: Engine, extra: {
     for (const proto of protocols(family)) {
       const ports = proto.ports ? portIntervals : [[0, 0] as [number, number]];
       for (const [pLo, pHi] of ports) {
-        for (const { lo: sLo, hi: sHi, rep: srcRep, set } of sources) {
+        for (const { cls, ranges, rep: srcRep, set } of sources) {
           const packet: PacketProps = {
             family,
             protocol: proto.protocol,
             protocolNumber: proto.protocolNumber,
-            source: formatCidr(family, { base: srcRep, prefix: bits }).split('/')[0],
+            source: formatAddress(family, srcRep),
             destinationPort: proto.ports ? pLo : undefined,
             inInterface: rep,
             state: ConnState.NEW,
@@ -148,7 +190,9 @@ export function cells(engine: Engine, extra: {
           const forwardedTo = v.action === Action.ACCEPT && v.forwarded && v.translatedDestination
             ? `${v.translatedDestination}${v.translatedDestinationPort !== undefined ? `:${v.translatedDestinationPort}` : ''}`
             : undefined;
-          out.push({ iface, protocol: proto.name, fromPort: pLo, toPort: pHi, srcLo: sLo, srcHi: sHi, reach, via, forwardedTo, verdict: v, set });
+          out.push({
+            iface, protocol: proto.name, fromPort: pLo, toPort: pHi, sourceClass: cls, sources: ranges, reach, via, forwardedTo, verdict: v, set,
+          });
         }
       }
     }
@@ -190,24 +234,24 @@ export function report(family: IpFamily, all: Cell[], title: string): Reachabili
   for (const iface of ifaceNames) {
     const mine = all.filter((c) => c.iface === iface);
     // sources treated the same way by every protocol and port
-    const perSource = new Map<bigint, Set<string>>();
+    const perSource = new Map<number, Set<string>>();
     for (const c of mine) {
-      let set = perSource.get(c.srcLo);
-      if (!set) { set = new Set(); perSource.set(c.srcLo, set); }
+      let set = perSource.get(c.sourceClass);
+      if (!set) { set = new Set(); perSource.set(c.sourceClass, set); }
       set.add(valueKey(c));
     }
-    const uniform = new Set<bigint>([...perSource].filter(([, v]) => v.size === 1).map(([k]) => k));
+    const uniform = new Set<number>([...perSource].filter(([, v]) => v.size === 1).map(([k]) => k));
     const uniformRanges: Array<[bigint, bigint]> = [];
     const everything = new Map<string, Group>();
-    const seen = new Set<bigint>();
+    const seen = new Set<number>();
     for (const c of mine) {
-      if (!uniform.has(c.srcLo) || seen.has(c.srcLo)) continue;
-      seen.add(c.srcLo);
-      uniformRanges.push([c.srcLo, c.srcHi]);
+      if (!uniform.has(c.sourceClass) || seen.has(c.sourceClass)) continue;
+      seen.add(c.sourceClass);
+      uniformRanges.push(...c.sources);
       const k = valueKey(c);
       let g = everything.get(k);
       if (!g) { g = { reach: c.reach, via: c.via, forwardedTo: c.forwardedTo, ranges: [] }; everything.set(k, g); }
-      g.ranges.push([c.srcLo, c.srcHi]);
+      g.ranges.push(...c.sources);
     }
     for (const g of everything.values()) {
       rows.push({ interfaces: [iface], protocol: 'all', ports: '-', reach: g.reach, sources: sourcesOf(family, mergeRanges(g.ranges), top, []), via: g.via, forwardedTo: g.forwardedTo });
@@ -215,14 +259,14 @@ export function report(family: IpFamily, all: Cell[], title: string): Reachabili
     // the rest, per protocol and port range
     const byPort = new Map<string, { protocol: string; from: number; to: number; groups: Map<string, Group> }>();
     for (const c of mine) {
-      if (uniform.has(c.srcLo)) continue;
+      if (uniform.has(c.sourceClass)) continue;
       const k = `${c.protocol}\u0000${c.fromPort}`;
       let e = byPort.get(k);
       if (!e) { e = { protocol: c.protocol, from: c.fromPort, to: c.toPort, groups: new Map() }; byPort.set(k, e); }
       const gk = valueKey(c);
       let g = e.groups.get(gk);
       if (!g) { g = { reach: c.reach, via: c.via, forwardedTo: c.forwardedTo, ranges: [] }; e.groups.set(gk, g); }
-      g.ranges.push([c.srcLo, c.srcHi]);
+      g.ranges.push(...c.sources);
     }
     const sig = (groups: Map<string, Group>) => JSON.stringify([...groups].map(([k, g]) => [k, mergeRanges(g.ranges).map(([a, b]) => `${a}-${b}`)]).sort());
     const merged: Array<{ protocol: string; from: number; to: number; groups: Map<string, Group> }> = [];
@@ -311,4 +355,12 @@ function cmp(a: string, b: string): number {
 
 function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+/** Sources as CIDRs, or `any` / `any except ...` when shorter. */
+export function sourcesText(fam: IpFamily, ranges: Array<[bigint, bigint]>, top: bigint): string[] {
+  if (ranges.length === 1 && ranges[0][0] === 0n && ranges[0][1] === top) return ['any'];
+  const direct = ranges.flatMap(([a, b]) => rangeToCidrs(fam, a, b));
+  const compCidrs = complementRanges(ranges, top).flatMap(([a, b]) => rangeToCidrs(fam, a, b));
+  return compCidrs.length < direct.length ? ['any', 'except', ...compCidrs] : direct;
 }

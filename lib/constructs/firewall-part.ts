@@ -1,11 +1,11 @@
 import { Construct } from 'constructs';
 import { checkId, PropReader } from './props';
 import { StatefulHost } from './stateful-host';
-import { Peer } from '../values/peer';
 import { FIREWALL_PART_BRAND, hasBrand } from '../private/brand';
 import { firewallError, ValueProblem } from '../private/errors';
 import { PartHost } from '../rules/part-host';
 import { PartRules } from '../rules/part-rules';
+import { Peer } from '../values/peer';
 
 /**
  * Base of the parts that compose a host's firewall (guards, traps, NAT, ...),
@@ -46,13 +46,16 @@ export abstract class FirewallPart extends Construct {
     Object.defineProperty(this, FIREWALL_PART_BRAND, { value: true });
     this._props = new PropReader(this.node.path);
     this.host = StatefulHost.of(this);
+    // an error in this part's rules is reported here, with this part's path
+    this.node.addValidation({ validate: () => (typeof this.host._errorsOf === 'function' ? this.host._errorsOf(this.node.path) : []) });
   }
 
   /**
-   * The part's own chains and its rules in the host's chains (by slot),
-   * asked for at synth, after every construct was added, and possibly more
-   * than once (rendering, checks, deploy content): return the same rules
-   * each time, without side effects.
+   * The part's own chains and its rules in the host's chains (by slot), and
+   * what the part means to admit (its declarations), asked for when the host
+   * compiles: after every construct was added, once per state of the tree.
+   * Return the same rules each time, without side effects. An exception
+   * thrown here is reported as this part's error.
    * @param host what the part may know of its host
    */
   public abstract firewallRules(host: PartHost): PartRules;

@@ -7,10 +7,10 @@
  */
 import { Construct } from 'constructs';
 import { IpFamily } from '../iptables/family';
-import { Peer } from '../values/peer';
-import { Port } from '../values/port';
 import { firewallError, showValue, ValueProblem } from '../private/errors';
 import { isUnresolved } from '../private/tokens';
+import { Peer } from '../values/peer';
+import { Port } from '../values/port';
 
 /** Reads the props of one construct, throwing errors that name its path. */
 export class PropReader {

@@ -3,48 +3,33 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Construct, IConstruct } from 'constructs';
 import type { FirewallPart } from './firewall-part';
+import { FirewallAnalysis } from './host-analysis';
 import { checkId, PropReader } from './props';
-import { declaredIntent, impliedRoutes } from '../analysis/declare';
-import { RulesetEvaluator } from '../analysis/evaluator';
-import { checkIntent } from '../analysis/intent';
 import { PacketProps, ReachabilityReport, TimedPacketProps, Verdict } from '../analysis/types';
-import { IpFamily, ALL_FAMILIES, ruleFileName } from '../iptables/family';
-import { Block, FirewallContribution, hostFirewall, HostFirewallSpec, Opening, PartContribution } from '../firewall/skeleton';
-import { interfaceNameProblem } from '../values/interface-name';
-import { renderIpsets } from '../iptables/ipset';
-import { ClosedPortResponse, OutboundOptions, OutboundPolicy } from '../values/options';
-import { Peer } from '../values/peer';
-import { Port } from '../values/port';
-import { PrefixIndex } from '../values/prefix-index';
-import { Ruleset } from '../rules/ruleset';
-import { FIREWALL_PART_BRAND, hasBrand, STATEFUL_HOST_BRAND } from '../private/brand';
+import { CompiledFirewall, compileFirewall, PartSource } from '../firewall/compiled';
+import { HostFirewallSpec } from '../firewall/skeleton';
+import { IpFamily } from '../iptables/family';
+import { ruleFileName } from '../iptables/spelling';
+import { FIREWALL_PART_BRAND, hasBrand, LIBRARY_PART_BRAND, STATEFUL_HOST_BRAND } from '../private/brand';
 import { addCustomSynthesis, Annotations, ISynthesisSession, ITerraformDependable, TerraformStack } from '../private/cdktf';
-import { firewallError, showValue, ValueProblem } from '../private/errors';
+import { firewallError, isFirewallConfigError, printablePath as errorPath, problemText, showValue, ValueProblem } from '../private/errors';
 import { CloudInitOptions } from '../provision/cloud-init';
 import { HostDelivery } from '../provision/delivery';
 import { DeployProps } from '../provision/deploy-props';
 import { checkDeployProps, createDeployment, DEPLOY_PASS_LIST, deployPassSeconds } from '../provision/deployment';
 import { Distro } from '../provision/distro';
 import { HostInstaller } from '../provision/installer';
-import { renderIptablesSave, ruleLine } from '../iptables/syntax';
-import { compilePart, partOpenings, partTrusted } from '../rules/compile';
 import { PartHost } from '../rules/part-host';
+import { PartRules } from '../rules/part-rules';
+import { DeclaredOpening } from '../values/intent';
+import { interfaceNameProblem } from '../values/interface-name';
+import { ClosedPortResponse, OutboundOptions, OutboundPolicy } from '../values/options';
+import { Peer } from '../values/peer';
+import { Port } from '../values/port';
+import { bitsOf, PrefixIndex } from '../values/prefix';
 
 /** The reachability report written beside the rule files. */
 const REACHABILITY_FILE = 'reachability.txt';
-
-/** Reachability reports by rule text (titles set per host): identical hosts are analysed once. */
-const REACH_CACHE = new Map<string, ReachabilityReport>();
-
-/** Rule texts and declarations (without owners) that passed the intent check. */
-const INTENT_CLEAN = new Set<string>();
-/** Evaluators by rule text and routes. */
-const EVALUATORS = new Map<string, RulesetEvaluator>();
-
-/** Rule text without comment lines (the header names the host): what the kernel gets. */
-function semanticText(text: string): string {
-  return text.replace(/^#.*\n/gm, '');
-}
 
 /**
  * Properties of a {@link StatefulHost}.
@@ -170,15 +155,16 @@ export class StatefulHost extends Construct {
   public readonly _installer?: HostInstaller;
   /** How the rules reach the machine: the deploy bundle's content, cloud-init user-data. */
   private readonly delivery: HostDelivery;
-  private readonly openings: Opening[] = [];
+  private readonly openings: DeclaredOpening[] = [];
   private sshPort = 22;
-  private readonly rendered = new Map<string, string>();
-  private readonly blocks: Block[] = [];
-  private readonly blockIndex = new PrefixIndex<Block>();
+  private readonly blocks: Peer[] = [];
+  private readonly blockIndex = new PrefixIndex<Peer>();
   private readonly blockCidrs = new Set<string>();
   private readonly openingKeys = new Set<string>();
-  private readonly openingPeers = new PrefixIndex<Opening>();
+  private readonly openingPeers = new PrefixIndex<DeclaredOpening>();
   private readonly props: PropReader;
+  /** The last compilation and the tree state it was made for. */
+  private memo?: { key: string; firewall?: CompiledFirewall; error?: Error; analysis?: FirewallAnalysis };
 
   public constructor(scope: Construct, id: string, props: StatefulHostProps = {}) {
     if (Construct.isConstruct(scope) && (typeof id !== 'string' || id.trim() === '')) {
@@ -233,14 +219,14 @@ export class StatefulHost extends Construct {
     this.props.list('allow', props.allow).forEach((p, i) => this.open(`allow[${i}]`, p));
 
     this.distro = this.checkEnum('distro', props.distro ?? Distro.DEBIAN, Distro);
-    this.delivery = new HostDelivery(this, {
+    const source = {
       path: this.node.path,
       families: this.families,
       distro: this.distro,
-      renderRules: (f) => this.renderRules(f),
-      ipsetRules: () => this.ipsetRules(),
-      ruleset: () => this.ruleset(),
-    });
+      compiled: () => this.compiled(),
+      compiledOrNothing: () => this.compileOutcome().firewall,
+    };
+    this.delivery = new HostDelivery(this, source);
     this._installer = createDeployment(this, props, {
       families: this.families,
       folder: this.outputFolder,
@@ -249,6 +235,7 @@ export class StatefulHost extends Construct {
     const port = props.connection?.port;
     if (typeof port === 'number' && Number.isInteger(port) && port > 0) this.sshPort = port;
 
+    hostsOf(TerraformStack.of(this)).push(this);
     this.node.addValidation({ validate: () => this.validateTree() });
     addCustomSynthesis(this, { onSynthesize: (session: ISynthesisSession) => this.writeRuleFiles(session) });
   }
@@ -303,15 +290,16 @@ export class StatefulHost extends Construct {
     if (this.blockCidrs.has(p.cidr)) {
       throw firewallError(this.node.path, { message: `block(${p}) is given twice`, fix: 'Block each peer once.' });
     }
-    const o = this.openingPeers.inside(p);
+    const bits = bitsOf(p.families[0]);
+    const o = this.openingPeers.inside(p._prefix()!, bits);
     if (o) {
       throw firewallError(this.node.path, {
         message: `block(${p}) conflicts with allowFrom(${o.peer}, ${o.port}): the blocked range covers the whole admitted peer, so the allow can never match`,
         fix: 'Remove one of the two, or block a narrower range.',
       });
     }
-    this.blocks.push({ peer: p, owner: this.node.path });
-    this.blockIndex.add(p, this.blocks[this.blocks.length - 1]);
+    this.blocks.push(p);
+    this.blockIndex.add(p._prefix()!, bits, p);
     this.blockCidrs.add(p.cidr);
   }
 
@@ -324,33 +312,7 @@ export class StatefulHost extends Construct {
     if (!this.families.includes(family)) {
       throw firewallError(this.node.path, { message: `renders no ${ruleFileName(family)}: the host has ipv6: false`, fix: 'Set ipv6: true to get the IPv6 twin.' });
     }
-    const key = `${family}|${this.stateKey()}`;
-    const cached = this.rendered.get(key);
-    if (cached !== undefined) return cached;
-    const text = this.renderChecked(family);
-    this.rendered.set(key, text);
-    return text;
-  }
-
-  /** Renders, turning an internal error into one that names this host (a library bug, never silent). */
-  private renderChecked(family: IpFamily): string {
-    const header = `cdktf-iptables: ${ruleFileName(family)} of ${printablePath(this.node.path)}. Generated; edit the cdktf program, not this file.`;
-    try {
-      return renderIptablesSave(family, this.ruleset().ordered(family), { header });
-    } catch (e) {
-      if ((e as Error).name === 'FirewallConfigError') throw e;
-      throw firewallError(this.node.path, { message: `cannot render ${ruleFileName(family)}: ${(e as Error).message}`, fix: 'This is a bug of cdktf-iptables: please report it with the program.' });
-    }
-  }
-
-  /**
-   * Changes whenever the firewall can change: the host's own lists grow only
-   * through its methods, and parts (immutable once built) only by being added
-   * under it. Synth renders each file several times (validation, writing,
-   * hashes); this keeps that to once.
-   */
-  private stateKey(): string {
-    return `${this.openings.length}/${this.blocks.length}/${this.node.findAll().length}`;
+    return this.compiled().files[family]!.text;
   }
 
   /**
@@ -359,9 +321,7 @@ export class StatefulHost extends Construct {
    * `ipsets.rules` next to the rule files; load it before them.
    */
   public ipsetRules(): string | undefined {
-    const sets = this.ruleset().sets.filter((s) => this.families.includes(s.family));
-    if (sets.length === 0) return undefined;
-    return renderIpsets(sets, `cdktf-iptables: ipset sets of ${printablePath(this.node.path)}. Generated; edit the cdktf program, not this file.`);
+    return this.compiled().ipsets;
   }
 
   /** The rule files this host writes, with paths relative to the stack's synth folder. */
@@ -372,20 +332,6 @@ export class StatefulHost extends Construct {
       relativePath: path.posix.join(this.outputFolder, ruleFileName(family)),
       content: this.renderRules(family),
     }));
-  }
-
-  /**
-   * Every file written for this host at synth: the rule files and, with a
-   * connection, the deploy bundle and the probe.
-   */
-  private outputFiles(): Array<{ relativePath: string; content: string; mode: number }> {
-    const files = this.ruleFiles().map((f) => ({ relativePath: f.relativePath, content: f.content, mode: 0o644 }));
-    const sets = this.ipsetRules();
-    if (sets !== undefined) files.push({ relativePath: path.posix.join(this.outputFolder, 'ipsets.rules'), content: sets, mode: 0o644 });
-    for (const f of this._installer?.outputFiles() ?? []) {
-      files.push({ relativePath: path.posix.join(this.outputFolder, f.name), content: f.content, mode: f.mode });
-    }
-    return files;
   }
 
   /**
@@ -431,12 +377,90 @@ export class StatefulHost extends Construct {
     return path.posix.join('firewall', ...segments.map(safeSegment));
   }
 
-  /** The whole ruleset of this host: its own rules and its parts'. */
-  private ruleset(): Ruleset {
-    return hostFirewall(this.firewallSpec());
+  /**
+   * The verdict of this host's rules for `family` on one packet, computed
+   * offline from the rendered rule file (fresh rate limits, empty recent lists).
+   * @example host.evaluate({ family: IpFamily.V4, protocol: Protocol.TCP, source: '198.51.100.7', destinationPort: 22 }).action
+   */
+  public evaluate(packet: PacketProps): Verdict {
+    return this.analysis().evaluator(packet.family).evaluate(packet);
   }
 
-  /** Everything the host's rules are made of (also what the intent check reads). */
+  /**
+   * The verdicts on a sequence of packets (all of one family), carrying
+   * recent lists and rate limits from packet to packet.
+   * @example host.simulate([0, 1, 2, 3].map((at) => ({ at, ...sshSyn })))[3].action // DROP under SshBruteforceGuard
+   */
+  public simulate(packets: TimedPacketProps[]): Verdict[] {
+    if (packets.length === 0) return [];
+    const fam = packets[0].family;
+    if (packets.some((p) => p.family !== fam)) {
+      throw firewallError(this.node.path, { message: 'simulate() takes packets of one family', fix: 'Simulate IPv4 and IPv6 sequences separately.' });
+    }
+    return this.analysis().evaluator(fam).simulate(packets);
+  }
+
+  /**
+   * Which sources reach which ports on which interfaces of this host, for
+   * `family`: opened, guarded, refused or silent (also written at synth as
+   * `reachability.txt` beside the rule files).
+   * @example host.reachability(IpFamily.V4).text
+   */
+  public reachability(family: IpFamily): ReachabilityReport {
+    const r = this.analysis().reachability(family);
+    const entries = r.entries.map((e) => ({ ...e, interfaces: [...e.interfaces], sources: [...e.sources], via: [...e.via] }));
+    return { family: r.family, entries, text: r.text };
+  }
+
+  /**
+   * What the host's machine must provide for these rules, e.g.
+   * `ipv4-forwarding` for a NAT gateway (provisioning writes the sysctl).
+   */
+  public get requirements(): string[] {
+    return [...this.compiled().requirements];
+  }
+
+  /**
+   * The error of the compilation when it is `path`'s (a part reports its own errors).
+   * @internal
+   */
+  public _errorsOf(partPath: string): string[] {
+    const e = this.compileOutcome().error;
+    return e && isFirewallConfigError(e) && e.constructPath === partPath ? [problemText(e.problem)] : [];
+  }
+
+  /** The compiled firewall (once per state of the tree); throws the program's error. */
+  private compiled(): CompiledFirewall {
+    const o = this.compileOutcome();
+    if (o.error) throw o.error;
+    return o.firewall!;
+  }
+
+  /** The analysis of the compiled firewall. */
+  private analysis(): FirewallAnalysis {
+    const o = this.compileOutcome();
+    if (o.error) throw o.error;
+    o.analysis ??= new FirewallAnalysis(o.firewall!, printablePath(this.node.path));
+    return o.analysis;
+  }
+
+  /**
+   * Compiles the firewall when the tree changed since the last time: the
+   * host's own lists grow only through its methods, and parts (immutable
+   * once built) only by being added under it.
+   */
+  private compileOutcome(): { firewall?: CompiledFirewall; error?: Error; analysis?: FirewallAnalysis } {
+    const key = `${this.openings.length}/${this.blocks.length}/${this.node.findAll().length}`;
+    if (this.memo?.key === key) return this.memo;
+    try {
+      this.memo = { key, firewall: compileFirewall(this.firewallSpec(), this.parts()) };
+    } catch (e) {
+      this.memo = { key, error: e as Error };
+    }
+    return this.memo;
+  }
+
+  /** Everything the host's own rules are made of. */
   private firewallSpec(): HostFirewallSpec {
     return {
       path: this.node.path,
@@ -453,102 +477,21 @@ export class StatefulHost extends Construct {
       deployPass: this._installer ? { list: DEPLOY_PASS_LIST, seconds: deployPassSeconds(this._installer.rollbackSeconds) } : undefined,
       openings: this.openings,
       blocks: this.blocks,
-      parts: this.parts().map(partContribution),
     };
   }
 
-  /**
-   * The verdict of this host's rules for `family` on one packet, computed
-   * offline from the rendered rule file (fresh rate limits, empty recent lists).
-   * @example host.evaluate({ family: IpFamily.V4, protocol: Protocol.TCP, source: '198.51.100.7', destinationPort: 22 }).action
-   */
-  public evaluate(packet: PacketProps): Verdict {
-    return this.evaluator(packet.family).evaluate(packet);
-  }
-
-  /**
-   * The verdicts on a sequence of packets (all of one family), carrying
-   * recent lists and rate limits from packet to packet.
-   * @example host.simulate([0, 1, 2, 3].map((at) => ({ at, ...sshSyn })))[3].action // DROP under SshBruteforceGuard
-   */
-  public simulate(packets: TimedPacketProps[]): Verdict[] {
-    if (packets.length === 0) return [];
-    const fam = packets[0].family;
-    if (packets.some((p) => p.family !== fam)) {
-      throw firewallError(this.node.path, { message: 'simulate() takes packets of one family', fix: 'Simulate IPv4 and IPv6 sequences separately.' });
-    }
-    return this.evaluator(fam).simulate(packets);
-  }
-
-  /**
-   * Which sources reach which ports on which interfaces of this host, for
-   * `family`: opened, guarded, refused or silent (also written at synth as
-   * `reachability.txt` beside the rule files).
-   * @example host.reachability(IpFamily.V4).text
-   */
-  public reachability(family: IpFamily): ReachabilityReport {
-    const title = `reachability of ${printablePath(this.node.path)}, ${family} (from ${ruleFileName(family)})`;
-    const key = `${family}\u0000${semanticText(this.renderRules(family))}\u0000${JSON.stringify(impliedRoutes(this.firewallSpec(), family))}\u0000${semanticText(this.ipsetRules() ?? '')}`;
-    let r = REACH_CACHE.get(key);
-    if (!r) {
-      r = this.evaluator(family).reachability('\u0000');
-      if (REACH_CACHE.size > 1000) REACH_CACHE.clear();
-      REACH_CACHE.set(key, r);
-    }
-    return { family: r.family, entries: r.entries.map((e) => ({ ...e, interfaces: [...e.interfaces], sources: [...e.sources], via: [...e.via] })), text: r.text.replace('\u0000', title) };
-  }
-
-  /** The evaluator over the rendered file of `family` (shared by hosts with the same rules). */
-  private evaluator(family: IpFamily): RulesetEvaluator {
-    const routes = impliedRoutes(this.firewallSpec(), family);
-    const key = `${family}\u0000${semanticText(this.renderRules(family))}\u0000${JSON.stringify(routes)}\u0000${semanticText(this.ipsetRules() ?? '')}`;
-    let ev = EVALUATORS.get(key);
-    if (!ev) {
-      ev = RulesetEvaluator.fromText(family, this.renderRules(family), { routes, ipsets: this.ipsetRules() });
-      if (EVALUATORS.size > 1000) EVALUATORS.clear();
-      EVALUATORS.set(key, ev);
-    }
-    return ev;
-  }
-
-  /** Undeclared reachability (and declared openings the rules refuse), as messages naming the parts. */
-  private intentProblems(): string[] {
-    const spec = this.firewallSpec();
-    const rs = hostFirewall(spec);
-    const out: string[] = [];
-    for (const family of this.families) {
-      const intent = declaredIntent(spec, family, partOpenings(rs), partTrusted(rs));
-      // identical rules and declarations (whoever owns them) are checked once
-      const key = `${family}\u0000${semanticText(this.renderRules(family))}\u0000${semanticText(this.ipsetRules() ?? '')}\u0000${JSON.stringify(intent, (k, v) => (k === 'owner' ? undefined : v))}`;
-      if (INTENT_CLEAN.has(key)) continue;
-      const owners = new Map<string, string[]>();
-      for (const r of rs.allRules) {
-        if (!r.args[family]) continue;
-        const text = ruleLine(r.chain, rs.rendered(r, family));
-        owners.set(text, [...(owners.get(text) ?? []), r.owner]);
-      }
-      const problems = checkIntent(this.evaluator(family)._engine, intent, owners).map((p) => p.message);
-      if (problems.length === 0) {
-        if (INTENT_CLEAN.size > 1000) INTENT_CLEAN.clear();
-        INTENT_CLEAN.add(key);
-      }
-      out.push(...problems.map((m) => `intent check: ${m}`));
-    }
-    return out;
-  }
-
-  /** The firewall parts whose nearest host is this one. */
-  private parts(): FirewallPart[] {
+  /** The firewall parts whose nearest host is this one, as the compiler asks them. */
+  private parts(): PartSource[] {
     return this.node.findAll()
-      .filter((c) => c !== this && hasBrand(c, FIREWALL_PART_BRAND) && StatefulHost.of(c) === this) as any;
-  }
-
-  /**
-   * What the host's machine must provide for these rules, e.g.
-   * `ipv4-forwarding` for a NAT gateway (provisioning writes the sysctl).
-   */
-  public get requirements(): string[] {
-    return this.ruleset().requirements;
+      .filter((c) => c !== this && hasBrand(c, FIREWALL_PART_BRAND) && StatefulHost.of(c) === this)
+      .map((c) => {
+        const part = c as FirewallPart;
+        return {
+          path: part.node.path,
+          library: hasBrand(part, LIBRARY_PART_BRAND),
+          firewallRules: (host: PartHost): PartRules => part.firewallRules(host),
+        };
+      });
   }
 
   private open(where: string, port: Port, peer?: Peer, iface?: string): void {
@@ -560,17 +503,18 @@ export class StatefulHost extends Construct {
         fix: 'Open each port once.',
       });
     }
-    const blocked = peer && !peer.isAny ? this.blockIndex.covering(peer) : undefined;
+    const prefix = peer && !peer.isAny ? peer._prefix() : undefined;
+    const blocked = prefix ? this.blockIndex.covering(prefix, bitsOf(peer!.families[0])) : undefined;
     if (blocked) {
       throw firewallError(this.node.path, {
-        message: `${where} admits ${peer} to ${p}, but block(${blocked.peer}) drops all of it first`,
+        message: `${where} admits ${peer} to ${p}, but block(${blocked}) drops all of it first`,
         fix: 'Remove one of the two, or block a narrower range.',
       });
     }
-    const opening = { port: p, peer, iface, owner: this.node.path };
+    const opening: DeclaredOpening = { port: p, peer, iface };
     this.openings.push(opening);
     this.openingKeys.add(key);
-    if (peer && !peer.isAny) this.openingPeers.add(peer, opening);
+    if (prefix) this.openingPeers.add(prefix, bitsOf(peer!.families[0]), opening);
   }
 
   private checkPort(where: string, port: Port): Port {
@@ -592,25 +536,32 @@ export class StatefulHost extends Construct {
     return value;
   }
 
-  /** Tree-wide checks at synth: everything renders, and remote access stays possible. */
+  /**
+   * Tree-wide checks at synth: everything compiles (a part's own error is
+   * reported by the part), the files admit only what was declared, no other
+   * host writes into this host's folder, and remote access stays possible.
+   */
   private validateTree(): string[] {
     const errors: string[] = [];
-    try {
-      for (const family of this.families) this.renderRules(family);
-      void this.outputFolder;
-    } catch (e) {
-      errors.push((e as Error).message);
+    const outcome = this.compileOutcome();
+    if (outcome.error) {
+      const e = outcome.error;
+      const mine = !isFirewallConfigError(e) || e.constructPath === this.node.path || !this.parts().some((p) => p.path === e.constructPath);
+      if (mine) errors.push(isFirewallConfigError(e) && e.constructPath === this.node.path ? problemText(e.problem) : e.message);
+    } else {
+      errors.push(...this.analysis().intentProblems());
     }
-    if (errors.length === 0) {
-      try {
-        errors.push(...this.intentProblems());
-      } catch (e) {
-        errors.push(`intent check could not read the rendered rules: ${(e as Error).message}`);
-      }
+    const clash = hostsOf(TerraformStack.of(this)).filter((h) => h !== this && h.outputFolder === this.outputFolder);
+    for (const other of clash) {
+      errors.push(problemText({
+        message: `writes its files into ${this.outputFolder}, the folder of ${errorPath(other.node.path)} too (their ids map to the same folder name), so one host's rule files and deploy bundle would replace the other's`,
+        fix: 'Give one of the hosts another id (letters, digits, _ . - keep a folder name as it is).',
+      }));
     }
     const ssh = Port.tcp(this.sshPort);
-    const guarded = this.parts().some((p) => Port.isPort((p as any).port) && Port._adopt((p as any).port)._covers(ssh));
-    const sshOpen = guarded || this.openings.some((o) => o.port._covers(ssh));
+    // whoever declares it: the host's openings, a guard that governs the port, a part of yours
+    const opens = outcome.firewall?.declarations.opens.map((o) => o.declared) ?? this.openings;
+    const sshOpen = opens.some((o) => o.port !== undefined && o.port._covers(ssh));
     if (!sshOpen && this.trustedInterfaces.length === 0) {
       const deploy = this._installer ? ' A deploy of these rules fails its new-connection check and rolls back.' : '';
       Annotations.of(this).addWarning(`no rule admits SSH (${ssh}); once loaded, this host is reachable over SSH only through an already open session.${deploy}`);
@@ -624,11 +575,19 @@ export class StatefulHost extends Construct {
   private writeRuleFiles(session: ISynthesisSession): void {
     const stack = TerraformStack.of(this);
     const stackDir = path.join(session.manifest.outdir, session.manifest.forStack(stack).synthesizedStackPath, '..');
-    const files = this.outputFiles(); // render everything before writing anything
+    // render everything before writing anything
+    const fw = this.compiled();
+    const files = this.families.map((f) => ({
+      relativePath: path.posix.join(this.outputFolder, ruleFileName(f)), content: fw.files[f]!.text, mode: 0o644,
+    }));
+    if (fw.ipsets !== undefined) files.push({ relativePath: path.posix.join(this.outputFolder, 'ipsets.rules'), content: fw.ipsets, mode: 0o644 });
+    for (const f of this._installer?.outputFiles() ?? []) {
+      files.push({ relativePath: path.posix.join(this.outputFolder, f.name), content: f.content, mode: f.mode });
+    }
     // what is reachable, beside the rule files (not a deploy input: no trigger changes)
     files.push({
       relativePath: path.posix.join(this.outputFolder, REACHABILITY_FILE),
-      content: this.families.map((f) => this.reachability(f).text).join('\n'),
+      content: this.families.map((f) => this.analysis().reachability(f).text).join('\n'),
       mode: 0o644,
     });
     for (const f of files) {
@@ -637,6 +596,15 @@ export class StatefulHost extends Construct {
       fs.writeFileSync(target, f.content, { mode: f.mode });
     }
   }
+}
+
+/** The hosts of each stack (a folder clash is looked up here, not by walking the tree per host). */
+const HOSTS = new WeakMap<object, StatefulHost[]>();
+
+function hostsOf(stack: object): StatefulHost[] {
+  let list = HOSTS.get(stack);
+  if (!list) HOSTS.set(stack, (list = []));
+  return list;
 }
 
 /** A construct id as a folder name: unsafe characters become `_`, with a short hash to keep names apart. */
@@ -650,24 +618,4 @@ function safeSegment(id: string): string {
 /** A construct path for a comment line: no control characters. */
 function printablePath(p: string): string {
   return p.replace(/[^\x20-\x7e]/g, '?');
-}
-
-// keep ALL_FAMILIES referenced for readers: the host renders a subset of it
-void ALL_FAMILIES;
-
-/**
- * How the host collects a part, built-in or not: the part's bookkeeping (the
- * built-in parts' claims and lists), then its PartRules through the compiler.
- */
-function partContribution(part: FirewallPart): FirewallContribution & { readonly spec?: unknown } {
-  const builtin = typeof (part as any)._contribution === 'function' ? (part as any)._contribution() as PartContribution<{ path: string }> : undefined;
-  const owner = part.node.path;
-  return {
-    path: owner,
-    spec: builtin?.spec,
-    contribute(rs, host) {
-      builtin?.prepare(rs, host);
-      compilePart(rs, host, owner, part.firewallRules(PartHost._of(host)), builtin?.compileOptions() ?? {});
-    },
-  };
 }

@@ -1,242 +1,43 @@
-import { IpFamily, ALL_FAMILIES } from '../iptables/family';
-import { matchSet } from '../iptables/ipset';
+/**
+ * The host as a part like any other: the reference single-host stateful
+ * firewall (conntrack first, loopback, ICMPv6 link plumbing, blocked peers,
+ * trusted interfaces, INVALID, ping, dispatch of NEW packets to the TCP and
+ * UDP chains, the openings, polite refusals, outbound filtering and the IPv6
+ * reverse-path filter), written with Match and Target and compiled like every
+ * other part, with the declarations of what it admits.
+ */
+import { IpFamily } from '../iptables/family';
 import { BUILTIN_CHAIN_NAMES } from '../iptables/kernel-limits';
 import { recentList } from '../iptables/spelling';
+import { PartHostInfo } from '../rules/host-info';
+import { LibraryRule, SkeletonRules } from '../rules/library-rules';
+import { Match } from '../rules/match';
+import { SlottedRule } from '../rules/part-rules';
+import { HostRule, RuleSlot } from '../rules/slot';
+import { SkeletonSlot } from '../rules/slot-places';
+import { Target } from '../rules/target';
+import { ConnState } from '../values/conn-state';
+import { IcmpType } from '../values/icmp';
+import { DeclaredEgress } from '../values/intent';
 import { ClosedPortResponse, OutboundPolicy } from '../values/options';
 import { Peer } from '../values/peer';
 import { Port, Protocol } from '../values/port';
-import { both, RuleSpec } from '../rules/rule';
-import { Ruleset } from '../rules/ruleset';
-import { InputSlot, OutputSlot, RawSlot, ServiceSlot } from '../rules/slots';
-import { checkJumps, CompileOptions, compilePart } from '../rules/compile';
-import { PartHost } from '../rules/part-host';
-import type { PartRules } from '../rules/part-rules';
 
-/** A port opened for new connections, maybe only from a peer or on an interface. */
-export interface Opening {
-  readonly port: Port;
-  /** Sources admitted. @default Peer.any() */
-  readonly peer?: Peer;
-  /** Interface the connection must arrive on. @default any */
-  readonly iface?: string;
-  /** Construct path that asked for it. */
-  readonly owner: string;
-}
-
-/** A peer whose traffic is dropped. */
-export interface Block {
-  readonly peer: Peer;
-  readonly owner: string;
-}
-
-/** A part of a host's firewall: adds chains and rules to the host's ruleset. */
-export interface FirewallContribution {
-  /** Construct path of the part (owner of its rules, tie-breaker in ordering). */
-  readonly path: string;
-  /** Adds the part's chains and rules; throws on a conflict with the host or another part. */
-  contribute(rs: Ruleset, host: HostFirewallSpec): void;
-}
-
-/**
- * Base of the built-in parts' contributions: a validated spec (with the
- * part's path), the part's rules through the public rule layer (`rules`, the
- * same PartRules a third-party part returns), and the bookkeeping that is not
- * a rule (`prepare`: claims with a part-specific fix, guard lists, sets).
- */
-export abstract class PartContribution<S extends { readonly path: string }> implements FirewallContribution {
-  public constructor(public readonly spec: S) {}
-
-  public get path(): string {
-    return this.spec.path;
-  }
-
-  /** The part's chains and rules, as any part hands them to its host. */
-  public rules(_host: PartHost): PartRules {
-    return {};
-  }
-
-  /** What the part records besides its rules; runs before they are compiled. */
-  public prepare(_rs: Ruleset, _host: HostFirewallSpec): void {}
-
-  /** How the rules are compiled: the library's parts may use its reserved chain names. */
-  public compileOptions(): CompileOptions {
-    return { library: true };
-  }
-
-  public contribute(rs: Ruleset, host: HostFirewallSpec): void {
-    this.prepare(rs, host);
-    compilePart(rs, host, this.path, this.rules(PartHost._of(host)), this.compileOptions());
-  }
-}
-
-/** Everything a stateful host's rules are made of, already validated. */
-export interface HostFirewallSpec {
-  /** Construct path of the host. */
-  readonly path: string;
-  /** Parts that add to the host's rules (guards, traps, NAT, ...), in any order. */
-  readonly parts?: readonly FirewallContribution[];
-  readonly families: readonly IpFamily[];
-  readonly ping: boolean;
-  readonly trustedInterfaces: readonly string[];
-  readonly closedPortResponse: ClosedPortResponse;
-  readonly outboundPolicy: OutboundPolicy;
+/** Everything a stateful host's own rules are made of, already validated. */
+export interface HostFirewallSpec extends PartHostInfo {
   readonly outboundPorts: readonly Port[];
   readonly outboundPeers: readonly Peer[];
   readonly outboundPing: boolean;
   readonly reversePathFilter: boolean;
   /** Rules carry `-m comment --comment "<owner path>"`. @default false */
   readonly ruleComments?: boolean;
-  readonly openings: readonly Opening[];
-  readonly blocks: readonly Block[];
-  /**
-   * When the host is deployed over SSH: an xt_recent list that lets the
-   * deploying client (added by the deploy after it authenticated, removed at
-   * confirm or rollback) past the brute-force guards for `seconds` at most.
-   * @default - no deploy pass
-   */
-  readonly deployPass?: DeployPass;
+  /** Blocked peers (dropped first). */
+  readonly blocks: readonly Peer[];
 }
-
-/** The deploy pass of a host's brute-force guards. */
-export interface DeployPass {
-  /** xt_recent list name (IPv6 rules use it with a `6` suffix). */
-  readonly list: string;
-  /** Longest time an entry counts. */
-  readonly seconds: number;
-}
-
-/** Ids of base rules that parts may replace. */
-export const RuleId = {
-  PING: 'ping',
-  FINAL_UDP: 'final-udp',
-  FINAL_TCP: 'final-tcp',
-} as const;
-
-/** Order of the final rules inside the FINAL slot: UDP, TCP, then everything else. */
-export const FinalOrder = { UDP: 10, TCP: 20, OTHER: 30 } as const;
 
 /** Chain names of the service chains, as in the seed. */
 export const TCP_CHAIN = 'TCP';
 export const UDP_CHAIN = 'UDP';
-
-const NEW = ['-m', 'conntrack', '--ctstate', 'NEW'];
-const SYN = ['-p', 'tcp', '-m', 'tcp', '--tcp-flags', 'FIN,SYN,RST,ACK', 'SYN'];
-const ICMP_ECHO_REQUEST: Record<IpFamily, string[]> = {
-  [IpFamily.V4]: ['-p', 'icmp', '-m', 'icmp', '--icmp-type', '8'],
-  [IpFamily.V6]: ['-p', 'ipv6-icmp', '-m', 'icmp6', '--icmpv6-type', '128'],
-};
-
-/**
- * Reject arguments per family. IPv6 has no "protocol unreachable" reject:
- * RFC 4443's administratively-prohibited (as the seed recommends) stands in.
- */
-export const REJECT_WITH = {
-  udp: { [IpFamily.V4]: ['-j', 'REJECT', '--reject-with', 'icmp-port-unreachable'], [IpFamily.V6]: ['-j', 'REJECT', '--reject-with', 'icmp6-port-unreachable'] },
-  tcp: { [IpFamily.V4]: ['-j', 'REJECT', '--reject-with', 'tcp-reset'], [IpFamily.V6]: ['-j', 'REJECT', '--reject-with', 'tcp-reset'] },
-  other: { [IpFamily.V4]: ['-j', 'REJECT', '--reject-with', 'icmp-proto-unreachable'], [IpFamily.V6]: ['-j', 'REJECT', '--reject-with', 'icmp6-adm-prohibited'] },
-} as const;
-
-/** Builds per-family args with a function of the family, for the given families. */
-export function perFamily(
-  families: readonly IpFamily[],
-  f: (family: IpFamily) => readonly string[] | undefined,
-): Partial<Record<IpFamily, readonly string[]>> {
-  const out: Partial<Record<IpFamily, readonly string[]>> = {};
-  for (const fam of families) {
-    const args = f(fam);
-    if (args) out[fam] = args;
-  }
-  return out;
-}
-
-/**
- * The reference single-host stateful firewall (seed: "Firewall for a single
- * machine" + its IPv6 adaptation), as a ruleset that parts can add to.
- */
-export function hostFirewall(spec: HostFirewallSpec): Ruleset {
-  const rs = new Ruleset({ comments: spec.ruleComments === true });
-  const fams = spec.families;
-  const owner = spec.path;
-  const rule = (chain: string, slot: number, args: Partial<Record<IpFamily, readonly string[]>>, order = 0, table: RuleSpec['table'] = 'filter', id?: string): RuleSpec =>
-    ({ table, chain, slot, order, owner, args: restrict(args, fams), id });
-
-  // the host's own chains and every built-in chain: no part may take these names
-  for (const name of [TCP_CHAIN, UDP_CHAIN, ...BUILTIN_CHAIN_NAMES]) rs.claim('chain', name, owner);
-  rs.declareChain({ table: 'filter', name: 'INPUT', policy: 'DROP', families: fams, owner });
-  rs.declareChain({ table: 'filter', name: 'FORWARD', policy: 'DROP', families: fams, owner });
-  rs.declareChain({ table: 'filter', name: 'OUTPUT', policy: spec.outboundPolicy === OutboundPolicy.DROP ? 'DROP' : 'ACCEPT', families: fams, owner });
-  rs.declareChain({ table: 'filter', name: TCP_CHAIN, families: fams, owner });
-  rs.declareChain({ table: 'filter', name: UDP_CHAIN, families: fams, owner });
-
-  // INPUT, in the seed's order.
-  rs.addRules([
-    rule('INPUT', InputSlot.CONNTRACK, both(['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'])),
-    rule('INPUT', InputSlot.LOOPBACK, both(['-i', 'lo', '-j', 'ACCEPT'])),
-    ...spec.trustedInterfaces.map((iface) => rule('INPUT', InputSlot.TRUSTED, both(['-i', iface, '-j', 'ACCEPT']))),
-    // IPv6: ICMPv6 from link-local sources (seed), and neighbour discovery from any
-    // on-link source (hop limit 255 cannot be forged from off-link), before any DROP.
-    rule('INPUT', InputSlot.ICMPV6_LINK, { [IpFamily.V6]: ['-s', 'fe80::/10', '-p', 'ipv6-icmp', '-j', 'ACCEPT'] }),
-    rule('INPUT', InputSlot.ICMPV6_LINK, { [IpFamily.V6]: ['-p', 'ipv6-icmp', '-m', 'icmp6', '--icmpv6-type', '135', '-m', 'hl', '--hl-eq', '255', '-j', 'ACCEPT'] }, 1),
-    rule('INPUT', InputSlot.ICMPV6_LINK, { [IpFamily.V6]: ['-p', 'ipv6-icmp', '-m', 'icmp6', '--icmpv6-type', '136', '-m', 'hl', '--hl-eq', '255', '-j', 'ACCEPT'] }, 2),
-    rule('INPUT', InputSlot.INVALID, both(['-m', 'conntrack', '--ctstate', 'INVALID', '-j', 'DROP'])),
-    rule('INPUT', InputSlot.DISPATCH, both(['-p', 'udp', ...NEW, '-j', UDP_CHAIN]), 1),
-    rule('INPUT', InputSlot.DISPATCH, both([...SYN, ...NEW, '-j', TCP_CHAIN]), 2),
-  ]);
-  addBlocks(rs, spec);
-  if (spec.ping) {
-    rs.addRule(rule('INPUT', InputSlot.ICMP, perFamily(fams, (f) => [...ICMP_ECHO_REQUEST[f], ...NEW, '-j', 'ACCEPT']), 0, 'filter', RuleId.PING));
-  }
-  if (spec.closedPortResponse === ClosedPortResponse.REJECT) {
-    rs.addRules([
-      rule('INPUT', InputSlot.FINAL, perFamily(fams, (f) => ['-p', 'udp', ...REJECT_WITH.udp[f]]), FinalOrder.UDP, 'filter', RuleId.FINAL_UDP),
-      rule('INPUT', InputSlot.FINAL, perFamily(fams, (f) => ['-p', 'tcp', ...REJECT_WITH.tcp[f]]), FinalOrder.TCP, 'filter', RuleId.FINAL_TCP),
-      rule('INPUT', InputSlot.FINAL, perFamily(fams, (f) => [...REJECT_WITH.other[f]]), FinalOrder.OTHER),
-    ]);
-  }
-
-  // The TCP / UDP chains: opened ports.
-  for (const o of spec.openings) {
-    const chain = o.port.protocol === Protocol.TCP ? TCP_CHAIN : UDP_CHAIN;
-    const iface = o.iface ? ['-i', o.iface] : [];
-    const peer = o.peer ?? Peer.any();
-    rs.addRule({ ...rule(chain, ServiceSlot.OPEN, peerArgs(peer, fams, (src) => [...src, ...iface, ...o.port._matchArgs(), '-j', 'ACCEPT'])), owner: o.owner });
-  }
-
-  // OUTPUT, when restricted (iptables-useful-rules: OUTPUT policy DROP).
-  if (spec.outboundPolicy === OutboundPolicy.DROP) {
-    rs.addRules([
-      rule('OUTPUT', OutputSlot.LOOPBACK, both(['-o', 'lo', '-j', 'ACCEPT'])),
-      rule('OUTPUT', OutputSlot.CONNTRACK, both(['-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'])),
-      // neighbour discovery and MLD reports must leave, or IPv6 stops working on the link
-      ...['133', '135', '136', '143'].map((t, i) => rule('OUTPUT', OutputSlot.ICMP, { [IpFamily.V6]: ['-p', 'ipv6-icmp', '-m', 'icmp6', '--icmpv6-type', t, '-j', 'ACCEPT'] }, i)),
-    ]);
-    if (spec.outboundPing) {
-      rs.addRule(rule('OUTPUT', OutputSlot.ICMP, perFamily(fams, (f) => [...ICMP_ECHO_REQUEST[f], '-j', 'ACCEPT']), 10));
-    }
-    for (const p of spec.outboundPorts) rs.addRule(rule('OUTPUT', OutputSlot.OPEN, both([...p._matchArgs(), '-j', 'ACCEPT'])));
-    for (const p of spec.outboundPeers) {
-      rs.addRule(rule('OUTPUT', OutputSlot.OPEN, perFamily(fams, (f) => (p.hasFamily(f) ? [...(p.isAny ? [] : ['-d', p.cidr]), '-j', 'ACCEPT'] : undefined))));
-    }
-  }
-
-  // IPv6 reverse-path filter in raw PREROUTING (seed: no kernel rp_filter for IPv6).
-  if (spec.reversePathFilter) {
-    rs.declareChain({ table: 'raw', name: 'PREROUTING', families: fams.filter((f) => f === IpFamily.V6), owner });
-    rs.declareChain({ table: 'raw', name: 'OUTPUT', families: fams.filter((f) => f === IpFamily.V6), owner });
-    rs.addRules([
-      rule('PREROUTING', RawSlot.RPFILTER, { [IpFamily.V6]: ['-m', 'rpfilter', '-j', 'ACCEPT'] }, 0, 'raw'),
-      rule('PREROUTING', RawSlot.RPFILTER_DROP, { [IpFamily.V6]: ['-j', 'DROP'] }, 0, 'raw'),
-    ]);
-  }
-  if (spec.deployPass) {
-    for (const f of fams) rs.claim('recent list', recentList(f, spec.deployPass.list), owner);
-  }
-  for (const part of [...(spec.parts ?? [])].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
-    part.contribute(rs, spec);
-  }
-  checkJumps(rs);
-  return rs;
-}
 
 /**
  * More blocked peers than this and `block()` uses one ipset set per family
@@ -248,40 +49,128 @@ export const BLOCK_SET_THRESHOLD = 16;
 /** The sets `block()` uses beyond {@link BLOCK_SET_THRESHOLD} peers. */
 export const BLOCK_SET_NAMES: Record<IpFamily, string> = { [IpFamily.V4]: 'cfw-block-v4', [IpFamily.V6]: 'cfw-block-v6' };
 
-/** Blocked peers: dropped first (after conntrack and loopback), by rules or by sets. */
-function addBlocks(rs: Ruleset, spec: HostFirewallSpec): void {
-  if (spec.blocks.length <= BLOCK_SET_THRESHOLD) {
-    for (const b of spec.blocks) {
-      rs.addRule({ table: 'filter', chain: 'INPUT', slot: InputSlot.BLOCK, owner: b.owner, args: peerArgs(b.peer, spec.families, (src) => [...src, '-j', 'DROP']) });
-    }
-    return;
-  }
-  blockWithSets(rs, spec.path, spec.families, spec.blocks.map((b) => b.peer), BLOCK_SET_NAMES);
-}
+const NEW = Match.state([ConnState.NEW]);
+const REPLIES = [ConnState.ESTABLISHED, ConnState.RELATED];
 
-/** One `hash:net` set per family holding `peers`, and one DROP rule per family in the BLOCK slot. */
-export function blockWithSets(
-  rs: Ruleset, owner: string, families: readonly IpFamily[], peers: readonly Peer[], names: Record<IpFamily, string>,
-): void {
+/**
+ * Drops `peers` at the INPUT_BLOCK slot with one `hash:net` set per family
+ * (`names`): the rules and sets a part hands over.
+ */
+export function blockWithSets(families: readonly IpFamily[], peers: readonly Peer[], names: Record<IpFamily, string>): { rules: SlottedRule[]; sets: NonNullable<SkeletonRules['sets']> } {
+  const rules: SlottedRule[] = [];
+  const sets: Array<{ name: string; family: IpFamily; entries: string[] }> = [];
   for (const family of families) {
     const entries = peers.filter((p) => p.hasFamily(family) && !p.isAny).map((p) => p.cidr);
     if (entries.length === 0) continue;
-    rs.addSet({ name: names[family], family, entries, owner });
-    rs.addRule({ table: 'filter', chain: 'INPUT', slot: InputSlot.BLOCK, owner, args: { [family]: [...matchSet(names[family]), '-j', 'DROP'] } });
+    sets.push({ name: names[family], family, entries });
+    rules.push({ slot: RuleSlot.INPUT_BLOCK, matches: [Match._sourceInSet(names[family])], target: Target.DROP, family });
   }
+  return { rules, sets };
 }
 
-/** Args for a rule about `peer`: only in the peer's families, with `-s` when it is not everyone. */
-export function peerArgs(
-  peer: Peer,
-  families: readonly IpFamily[],
-  f: (source: string[], family: IpFamily) => string[],
-): Partial<Record<IpFamily, readonly string[]>> {
-  return perFamily(families, (fam) => (peer.hasFamily(fam) ? f(peer._sourceArgs(), fam) : undefined));
+/** The host's own rules and declarations, as a part. */
+export function hostSkeleton(spec: HostFirewallSpec): SkeletonRules {
+  const rules: LibraryRule[] = [
+    { slot: SkeletonSlot.INPUT_CONNTRACK, matches: [Match.state([ConnState.RELATED, ConnState.ESTABLISHED])], target: Target.ACCEPT },
+    { slot: SkeletonSlot.INPUT_LOOPBACK, matches: [Match.inInterface('lo')], target: Target.ACCEPT },
+    ...spec.trustedInterfaces.map((iface): LibraryRule => ({
+      slot: RuleSlot.INPUT_TRUSTED, matches: [Match.inInterface(iface)], target: Target.ACCEPT,
+    })),
+    // IPv6: ICMPv6 from link-local sources (seed), and neighbour discovery from any
+    // on-link source (hop limit 255 cannot be forged from off-link), before any DROP
+    { slot: SkeletonSlot.INPUT_ICMPV6_LINK, matches: [Match.source(LINK_LOCAL), Match.protocol(Protocol.ICMPV6)], target: Target.ACCEPT },
+    ...[IcmpType.NEIGHBOR_SOLICITATION, IcmpType.NEIGHBOR_ADVERTISEMENT].map((type, i): LibraryRule => ({
+      slot: SkeletonSlot.INPUT_ICMPV6_LINK, order: i + 1, matches: [Match.icmp(type), Match.hopLimit(255)], target: Target.ACCEPT,
+    })),
+    { slot: SkeletonSlot.INPUT_INVALID, matches: [Match.state([ConnState.INVALID])], target: Target.DROP },
+    { slot: SkeletonSlot.INPUT_DISPATCH, order: 1, matches: [Match.protocol(Protocol.UDP), NEW], target: Target.jump(UDP_CHAIN) },
+    { slot: SkeletonSlot.INPUT_DISPATCH, order: 2, matches: [Match.tcpSyn(), NEW], target: Target.jump(TCP_CHAIN) },
+  ];
+  const sets: NonNullable<SkeletonRules['sets']> = [];
+  if (spec.blocks.length <= BLOCK_SET_THRESHOLD) {
+    for (const peer of spec.blocks) rules.push({ slot: RuleSlot.INPUT_BLOCK, matches: [Match.source(peer)], target: Target.DROP });
+  } else {
+    const bySets = blockWithSets(spec.families, spec.blocks, BLOCK_SET_NAMES);
+    rules.push(...bySets.rules);
+    sets.push(...bySets.sets);
+  }
+  if (spec.ping) {
+    rules.push({ slot: RuleSlot.INPUT_ICMP, matches: [Match.icmp(IcmpType.ECHO_REQUEST), NEW], target: Target.ACCEPT, id: HostRule.PING });
+  }
+  if (spec.closedPortResponse === ClosedPortResponse.REJECT) {
+    rules.push(
+      { slot: RuleSlot.INPUT_REFUSE_UDP, matches: [Match.protocol(Protocol.UDP)], target: Target.reject(), id: HostRule.REFUSE_UDP },
+      { slot: RuleSlot.INPUT_REFUSE_TCP, matches: [Match.protocol(Protocol.TCP)], target: Target.reject(), id: HostRule.REFUSE_TCP },
+      { slot: RuleSlot.INPUT_REFUSE_OTHER, target: Target.reject() },
+    );
+  }
+  // the TCP / UDP chains: opened ports
+  for (const o of spec.openings) {
+    const port = o.port!;
+    rules.push({
+      slot: port.protocol === Protocol.TCP ? RuleSlot.TCP_OPEN : RuleSlot.UDP_OPEN,
+      matches: [...(o.peer ? [Match.source(o.peer)] : []), ...(o.iface ? [Match.inInterface(o.iface)] : []), Match.port(port)],
+      target: Target.ACCEPT,
+    });
+  }
+  // OUTPUT, when restricted (iptables-useful-rules: OUTPUT policy DROP)
+  const restricted = spec.outboundPolicy === OutboundPolicy.DROP;
+  if (restricted) {
+    rules.push(
+      { slot: SkeletonSlot.OUTPUT_LOOPBACK, matches: [Match.outInterface('lo')], target: Target.ACCEPT },
+      { slot: SkeletonSlot.OUTPUT_CONNTRACK, matches: [Match.state([ConnState.RELATED, ConnState.ESTABLISHED])], target: Target.ACCEPT },
+      // neighbour discovery and MLD reports must leave, or IPv6 stops working on the link
+      ...LINK_EGRESS.map((type, i): LibraryRule => ({
+        slot: SkeletonSlot.OUTPUT_ICMP, order: i, matches: [Match.icmp(type)], target: Target.ACCEPT,
+      })),
+    );
+    if (spec.outboundPing) {
+      rules.push({ slot: SkeletonSlot.OUTPUT_ICMP, order: 10, matches: [Match.icmp(IcmpType.ECHO_REQUEST)], target: Target.ACCEPT });
+    }
+    for (const p of spec.outboundPorts) rules.push({ slot: RuleSlot.OUTPUT_OPEN, matches: [Match.port(p)], target: Target.ACCEPT });
+    for (const p of spec.outboundPeers) rules.push({ slot: RuleSlot.OUTPUT_OPEN, matches: [Match.destination(p)], target: Target.ACCEPT });
+  }
+  // IPv6 reverse-path filter in raw PREROUTING (seed: no kernel rp_filter for IPv6)
+  if (spec.reversePathFilter) {
+    rules.push(
+      { slot: SkeletonSlot.RAW_RPFILTER, matches: [Match._reversePath()], target: Target.ACCEPT, family: IpFamily.V6 },
+      { slot: SkeletonSlot.RAW_RPFILTER_DROP, target: Target.DROP, family: IpFamily.V6 },
+    );
+  }
+  return {
+    rules,
+    sets,
+    // the host's own chains and every built-in chain: no part may take these names
+    claims: [
+      ...[TCP_CHAIN, UDP_CHAIN, ...BUILTIN_CHAIN_NAMES].map((name) => ({ kind: 'chain', name })),
+      ...(spec.deployPass ? spec.families.map((f) => ({ kind: 'recent list', name: recentList(f, spec.deployPass!.list) })) : []),
+    ],
+    opens: [
+      // replies, loopback, ICMPv6 link plumbing, ping, the openings
+      { anyProtocol: true, states: REPLIES },
+      { protocol: Protocol.ICMPV6, peer: LINK_LOCAL },
+      { icmp: IcmpType.NEIGHBOR_SOLICITATION },
+      { icmp: IcmpType.NEIGHBOR_ADVERTISEMENT },
+      ...(spec.ping ? [{ icmp: IcmpType.ECHO_REQUEST }] : []),
+      ...spec.openings,
+    ],
+    trusts: ['lo', ...spec.trustedInterfaces],
+    refuses: spec.blocks.map((peer) => ({ peer })),
+    egress: restricted ? [
+      { anyProtocol: true, outInterface: 'lo' },
+      { anyProtocol: true, states: REPLIES },
+      ...LINK_EGRESS.map((icmp): DeclaredEgress => ({ icmp })),
+      ...(spec.outboundPing ? [{ icmp: IcmpType.ECHO_REQUEST }] : []),
+      ...spec.outboundPorts.map((port): DeclaredEgress => ({ port })),
+      ...spec.outboundPeers.map((destination): DeclaredEgress => ({ anyProtocol: true, destination })),
+    ] : [{ anyProtocol: true }],
+  };
 }
 
-function restrict(args: Partial<Record<IpFamily, readonly string[]>>, families: readonly IpFamily[]): Partial<Record<IpFamily, readonly string[]>> {
-  const out: Partial<Record<IpFamily, readonly string[]>> = {};
-  for (const f of ALL_FAMILIES) if (families.includes(f) && args[f]) out[f] = args[f];
-  return out;
-}
+/** IPv6 link-local sources. */
+const LINK_LOCAL = Peer.ipv6('fe80::/10');
+
+/** ICMPv6 messages a host with outbound policy DROP must still send: router solicitation, neighbour discovery, MLD reports. */
+const LINK_EGRESS: readonly IcmpType[] = [
+  IcmpType.ROUTER_SOLICITATION, IcmpType.NEIGHBOR_SOLICITATION, IcmpType.NEIGHBOR_ADVERTISEMENT, IcmpType.MULTICAST_LISTENER_REPORT,
+];

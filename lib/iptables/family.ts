@@ -10,13 +10,3 @@ export enum IpFamily {
 
 /** Both families, in render order. */
 export const ALL_FAMILIES: readonly IpFamily[] = [IpFamily.V4, IpFamily.V6];
-
-/** The rule file name of a family. */
-export function ruleFileName(family: IpFamily): string {
-  return family === IpFamily.V4 ? 'iptables.rules' : 'ip6tables.rules';
-}
-
-/** The restore command of a family. */
-export function restoreCommand(family: IpFamily): string {
-  return family === IpFamily.V4 ? 'iptables-restore' : 'ip6tables-restore';
-}

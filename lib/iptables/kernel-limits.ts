@@ -10,8 +10,33 @@
  * 0..10000, the u32 `avg * burst` credit cap), and libxt_hashlimit.c.
  * The limits were checked against iptables 1.8.9 with iptables-restore.
  */
-import { BUILTIN_CHAINS, TABLES } from '../rules/rule';
 import { ValueProblem } from '../private/errors';
+
+/** The iptables tables this library writes, in the order they are rendered. */
+export const TABLES = ['raw', 'mangle', 'nat', 'filter'] as const;
+/** One of {@link TABLES}. */
+export type TableName = typeof TABLES[number];
+
+/** Built-in chains of each table, in iptables-save order (the security table is read, never written). */
+export const BUILTIN_CHAINS: Readonly<Record<TableName | 'security', readonly string[]>> = {
+  raw: ['PREROUTING', 'OUTPUT'],
+  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
+  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
+  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
+  security: ['INPUT', 'FORWARD', 'OUTPUT'],
+};
+
+/** A chain's default verdict (built-in chains only). */
+export type ChainPolicy = 'ACCEPT' | 'DROP';
+
+/** Linux IFNAMSIZ is 16 bytes including the terminating NUL. */
+export const MAX_INTERFACE_NAME = 15;
+
+/** The longest comment the kernel keeps (XT_MAX_COMMENT_LEN 256, with the NUL). */
+export const MAX_COMMENT = 255;
+
+/** The kernel allows 31 characters in a set name; a deploy loads new contents under `NAME_n` and swaps them in, so we use 29. */
+export const IPSET_NAME_MAX = 29;
 
 /** Longest user chain name iptables accepts ("must be under 29 chars"). */
 export const MAX_CHAIN_NAME = 28;
@@ -51,9 +76,7 @@ export const TARGET_NAMES: readonly string[] = [
 ];
 
 /** Built-in chain names of every table (including tables this library does not write). */
-export const BUILTIN_CHAIN_NAMES: readonly string[] = [
-  ...new Set([...TABLES.flatMap((t) => BUILTIN_CHAINS[t]), 'PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING']),
-].sort();
+export const BUILTIN_CHAIN_NAMES: readonly string[] = [...new Set(Object.values(BUILTIN_CHAINS).flat())].sort();
 
 /**
  * Chains the library itself declares: the host's service chains and the
@@ -191,4 +214,11 @@ export function describeType(value: unknown): string {
   if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'Object'})`;
   if (typeof value === 'number' && Number.isNaN(value)) return 'NaN';
   return `a ${typeof value}`;
+}
+
+/** Set names: letters, digits, `_` and `-`, starting with a letter, at most {@link IPSET_NAME_MAX} characters. */
+export function ipsetNameProblem(name: string): string | undefined {
+  return /^[A-Za-z][A-Za-z0-9_-]*$/.test(name) && name.length <= IPSET_NAME_MAX
+    ? undefined
+    : `set name ${JSON.stringify(name)} must be 1 to ${IPSET_NAME_MAX} letters, digits, _ or -, starting with a letter`;
 }

@@ -4,9 +4,16 @@
  * `iptables-save [-c]` prints it) into tables, chains and typed rules. Every
  * match and target is understood or refused by name: nothing is guessed.
  */
-import { Cidr, parseAddress, parseCidr } from '../values/prefix';
 import { IpFamily } from './family';
+import { BUILTIN_CHAINS } from './kernel-limits';
+import { ICMP_TYPE_NAMES, PROTOCOL_NUMBERS } from './spelling';
 import { ruleLine } from './syntax';
+import { Cidr, parseAddress, parseCidr } from '../values/prefix';
+
+export { PROTOCOL_NUMBERS };
+
+/** Built-in chains by table name (every table a host may print, security included). */
+const BUILTIN: Readonly<Record<string, readonly string[]>> = BUILTIN_CHAINS;
 
 /** One option of a match or target, with its `!` and its values. */
 interface Opt {
@@ -67,6 +74,8 @@ export interface ParsedRule {
   readonly chain: string;
   /** 1-based position in its chain. */
   readonly index: number;
+  /** 1-based line of the file the rule was read from (0 when it was not read from a file). */
+  readonly line: number;
   /** The rule as `-A CHAIN ...`, counters removed. */
   readonly text: string;
   readonly src?: AddrTest;
@@ -99,11 +108,6 @@ export interface ParsedRuleset {
   readonly tables: Map<string, ParsedTable>;
 }
 
-/** IP protocol numbers by iptables name. */
-export const PROTOCOL_NUMBERS: Record<string, number> = {
-  'icmp': 1, 'igmp': 2, 'tcp': 6, 'udp': 17, 'gre': 47, 'esp': 50, 'ah': 51, 'ipv6-icmp': 58, 'icmpv6': 58, 'sctp': 132, 'udplite': 136,
-};
-
 const TCP_FLAGS: Record<string, number> = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16, URG: 32, ECE: 64, CWR: 128 };
 
 /** Parses `SYN,ACK` / `ALL` / `NONE` into a bit mask. */
@@ -118,47 +122,6 @@ export function parseTcpFlags(text: string): number {
   }
   return out;
 }
-
-const ICMP_NAMES: Record<string, [number, number?]> = {
-  'any': [-1],
-  'echo-reply': [0],
-  'destination-unreachable': [3],
-  'network-unreachable': [3, 0],
-  'host-unreachable': [3, 1],
-  'protocol-unreachable': [3, 2],
-  'port-unreachable': [3, 3],
-  'fragmentation-needed': [3, 4],
-  'source-quench': [4],
-  'redirect': [5],
-  'echo-request': [8],
-  'router-advertisement': [9],
-  'router-solicitation': [10],
-  'time-exceeded': [11],
-  'ttl-exceeded': [11, 0],
-  'parameter-problem': [12],
-  'timestamp-request': [13],
-  'timestamp-reply': [14],
-};
-const ICMP6_NAMES: Record<string, [number, number?]> = {
-  'destination-unreachable': [1],
-  'no-route': [1, 0],
-  'communication-prohibited': [1, 1],
-  'address-unreachable': [1, 3],
-  'port-unreachable': [1, 4],
-  'packet-too-big': [2],
-  'time-exceeded': [3],
-  'ttl-exceeded': [3],
-  'parameter-problem': [4],
-  'echo-request': [128],
-  'echo-reply': [129],
-  'router-solicitation': [133],
-  'router-advertisement': [134],
-  'neighbour-solicitation': [135],
-  'neighbor-solicitation': [135],
-  'neighbour-advertisement': [136],
-  'neighbor-advertisement': [136],
-  'redirect': [137],
-};
 
 /** Option arities per match module; anything not listed is refused by name. */
 const MATCH_OPTIONS: Record<string, Record<string, number>> = {
@@ -218,14 +181,6 @@ const TARGET_OPTIONS: Record<string, Record<string, number>> = {
   MASQUERADE: { '--to-ports': 1, '--random': 0, '--random-fully': 0 },
 };
 
-const BUILTIN: Record<string, string[]> = {
-  raw: ['PREROUTING', 'OUTPUT'],
-  mangle: ['PREROUTING', 'INPUT', 'FORWARD', 'OUTPUT', 'POSTROUTING'],
-  nat: ['PREROUTING', 'INPUT', 'OUTPUT', 'POSTROUTING'],
-  filter: ['INPUT', 'FORWARD', 'OUTPUT'],
-  security: ['INPUT', 'FORWARD', 'OUTPUT'],
-};
-
 /** Splits one line into arguments the way iptables-restore does (double quotes, backslash escapes). */
 export function tokenize(line: string): string[] {
   const out: string[] = [];
@@ -273,9 +228,9 @@ function portRanges(text: string, multi: boolean): Array<[number, number]> {
   });
 }
 
-function icmpType(text: string, v6: boolean): [number, number?] {
-  const names = v6 ? ICMP6_NAMES : ICMP_NAMES;
-  if (names[text]) return names[text];
+function icmpType(text: string, v6: boolean): readonly [number, number?] {
+  const names = ICMP_TYPE_NAMES[v6 ? IpFamily.V6 : IpFamily.V4];
+  if (Object.prototype.hasOwnProperty.call(names, text)) return names[text];
   const m = /^(\d+)(?:\/(\d+))?$/.exec(text);
   if (!m) throw new Error(`ICMP${v6 ? 'v6' : ''} type ${JSON.stringify(text)} is not known`);
   return m[2] !== undefined ? [Number(m[1]), Number(m[2])] : [Number(m[1])];
@@ -429,7 +384,7 @@ function compileTarget(family: IpFamily, name: string, opts: Opt[], jumpKind: 'j
 }
 
 /** Parses one `-A CHAIN args...` line (counters allowed) of `table`. */
-export function parseRuleArgs(family: IpFamily, table: string, args: string[], index: number, declared: Set<string>): ParsedRule {
+export function parseRuleArgs(family: IpFamily, table: string, args: string[], index: number, declared: Set<string>, line = 0): ParsedRule {
   const chain = args[1];
   const rest = args.slice(2);
   let src: AddrTest | undefined; let dst: AddrTest | undefined;
@@ -553,7 +508,7 @@ export function parseRuleArgs(family: IpFamily, table: string, args: string[], i
     throw new Error(`unsupported option ${tok}`);
   }
   if (neg) throw new Error('a "!" with nothing after it to negate');
-  return { table, chain, index, text: ruleLine(chain, textArgs.slice(2)), src, dst, inIface, outIface, proto, matches, target };
+  return { table, chain, index, line, text: ruleLine(chain, textArgs.slice(2)), src, dst, inIface, outIface, proto, matches, target };
 }
 
 
@@ -570,7 +525,7 @@ export function parseRuleset(family: IpFamily, text: string): ParsedRuleset {
       const chain = table.chains.get(p.args[1]);
       if (!chain) throw new Error(`line ${p.line}: chain ${p.args[1]} is not declared in table ${table.name}`);
       try {
-        chain.rules.push(parseRuleArgs(family, table.name, p.args, chain.rules.length + 1, declared));
+        chain.rules.push(parseRuleArgs(family, table.name, p.args, chain.rules.length + 1, declared, p.line));
       } catch (e) {
         throw new Error(`line ${p.line} (${lines[p.line - 1].trim()}): ${(e as Error).message}`);
       }
@@ -585,7 +540,7 @@ export function parseRuleset(family: IpFamily, text: string): ParsedRuleset {
     if (line.startsWith('*')) {
       if (table) throw new Error(`line ${n + 1}: table ${line.slice(1)} starts before COMMIT of ${table.name}`);
       const name = line.slice(1);
-      if (!BUILTIN[name]) throw new Error(`line ${n + 1}: unsupported table ${name}`);
+      if (!Object.prototype.hasOwnProperty.call(BUILTIN, name)) throw new Error(`line ${n + 1}: unsupported table ${name}`);
       table = { name, chains: new Map() };
       return;
     }

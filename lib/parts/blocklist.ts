@@ -1,13 +1,15 @@
 import * as fs from 'fs';
 import { Construct } from 'constructs';
 import { FirewallPart } from '../constructs/firewall-part';
+import { blockWithSets } from '../firewall/skeleton';
 import { IpFamily } from '../iptables/family';
-import { PartContribution } from '../firewall/skeleton';
-import { BlocklistContribution, blocklistProblem, blocklistSetNames, BlocklistSpec } from './blocklist-rules';
-import { Peer } from '../values/peer';
-import { firewallError } from '../private/errors';
+import { IPSET_NAME_MAX, ipsetNameProblem } from '../iptables/kernel-limits';
+import { markLibraryPart } from '../private/brand';
+import { firewallError, ValueProblem } from '../private/errors';
+import { LibraryRules } from '../rules/library-rules';
 import { PartHost } from '../rules/part-host';
 import { PartRules } from '../rules/part-rules';
+import { Peer } from '../values/peer';
 
 /**
  * Properties of a {@link Blocklist}.
@@ -43,10 +45,12 @@ export interface BlocklistProps {
  * new Blocklist(host, 'feed', { file: 'blocklists/firehol_level1.txt' });
  */
 export class Blocklist extends FirewallPart {
-  private readonly spec: BlocklistSpec;
+  private readonly names: Record<IpFamily, string>;
+  private readonly peers: Peer[];
 
   public constructor(scope: Construct, id: string, props: BlocklistProps = {}) {
     super(scope, id);
+    markLibraryPart(this);
     const r = this._props;
     const p = r.props(props, 'Blocklist');
     const peers = this._checkPeers('peers', p.peers);
@@ -54,26 +58,25 @@ export class Blocklist extends FirewallPart {
     const file = r.str('file', p.file);
     if (file !== undefined) peers.push(...this.readList(file));
     const setName = r.str('setName', p.setName);
-    const names = setName !== undefined
+    this.names = setName !== undefined
       ? { [IpFamily.V4]: `${setName}-v4`, [IpFamily.V6]: `${setName}-v6` }
-      : blocklistSetNames(id);
-    this.spec = { path: this.node.path, names, peers: dedupe(peers) };
-    this._check(blocklistProblem(this.spec));
+      : defaultSetNames(id);
+    this.peers = dedupe(peers);
+    this._check(blocklistProblem(this.names, this.peers));
   }
 
   /** How many peers the list blocks (duplicates once). */
   public get size(): number {
-    return this.spec.peers.length;
+    return this.peers.length;
   }
 
-  /** The part's chains and rules (see {@link FirewallPart.firewallRules}). */
+  /** One `-m set` DROP rule per family in the INPUT_BLOCK slot, and the sets. */
   public firewallRules(host: PartHost): PartRules {
-    return this._contribution().rules(host);
-  }
-
-  /** @internal */
-  public _contribution(): PartContribution<any> {
-    return new BlocklistContribution(this.spec);
+    const rules: LibraryRules = {
+      ...blockWithSets(host.families, this.peers, this.names),
+      refuses: this.peers.map((peer) => ({ peer })),
+    };
+    return rules;
   }
 
   private readList(file: string): Peer[] {
@@ -98,6 +101,24 @@ export class Blocklist extends FirewallPart {
     });
     return out;
   }
+}
+
+/** The default set names of a blocklist with construct id `id`: `bl-<id>-v4` / `-v6`. */
+function defaultSetNames(id: string): Record<IpFamily, string> {
+  const base = `bl-${id.replace(/[^A-Za-z0-9_-]/g, '_')}`.slice(0, IPSET_NAME_MAX - 3);
+  return { [IpFamily.V4]: `${base}-v4`, [IpFamily.V6]: `${base}-v6` };
+}
+
+/** What is wrong with a blocklist, if anything. */
+function blocklistProblem(names: Record<IpFamily, string>, peers: readonly Peer[]): ValueProblem | undefined {
+  for (const name of Object.values(names)) {
+    const p = ipsetNameProblem(name);
+    if (p) return { message: p, fix: 'Give the blocklist a setName of letters, digits, _ or -.' };
+  }
+  if (peers.length === 0) return { message: 'blocks no peers', fix: 'Give peers, or a list file with at least one address.' };
+  const any = peers.find((p) => p.isAny);
+  if (any) return { message: `blocks ${any}, every source, SSH included: that locks you out`, fix: 'Block specific hosts or subnets.' };
+  return undefined;
 }
 
 function dedupe(peers: Peer[]): Peer[] {

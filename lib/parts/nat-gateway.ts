@@ -1,12 +1,22 @@
 import { Construct } from 'constructs';
+import * as ipaddr from 'ipaddr.js';
 import { FirewallPart } from '../constructs/firewall-part';
 import { IpFamily } from '../iptables/family';
-import { PartContribution } from '../firewall/skeleton';
-import { Lan, NatGatewayContribution, natGatewayProblem, NatGatewaySpec } from './nat-gateway-rules';
-import { Peer } from '../values/peer';
-import { Port } from '../values/port';
+import { wholeNumberProblem } from '../iptables/kernel-limits';
+import { markLibraryPart } from '../private/brand';
+import { firstProblem, ValueProblem } from '../private/errors';
+import { naturalCompare } from '../private/order';
+import { LibraryRules } from '../rules/library-rules';
+import { Match } from '../rules/match';
 import { PartHost } from '../rules/part-host';
-import { PartRules } from '../rules/part-rules';
+import { ChainRule, PartRules, SlottedRule } from '../rules/part-rules';
+import { RuleSlot } from '../rules/slot';
+import { RejectWith, Target } from '../rules/target';
+import { ConnState } from '../values/conn-state';
+import { DeclaredForward } from '../values/intent';
+import { interfaceNameProblem } from '../values/interface-name';
+import { Peer } from '../values/peer';
+import { Port, Protocol } from '../values/port';
 
 /**
  * A LAN behind a {@link NatGateway}.
@@ -66,10 +76,9 @@ export interface NatGatewayProps {
 }
 
 /**
- * The seed's NAT gateway: stateful FORWARD (`fw-interfaces`, `fw-open`),
- * MASQUERADE (or SNAT) of each LAN out of the WAN, DNAT port forwards, and
- * stateful IPv6 forwarding without NAT. The host is marked as needing IP
- * forwarding.
+ * A NAT gateway: stateful FORWARD (`fw-interfaces`, `fw-open`), MASQUERADE
+ * (or SNAT) of each LAN out of the WAN, DNAT port forwards, and stateful IPv6
+ * forwarding without NAT. The host is marked as needing IP forwarding.
  *
  * @example
  * new NatGateway(host, 'nat', {
@@ -79,10 +88,11 @@ export interface NatGatewayProps {
  * });
  */
 export class NatGateway extends FirewallPart {
-  private readonly spec: NatGatewaySpec;
+  private readonly spec: GatewaySettings;
 
   public constructor(scope: Construct, id: string, props: NatGatewayProps) {
     super(scope, id);
+    markLibraryPart(this);
     const r = this._props;
     const p = r.props(props, 'NatGateway', true);
     const lans: Lan[] = r.list('lans', p.lans).map((raw, i) => {
@@ -103,24 +113,173 @@ export class NatGateway extends FirewallPart {
       };
     });
     this.spec = {
-      path: this.node.path,
       wan: r.reqStr('wan', p.wan),
       lans,
       forwards,
       snat: r.str('snat', p.snat),
     };
-    this._check(natGatewayProblem(this.spec));
+    this._check(gatewayProblem(this.spec));
   }
 
-  /** The part's chains and rules (see {@link FirewallPart.firewallRules}). */
+  /**
+   * Stateful FORWARD (`fw-interfaces` admits each LAN from its own subnet,
+   * `fw-open` only packets translated by a port forward), LAN sources arriving
+   * on the WAN dropped, an icmp-host-unreachable refusal for the rest;
+   * MASQUERADE (or SNAT) of each LAN out of the WAN and DNAT port forwards.
+   */
   public firewallRules(host: PartHost): PartRules {
-    return this._contribution().rules(host);
+    const s = this.spec;
+    const wan = Match.inInterface(s.wan);
+    const rules: SlottedRule[] = [
+      { slot: RuleSlot.FORWARD_CONNTRACK, matches: [Match.state([ConnState.RELATED, ConnState.ESTABLISHED])], target: Target.ACCEPT },
+      { slot: RuleSlot.FORWARD_INVALID, matches: [Match.state([ConnState.INVALID])], target: Target.DROP },
+      { slot: RuleSlot.FORWARD_ACCEPT, order: 1, target: Target.jump(FW_INTERFACES) },
+      { slot: RuleSlot.FORWARD_ACCEPT, order: 2, target: Target.jump(FW_OPEN) },
+      { slot: RuleSlot.FORWARD_REFUSE, target: Target.reject(RejectWith.HOST_UNREACHABLE), family: IpFamily.V4 },
+      { slot: RuleSlot.FORWARD_REFUSE, target: Target.reject(RejectWith.ADMIN_PROHIBITED), family: IpFamily.V6 },
+    ];
+    // the chains' rules in the order of their text (as the rules of one slot sort)
+    const lanRules: Array<ChainRule & { key: string }> = [];
+    for (const lan of s.lans) {
+      const nets: Array<[IpFamily, Peer | undefined]> = [[IpFamily.V4, lan.cidr], [IpFamily.V6, lan.ipv6Cidr]];
+      for (const [f, net] of nets) {
+        if (!host.families.includes(f)) continue;
+        // a LAN source arriving on the WAN is spoofed
+        if (net) rules.push({ slot: RuleSlot.FORWARD_ANTISPOOF, matches: [Match.source(net), wan], target: Target.DROP });
+        // the LAN may go out, from its own subnet only (any source when its IPv6 subnet is not given)
+        lanRules.push({ matches: [...(net ? [Match.source(net)] : []), Match.inInterface(lan.iface)], target: Target.ACCEPT, family: f, key: `${net ? `-s ${net.cidr} ` : ''}-i ${lan.iface}` });
+      }
+      const translate = s.snat ? Target.snat(s.snat) : Target.masquerade();
+      rules.push({ slot: RuleSlot.NAT_POSTROUTING, matches: [Match.source(lan.cidr), Match.outInterface(s.wan)], target: translate });
+    }
+    const openRules: Array<ChainRule & { key: string }> = [];
+    for (const f of s.forwards) {
+      const from = f.from ? [Match.source(f.from)] : [];
+      rules.push({ slot: RuleSlot.NAT_PREROUTING, matches: [...from, wan, Match.port(f.port)], target: Target.dnat(f.to, f.toPort) });
+      const inner = innerPort(f);
+      openRules.push({
+        matches: [...from, Match.destination(Peer.ipv4(f.to)), wan, Match.port(inner), Match.portForwarded()],
+        target: Target.ACCEPT,
+        family: IpFamily.V4,
+        key: `${f.from ? `-s ${f.from.cidr} ` : ''}-d ${f.to}/32 -i ${s.wan} -p ${inner.protocol} -m ${inner.protocol} --dport ${inner.fromPort}`,
+      });
+    }
+    const gateway: LibraryRules = {
+      chains: [{ name: FW_INTERFACES, rules: byKey(lanRules) }, { name: FW_OPEN, rules: byKey(openRules) }],
+      rules,
+      forwarding: true,
+      claims: [FW_INTERFACES, FW_OPEN].map((name) => ({ kind: 'chain', name, fix: 'A host takes one NatGateway: list every LAN in it.' })),
+      forwards: [
+        { anyProtocol: true, states: [ConnState.ESTABLISHED, ConnState.RELATED] },
+        ...s.lans.flatMap((lan): DeclaredForward[] => [
+          { anyProtocol: true, inInterface: lan.iface, source: lan.cidr },
+          { anyProtocol: true, inInterface: lan.iface, source: lan.ipv6Cidr ?? Peer.anyIpv6() },
+        ]),
+        ...s.forwards.map((f): DeclaredForward => ({
+          port: innerPort(f), destination: Peer.ipv4(f.to), inInterface: s.wan, source: f.from ?? Peer.anyIpv4(), portForwarded: true,
+        })),
+      ],
+      refuses: s.lans.flatMap((lan) => [lan.cidr, ...(lan.ipv6Cidr ? [lan.ipv6Cidr] : [])].map((peer) => ({ peer, iface: s.wan }))),
+      routes: s.lans.map((lan) => ({ family: IpFamily.V4, cidr: lan.cidr.cidr, iface: lan.iface })),
+    };
+    return gateway;
   }
+}
 
-  /** @internal */
-  public _contribution(): PartContribution<any> {
-    return new NatGatewayContribution(this.spec);
+/** The port a forward reaches on the LAN host. */
+function innerPort(f: Forward): Port {
+  return f.toPort !== undefined ? (f.port.protocol === Protocol.TCP ? Port.tcp(f.toPort) : Port.udp(f.toPort)) : f.port;
+}
+
+/** A validated LAN behind the gateway. */
+interface Lan {
+  readonly iface: string;
+  /** IPv4 subnet (canonical). */
+  readonly cidr: Peer;
+  /** IPv6 subnet (canonical), when the LAN has one. */
+  readonly ipv6Cidr?: Peer;
+}
+
+/** A validated port forward from the WAN to a LAN host. */
+interface Forward {
+  readonly port: Port;
+  readonly to: string;
+  readonly toPort?: number;
+  /** Only from these sources (IPv4). @default everyone */
+  readonly from?: Peer;
+}
+
+/** A gateway's checked settings. */
+interface GatewaySettings {
+  readonly wan: string;
+  readonly lans: readonly Lan[];
+  readonly forwards: readonly Forward[];
+  /** Static WAN address for SNAT instead of MASQUERADE. */
+  readonly snat?: string;
+}
+
+/** The gateway's chains. */
+const FW_INTERFACES = 'fw-interfaces';
+const FW_OPEN = 'fw-open';
+
+/** Checks one IPv4 address (no prefix). */
+function ipv4AddressProblem(what: string, value: string): ValueProblem | undefined {
+  if (typeof value !== 'string' || !ipaddr.IPv4.isValidFourPartDecimal(value)) {
+    return { message: `${what} ${JSON.stringify(value)} is not an IPv4 address`, fix: 'Write four decimal octets, e.g. 192.168.0.5.' };
   }
+  return undefined;
+}
+
+/** What is wrong with a gateway's settings (each LAN, forward, and how they fit together). */
+function gatewayProblem(spec: GatewaySettings): ValueProblem | undefined {
+  const wanProblem = interfaceNameProblem(spec.wan);
+  if (wanProblem) return { message: `wan: ${wanProblem.message}`, fix: wanProblem.fix };
+  if (spec.lans.length === 0) return { message: 'lans is empty: a gateway needs at least one LAN', fix: "Add { iface: 'eth0', cidr: '192.168.0.0/24' }." };
+  for (const [i, lan] of spec.lans.entries()) {
+    const p = firstProblem(interfaceNameProblem(lan.iface), lan.cidr._problem(), lan.ipv6Cidr?._problem());
+    if (p) return { message: `lans[${i}]: ${p.message}`, fix: p.fix };
+    if (lan.iface === spec.wan) {
+      return { message: `interface ${JSON.stringify(lan.iface)} is both the WAN and lans[${i}]`, fix: 'The WAN and each LAN need their own interface.' };
+    }
+    for (const [j, other] of spec.lans.entries()) {
+      if (j <= i) continue;
+      if (lan.cidr._overlaps(other.cidr) || (lan.ipv6Cidr && other.ipv6Cidr && lan.ipv6Cidr._overlaps(other.ipv6Cidr))) {
+        return { message: `lans[${i}] (${lan.cidr}) overlaps lans[${j}] (${other.cidr})`, fix: 'Give each LAN its own subnet.' };
+      }
+    }
+  }
+  if (spec.snat !== undefined) {
+    const p = ipv4AddressProblem('snat', spec.snat);
+    if (p) return p;
+  }
+  for (const [i, fwd] of spec.forwards.entries()) {
+    const p = firstProblem(
+      fwd.port._problem(),
+      ipv4AddressProblem(`portForwards[${i}].to`, fwd.to),
+      fwd.toPort !== undefined ? wholeNumberProblem(`portForwards[${i}].toPort`, fwd.toPort, 1, 65535) : undefined,
+    );
+    if (p) return { message: p.message.startsWith('portForwards') ? p.message : `portForwards[${i}]: ${p.message}`, fix: p.fix };
+    if (fwd.port.isRange && fwd.toPort !== undefined) {
+      return { message: `portForwards[${i}] forwards the range ${fwd.port} to one port ${fwd.toPort}`, fix: 'Leave toPort out to keep the ports, or forward a single port.' };
+    }
+    const target = Peer.ipv4(fwd.to);
+    if (!spec.lans.some((l) => l.cidr._covers(target))) {
+      return {
+        message: `portForwards[${i}] forwards ${fwd.port} to ${fwd.to}, which is outside every LAN (${spec.lans.map((l) => l.cidr).join(', ')})`,
+        fix: 'Forward to a host on one of the LANs.',
+      };
+    }
+    for (const [j, other] of spec.forwards.entries()) {
+      if (j < i && other.port._overlaps(fwd.port)) {
+        return { message: `portForwards[${i}] (${fwd.port}) overlaps portForwards[${j}] (${other.port}) on the WAN`, fix: 'Each WAN port can be forwarded once.' };
+      }
+    }
+  }
+  return undefined;
+}
+
+function byKey(rules: Array<ChainRule & { key: string }>): ChainRule[] {
+  return [...rules].sort((a, b) => naturalCompare(a.key, b.key)).map(({ key: _key, ...r }) => r);
 }
 
 /** An IPv4 peer: port forwards are IPv4 (DNAT). */

@@ -1,18 +1,28 @@
 import { Construct } from 'constructs';
 import { FirewallPart } from '../constructs/firewall-part';
 import { IpFamily } from '../iptables/family';
-import { PartContribution } from '../firewall/skeleton';
-import { SshGuardContribution, sshGuardProblem, SshGuardSpec } from './ssh-bruteforce-guard-rules';
-import { Peer } from '../values/peer';
-import { Port } from '../values/port';
+import {
+  chainNameProblem, hashlimitBurstProblem, hashlimitNameProblem, hitCountProblem, prefixLengthProblem, ratePerMinuteProblem,
+  recentListProblem, windowSecondsProblem,
+} from '../iptables/kernel-limits';
+import { recentList, SourcePrefix } from '../iptables/spelling';
+import { markLibraryPart } from '../private/brand';
+import { firstProblem, ValueProblem } from '../private/errors';
+import { naturalCompare } from '../private/order';
+import { LibraryRules } from '../rules/library-rules';
+import { Match, RecentAction } from '../rules/match';
 import { PartHost } from '../rules/part-host';
-import { PartRules } from '../rules/part-rules';
+import { ChainRule, PartRules, SlottedRule } from '../rules/part-rules';
+import { RuleSlot } from '../rules/slot';
+import { Target } from '../rules/target';
+import { Peer } from '../values/peer';
+import { Port, Protocol } from '../values/port';
 
 /** How a guard decides that a source tries too often. */
 export enum GuardMode {
-  /** xt_recent hit counts in time windows (the seed's IN_SSH recipe). */
+  /** xt_recent hit counts in time windows. */
   RECENT = 'RECENT',
-  /** xt_hashlimit: a per-source token bucket (stateful-packet-filtering-lecture.txt). */
+  /** xt_hashlimit: a per-source token bucket. */
   HASHLIMIT = 'HASHLIMIT',
 }
 
@@ -65,8 +75,8 @@ export interface SshBruteforceGuardProps {
    */
   readonly burst?: number;
   /**
-   * Count only attempts that carry the TTL of the previous one (the seed's
-   * `--rttl`). Off by default: with it, an attacker who varies the TTL of each
+   * Count only attempts that carry the TTL of the previous one
+   * (`--rttl`). Off by default: with it, an attacker who varies the TTL of each
    * attempt is never counted (xt_recent looks the entry up by TTL), which the
    * kernel tests demonstrate.
    * @default false
@@ -109,8 +119,8 @@ export interface SshBruteforceGuardProps {
 }
 
 /**
- * Drops sources that open new connections to a port too often (the seed's
- * IN_SSH recipe with xt_recent, or a hashlimit), and accepts the rest.
+ * Drops sources that open new connections to a port too often (xt_recent
+ * windows, or a hashlimit), and accepts the rest.
  *
  * @example
  * new SshBruteforceGuard(host, 'ssh-guard', { port: Port.SSH });
@@ -118,10 +128,11 @@ export interface SshBruteforceGuardProps {
 export class SshBruteforceGuard extends FirewallPart {
   /** The guarded port. */
   public readonly port: Port;
-  private readonly spec: SshGuardSpec;
+  private readonly spec: GuardSettings;
 
   public constructor(scope: Construct, id: string, props: SshBruteforceGuardProps = {}) {
     super(scope, id);
+    markLibraryPart(this);
     const r = this._props;
     const p = r.props(props, 'SshBruteforceGuard');
     const port = p.port === undefined ? Port.SSH : r.port('port', p.port);
@@ -133,11 +144,10 @@ export class SshBruteforceGuard extends FirewallPart {
     };
     this.port = port;
     this.spec = {
-      path: this.node.path,
       port,
       chain: r.str('chainName', p.chainName, `IN_SSH${suffix}`)!,
       list: r.str('listName', p.listName, mode === GuardMode.HASHLIMIT ? `sshg${suffix || '_22'}` : `sshbf${suffix}`)!,
-      mode: mode === GuardMode.HASHLIMIT ? 'hashlimit' : 'recent',
+      mode,
       windows: [window('shortWindow', p.shortWindow, { hits: 3, seconds: 10 }), window('longWindow', p.longWindow, { hits: 4, seconds: 1800 })],
       perMinute: r.num('perMinute', p.perMinute, 3),
       burst: r.num('burst', p.burst, 3),
@@ -145,16 +155,96 @@ export class SshBruteforceGuard extends FirewallPart {
       exempt: this._checkPeers('exempt', p.exempt),
       prefix: { [IpFamily.V4]: r.num('ipv4PrefixLength', p.ipv4PrefixLength, 32), [IpFamily.V6]: r.num('ipv6PrefixLength', p.ipv6PrefixLength, 64) },
     };
-    this._check(sshGuardProblem(this.spec));
+    this._check(guardProblem(this.spec));
   }
 
-  /** The part's chains and rules (see {@link FirewallPart.firewallRules}). */
+  /**
+   * The guard chain, and one jump to it per opening of the port: when the
+   * host opens the port (`allow`, `allowFrom`, `allowOn`), the guard keeps to
+   * exactly those openings (their `-s` / `-i`), so a port open to an admin
+   * subnet stays open to that subnet only, now rate-limited. When the host
+   * does not open the port, the guard governs it and admits it for everyone,
+   * after its checks (and declares so).
+   */
   public firewallRules(host: PartHost): PartRules {
-    return this._contribution().rules(host);
+    const s = this.spec;
+    const prefix = { ipv4PrefixLength: s.prefix[IpFamily.V4], ipv6PrefixLength: s.prefix[IpFamily.V6] };
+    const openings = host.openingsOf(s.port);
+    const entries = openings.length > 0 ? openings : [{ port: s.port, peer: undefined, iface: undefined }];
+    const service = s.port.protocol === Protocol.TCP ? RuleSlot.TCP_GUARD : RuleSlot.UDP_GUARD;
+    const jumps: SlottedRule[] = entries.map((e) => ({
+      slot: service,
+      matches: [Match.source(e.peer ?? Peer.any()), ...(e.iface ? [Match.inInterface(e.iface)] : []), Match.port(s.port)],
+      target: Target.jump(s.chain),
+    }));
+    const chain: ChainRule[] = [];
+    // exempt sources skip the counting; only admitted traffic reaches this chain
+    const exempt = [...s.exempt].sort((a, b) => naturalCompare(exemptKey(a), exemptKey(b)));
+    for (const peer of exempt) chain.push({ matches: [Match.source(peer)], target: Target.ACCEPT });
+    // the deploying client, listed by the deploy after it authenticated, is never counted
+    const pass = host.deployPass();
+    if (pass) chain.push({ matches: [pass], target: Target.ACCEPT });
+    if (s.mode === GuardMode.RECENT) {
+      for (const w of s.windows) {
+        const seen = Match.recent({ list: s.list, action: RecentAction.CHECK, seconds: w.seconds, hits: w.hits, matchTtl: s.matchTtl, ...prefix });
+        chain.push({ matches: [seen], target: Target.DROP });
+      }
+      chain.push({ matches: [Match.recent({ list: s.list, action: RecentAction.SET, ...prefix })], target: Target.ACCEPT });
+    } else {
+      const above = Match.hashlimit({ name: s.list, perMinute: s.perMinute, burst: s.burst, above: true, ...prefix });
+      chain.push({ matches: [above], target: Target.DROP });
+      chain.push({ target: Target.ACCEPT });
+    }
+    const rules: LibraryRules = {
+      chains: [{ name: s.chain, rules: chain }],
+      rules: jumps,
+      // a second guard on the same port would never see a packet: the first one accepts
+      claims: [
+        { kind: 'chain', name: s.chain },
+        { kind: 'guarded port', name: s.port.toString() },
+        ...(s.mode === GuardMode.RECENT ? host.families.map((f) => ({ kind: 'recent list', name: recentList(f, s.list) })) : [{ kind: 'hashlimit table', name: s.list }]),
+      ],
+      guardLists: s.mode === GuardMode.RECENT ? [{ list: s.list, v4Prefix: s.prefix[IpFamily.V4], v6Prefix: s.prefix[IpFamily.V6] }] : [],
+      opens: openings.length > 0 ? [] : [{ port: s.port }],
+    };
+    return rules;
   }
+}
 
-  /** @internal */
-  public _contribution(): PartContribution<any> {
-    return new SshGuardContribution(this.spec);
-  }
+/** A guard's checked settings. */
+interface GuardSettings {
+  readonly port: Port;
+  readonly chain: string;
+  readonly list: string;
+  readonly mode: GuardMode;
+  readonly windows: readonly GuardWindow[];
+  readonly perMinute: number;
+  readonly burst: number;
+  readonly matchTtl: boolean;
+  readonly exempt: readonly Peer[];
+  readonly prefix: SourcePrefix;
+}
+
+/** What is wrong with a guard's settings, if anything. */
+function guardProblem(spec: GuardSettings): ValueProblem | undefined {
+  return firstProblem(
+    spec.port._problem(),
+    spec.port.isRange ? { message: `port ${spec.port} is a range; a guard protects one port`, fix: 'Use a single port, e.g. Port.tcp(2222).' } : undefined,
+    chainNameProblem('chainName', spec.chain),
+    spec.mode === GuardMode.HASHLIMIT ? hashlimitNameProblem('listName (the hashlimit table)', spec.list) : recentListProblem('listName', spec.list, true),
+    ...spec.windows.flatMap((w, i) => [
+      hitCountProblem(`${i === 0 ? 'shortWindow' : 'longWindow'}.hits`, w.hits),
+      windowSecondsProblem(`${i === 0 ? 'shortWindow' : 'longWindow'}.seconds`, w.seconds),
+    ]),
+    ratePerMinuteProblem('perMinute', spec.perMinute),
+    hashlimitBurstProblem('burst', spec.burst),
+    ...spec.exempt.map((p) => p._problem()),
+    prefixLengthProblem('ipv4PrefixLength', spec.prefix[IpFamily.V4], false),
+    prefixLengthProblem('ipv6PrefixLength', spec.prefix[IpFamily.V6], true),
+  );
+}
+
+/** The text an exempt peer's rule sorts by (as the rules' own order within a slot). */
+function exemptKey(p: Peer): string {
+  return `${p.isAny ? '' : `-s ${p.cidr} `}-j ACCEPT`;
 }

@@ -8,3 +8,11 @@ export function hasBrand(x: unknown, brand: symbol): boolean {
 
 /** Brand of firewall parts (guards, traps, NAT, ...) that a host collects at synth. */
 export const FIREWALL_PART_BRAND = Symbol.for('cdktf-iptables.FirewallPart');
+
+/** Brand of the library's own parts (in any copy of it): their internal extras are read. */
+export const LIBRARY_PART_BRAND = Symbol.for('cdktf-iptables.LibraryPart');
+
+/** Marks `part` as one of the library's own parts. */
+export function markLibraryPart(part: object): void {
+  Object.defineProperty(part, LIBRARY_PART_BRAND, { value: true });
+}

@@ -11,13 +11,35 @@ export interface ValueProblem {
   readonly fix?: string;
 }
 
+/** The first problem of a list, if any. */
+export function firstProblem(...problems: (ValueProblem | undefined)[]): ValueProblem | undefined {
+  return problems.find((p) => p !== undefined);
+}
+
+/** A problem as one sentence and its fix, without a construct path (a validation's message: the framework names the construct). */
+export function problemText(problem: ValueProblem): string {
+  return `${problem.message}.${problem.fix ? ` ${problem.fix}` : ''}`;
+}
+
+/** The error the library throws for bad input: its message names the construct path; `constructPath` and `problem` keep the parts. */
+export interface FirewallConfigError extends Error {
+  readonly constructPath: string;
+  readonly problem: ValueProblem;
+}
+
 /** Builds the one error shape the library throws for bad input. */
-export function firewallError(where: string, problem: ValueProblem): Error {
+export function firewallError(where: string, problem: ValueProblem): FirewallConfigError {
   const prefix = where ? `[${printablePath(where)}] ` : '';
-  const fix = problem.fix ? ` ${problem.fix}` : '';
-  const err = new Error(`${prefix}${problem.message}.${fix}`);
+  const err = new Error(`${prefix}${problemText(problem)}`) as Error & { constructPath: string; problem: ValueProblem };
   err.name = 'FirewallConfigError';
+  err.constructPath = where;
+  err.problem = problem;
   return err;
+}
+
+/** True when `e` is one of the library's configuration errors (from any copy of it). */
+export function isFirewallConfigError(e: unknown): e is FirewallConfigError {
+  return e instanceof Error && e.name === 'FirewallConfigError';
 }
 
 /**

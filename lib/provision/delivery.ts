@@ -7,35 +7,45 @@ import { CloudInitEncoding, CloudInitOptions, cloudInitOptionsProblem, renderUse
 import { DEPLOY_PASS_LIST } from './deployment';
 import { Distro, distroProfile } from './distro';
 import { DeployContent } from './installer';
+import { CompiledFirewall } from '../firewall/compiled';
 import { IpFamily } from '../iptables/family';
-import { Ruleset } from '../rules/ruleset';
 import { IConstruct, Lazy, Token } from '../private/cdktf';
-import { firewallError } from '../private/errors';
+import { firewallError, problemText } from '../private/errors';
 
-/** The host's rules, as delivery reads them (rendered on demand, after the tree is complete). */
+/** The host's compiled firewall, as delivery reads it (compiled on demand, after the tree is complete). */
 export interface FirewallSource {
   readonly path: string;
   readonly families: readonly IpFamily[];
   readonly distro: Distro;
-  renderRules(family: IpFamily): string;
-  ipsetRules(): string | undefined;
-  ruleset(): Ruleset;
+  /** The compiled firewall; throws the program's error when it does not compile. */
+  compiled(): CompiledFirewall;
+  /**
+   * The compiled firewall, or undefined when the program has an error (the
+   * host's validation reports it): Terraform values resolved before the
+   * validations run must not fail with a resolution error.
+   */
+  compiledOrNothing(): CompiledFirewall | undefined;
 }
 
 /** A host's deploy content and cloud-init user-data. */
 export class HostDelivery {
   public constructor(private readonly scope: IConstruct, private readonly source: FirewallSource) {}
 
-  /** What a deploy carries: the rule files, sysctls, the guards' lists, the chains and sets. */
+  /**
+   * What a deploy carries: the rule files, sysctls, the guards' lists, the
+   * chains and sets. A program with an error carries nothing (its validation
+   * stops the synth).
+   */
   public deployContent(): DeployContent {
-    const rs = this.source.ruleset();
+    const fw = this.source.compiledOrNothing();
+    if (!fw) return { rules: {}, sysctl: [], guardLists: [], chains: [] };
     return {
-      rules: this.rules(),
-      sysctl: sysctlFor(rs.requirements),
-      passList: rs.guardLists.length > 0 ? DEPLOY_PASS_LIST : undefined,
-      guardLists: rs.guardLists,
-      chains: [...new Set(rs.declaredChains.map((c) => c.name))].sort(),
-      ipsets: rs.sets.length > 0 ? { text: this.source.ipsetRules()!, names: rs.sets.map((x) => x.name) } : undefined,
+      rules: rulesOf(fw),
+      sysctl: sysctlFor(fw.requirements),
+      passList: fw.guardLists.length > 0 ? DEPLOY_PASS_LIST : undefined,
+      guardLists: fw.guardLists,
+      chains: fw.chains,
+      ipsets: fw.ipsets !== undefined ? { text: fw.ipsets, names: fw.setNames } : undefined,
     };
   }
 
@@ -50,12 +60,16 @@ export class HostDelivery {
     }
     this.scope.node.addValidation({
       validate: () => {
+        // a program that does not compile is reported by the host's own validation
+        if (!this.source.compiledOrNothing()) return [];
         const size = userDataSizeProblem(this.userData(opts), opts);
-        return size ? [firewallError(this.source.path, size).message] : [];
+        return size ? [problemText(size)] : [];
       },
     });
     return Lazy.stringValue({
       produce: () => {
+        // resolved before the validations run: a program that does not compile (reported there) yields nothing here
+        if (!this.source.compiledOrNothing()) return '';
         const ud = this.userData(opts);
         const size = userDataSizeProblem(ud, opts);
         if (size) throw firewallError(this.source.path, size);
@@ -71,15 +85,16 @@ export class HostDelivery {
     return this.userData(options ?? {}).value;
   }
 
-  private rules(): Partial<Record<IpFamily, string>> {
-    const rules: Partial<Record<IpFamily, string>> = {};
-    for (const f of this.source.families) rules[f] = this.source.renderRules(f);
-    return rules;
-  }
-
   private userData(options: CloudInitOptions): UserData {
+    const fw = this.source.compiled();
     const profile = distroProfile(this.source.distro);
-    const sysctl = sysctlFor(this.source.ruleset().requirements);
-    return renderUserData({ profile, rules: this.rules(), sysctl, ipsets: this.source.ipsetRules() }, options);
+    return renderUserData({ profile, rules: rulesOf(fw), sysctl: sysctlFor(fw.requirements), ipsets: fw.ipsets }, options);
   }
+}
+
+/** The rule files' text per family. */
+function rulesOf(fw: CompiledFirewall): Partial<Record<IpFamily, string>> {
+  const rules: Partial<Record<IpFamily, string>> = {};
+  for (const f of fw.families) rules[f] = fw.files[f]!.text;
+  return rules;
 }

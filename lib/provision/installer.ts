@@ -5,7 +5,8 @@ import { BundleFile, deployBundle, DeployBundle, sha256 } from './bundle';
 import { SshConnection } from './connection';
 import { DistroProfile, IPSETS_UNIT, ipsetsUnit, restoreUnit } from './distro';
 import { ForeignRules } from './foreign-rules';
-import { IpFamily, ruleFileName } from '../iptables/family';
+import { IpFamily } from '../iptables/family';
+import { ruleFileName } from '../iptables/spelling';
 import { Aspects, DataResource, IAspect, IConstruct, ITerraformDependable, Lazy, newNullProvider, newNullResource, TerraformProvider, TerraformStack, Token } from '../private/cdktf';
 import { firewallError } from '../private/errors';
 
@@ -209,6 +210,8 @@ export class HostInstaller extends Construct {
   /** The deploy bundle, rendered once per content. */
   public bundle(): DeployBundle {
     const content = this.spec.content();
+    // a program that does not compile has no bundle: its validation stops the synth
+    if (Object.keys(content.rules).length === 0) return { script: '', deployId: 'not-compiled' };
     const files = bundleFiles(this.spec, content);
     const key = sha256(files.map((f) => `${f.name}\0${f.mode}\0${f.content}`).join('\0'));
     if (this.bundleMemo?.key !== key) this.bundleMemo = { key, bundle: deployBundle(this.spec.hostPath, files) };

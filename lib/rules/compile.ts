@@ -1,63 +1,64 @@
 /**
  * The rule compiler: a part's {@link PartRules} into the host's ruleset.
  * Every check a part's rules get happens here, the same for built-in and
- * third-party parts: shapes (a part in another language may hand over
- * anything), names and their claims, matches and targets, families, slots,
- * replacements, jumps, raw rules against the parser.
+ * third-party parts (and for the host's own skeleton): shapes (a part in
+ * another language may hand over anything), names and their claims, matches
+ * and targets, families, slots, replacements, jumps, raw rules against the
+ * parser, and the declarations of what the part means to admit.
  */
+import { LibraryRule, LibraryRules, SkeletonRules } from './library-rules';
 import { Match } from './match';
 import { BASIC_FIELDS, MatchArgs } from './match-args';
-import { ChainRule, DeclaredOpening, PartRules, SlottedRule } from './part-rules';
+import { ChainRule, PartRules } from './part-rules';
+import { RuleSpec, Ruleset } from './ruleset';
 import { HostRule, Table } from './slot';
-import { SLOT_PLACES } from './slot-places';
+import { SKELETON_PLACES, SkeletonSlot, SLOT_PLACES, SlotPlace } from './slot-places';
 import { Target } from './target';
-import { ParsedRule, parseRuleArgs } from '../iptables/parse';
 import { ALL_FAMILIES, IpFamily } from '../iptables/family';
-import { HostFirewallSpec } from '../firewall/skeleton';
-import { interfaceNameProblem } from '../values/interface-name';
-import { chainNameProblem, LIBRARY_CHAIN_NAMES, MAX_CHAIN_NAME, objectNameProblem, TARGET_NAMES } from '../iptables/kernel-limits';
-import { Peer } from '../values/peer';
-import { Port } from '../values/port';
-import { BUILTIN_CHAINS, jumpTargets, RuleSpec, TableName, TEXT_OPTIONS } from './rule';
-import { Ruleset } from './ruleset';
+import { BUILTIN_CHAINS, chainNameProblem, LIBRARY_CHAIN_NAMES, MAX_CHAIN_NAME, objectNameProblem, TableName, TARGET_NAMES } from '../iptables/kernel-limits';
+import { ParsedRule, parseRuleArgs } from '../iptables/parse';
+import { jumpTargets, TEXT_OPTIONS } from '../iptables/syntax';
 import { firewallError, ValueProblem } from '../private/errors';
+import { ConnState } from '../values/conn-state';
+import { IcmpType } from '../values/icmp';
+import { DeclaredTraffic } from '../values/intent';
+import { interfaceNameProblem } from '../values/interface-name';
+import { Peer } from '../values/peer';
+import { Port, Protocol } from '../values/port';
 
 /** How a part's rules are compiled. */
 export interface CompileOptions {
-  /** The library's own parts may use the library's reserved chain names (SYN_FLOOD, BOGONS-…). */
+  /**
+   * A part of this library (in any copy): it may use the library's reserved
+   * chain names (SYN_FLOOD, BOGONS-…), and its LibraryRules extras are read.
+   */
   readonly library?: boolean;
-  /** The fix to name when a chain of the part is already taken (a part that exists once per host). */
-  readonly chainClaimFix?: string;
+  /** The host itself: its rules may sit in the skeleton's own slots. */
+  readonly skeleton?: boolean;
 }
 
-/** A part's declared openings, kept on the ruleset for the intent check. */
-export interface PartOpening extends DeclaredOpening {
-  readonly owner: string;
-}
+type Fail = (message: string, fix?: string) => never;
 
-const DECLARED = new WeakMap<Ruleset, PartOpening[]>();
-const TRUSTED = new WeakMap<Ruleset, string[]>();
-
-/** The openings parts declared on `rs` (see {@link PartRules.opens}). */
-export function partOpenings(rs: Ruleset): readonly PartOpening[] {
-  return DECLARED.get(rs) ?? [];
-}
-
-/** The interfaces parts declared they trust on `rs` (see {@link PartRules.trusts}). */
-export function partTrusted(rs: Ruleset): readonly string[] {
-  return TRUSTED.get(rs) ?? [];
-}
-
-/** Adds a part's chains and rules to `rs`; throws naming `owner` on any problem. */
-export function compilePart(rs: Ruleset, host: HostFirewallSpec, owner: string, out: PartRules, options: CompileOptions = {}): void {
-  const fail = (message: string, fix?: string): never => { throw firewallError(owner, { message, fix }); };
+/** Adds a part's chains, rules and declarations to `rs`; throws naming `owner` on any problem. */
+export function compilePart(
+  rs: Ruleset, families: readonly IpFamily[], owner: string, given: PartRules | SkeletonRules, options: CompileOptions = {},
+): void {
+  const fail: Fail = (message, fix) => { throw firewallError(owner, { message, fix }); };
   const check = (where: string, p: ValueProblem | undefined) => { if (p) fail(`${where}: ${p.message}`, p.fix); };
-  if (typeof out !== 'object' || out === null) fail(`firewallRules() returned ${String(out)}, not a PartRules`, 'Return { chains, rules } (both optional).');
+  if (typeof given !== 'object' || given === null) fail(`firewallRules() returned ${String(given)}, not a PartRules`, 'Return { chains, rules } (both optional).');
+  const out = given as LibraryRules & SkeletonRules;
+  const library = options.library === true;
   const chains = listOf(out.chains, 'chains', fail);
   const rules = listOf(out.rules, 'rules', fail);
-  const opens = listOf(out.opens, 'opens', fail);
-  const fams = host.families;
+  const fams = families;
   const claim = (kind: string, name: string) => rs.claim(kind, name, owner);
+
+  // what the library's parts record besides rules: names with a part-specific fix, sets, guard lists
+  if (library) {
+    for (const c of out.claims ?? []) rs.claim(c.kind, c.name, owner, c.fix);
+    for (const set of out.sets ?? []) if (fams.includes(set.family)) rs.addSet({ ...set, owner });
+    for (const g of out.guardLists ?? []) rs.noteGuardList(g);
+  }
 
   // own chains: checked, claimed, declared
   const own = new Map<string, TableName>();
@@ -65,10 +66,10 @@ export function compilePart(rs: Ruleset, host: HostFirewallSpec, owner: string, 
     const where = `chains[${i}]`;
     if (typeof c !== 'object' || c === null) fail(`${where} is ${String(c)}, not a PartChain`);
     const table = tableOf(c.table, where, fail);
-    const library = options.library && (LIBRARY_CHAIN_NAMES.includes(c.name) || /^BOGONS-/.test(c.name));
-    check(where, library ? objectNameProblem('name', c.name, MAX_CHAIN_NAME) : chainNameProblem('name', c.name));
+    const reserved = library && (LIBRARY_CHAIN_NAMES.includes(c.name) || /^BOGONS-/.test(c.name));
+    check(where, reserved ? objectNameProblem('name', c.name, MAX_CHAIN_NAME) : chainNameProblem('name', c.name));
     if (own.has(c.name)) fail(`${where}: the part declares chain "${c.name}" twice`, 'Give each chain its own name.');
-    rs.claim('chain', c.name, owner, options.chainClaimFix);
+    rs.claim('chain', c.name, owner, library ? out.chainClaimFix : undefined);
     own.set(c.name, table);
     rs.declareChain({ table, name: c.name, families: fams, owner });
   });
@@ -80,39 +81,84 @@ export function compilePart(rs: Ruleset, host: HostFirewallSpec, owner: string, 
   });
 
   // rules in the host's chains, by slot
-  rules.forEach((r: SlottedRule, i) => {
+  rules.forEach((r: LibraryRule, i) => {
     const where = `rules[${i}]`;
     if (typeof r !== 'object' || r === null) fail(`${where} is ${String(r)}, not a SlottedRule`);
-    const place = SLOT_PLACES[r.slot];
+    const place: SlotPlace | undefined = SLOT_PLACES[r.slot as keyof typeof SLOT_PLACES]
+      ?? (options.skeleton ? SKELETON_PLACES[r.slot as SkeletonSlot] : undefined);
     if (!place) fail(`${where}: slot ${String(r.slot)} is not a RuleSlot`, 'Use RuleSlot.INPUT_GUARD, RuleSlot.TCP_OPEN, ...');
     if (r.order !== undefined && !(Number.isInteger(r.order) && Math.abs(r.order) <= 1000)) fail(`${where}: order ${String(r.order)} is not a whole number from -1000 to 1000`);
     if (r.replaces !== undefined && !Object.values(HostRule).includes(r.replaces)) fail(`${where}: replaces ${String(r.replaces)} is not a HostRule`);
-    const args = ruleArgs(r, where, place.table, place.chain, fams, fail, claim, own);
+    const args = ruleArgs(r, where, place!.table, place!.chain, fams, fail, claim, own);
     const needed = fams.filter((f) => args[f] !== undefined);
-    if (place.table !== 'filter' || !['INPUT', 'FORWARD', 'OUTPUT', 'TCP', 'UDP'].includes(place.chain)) {
-      rs.declareChain({ table: place.table, name: place.chain, families: needed, owner });
+    if (place!.table !== 'filter' || !['INPUT', 'FORWARD', 'OUTPUT', 'TCP', 'UDP'].includes(place!.chain)) {
+      rs.declareChain({ table: place!.table, name: place!.chain, families: needed, owner });
     }
     const spec: RuleSpec = {
-      table: place.table, chain: place.chain, slot: place.slot, order: place.order + (r.order ?? 0), owner, args, replaces: r.replaces,
+      table: place!.table,
+      chain: place!.chain,
+      slot: place!.slot,
+      order: place!.order + (r.order ?? 0),
+      owner,
+      args,
+      replaces: r.replaces,
+      id: options.skeleton ? r.id : undefined,
     };
     rs.addRule(spec);
   });
 
-  const store = DECLARED.get(rs) ?? [];
-  opens.forEach((o, i) => {
-    if (typeof o !== 'object' || o === null || !Port.isPort(o.port)) fail(`opens[${i}] needs a port (a Port)`);
-    if (o.peer !== undefined && !Peer.isPeer(o.peer)) fail(`opens[${i}].peer is not a Peer`);
-    check(`opens[${i}]`, Port._adopt(o.port)._problem());
-    if (o.iface !== undefined) check(`opens[${i}].iface`, interfaceNameProblem(o.iface));
-    store.push({ port: Port._adopt(o.port), peer: o.peer ? Peer._adopt(o.peer) : undefined, iface: o.iface, owner });
+  // what the part means to admit and refuse
+  const traffic = (where: string, t: DeclaredTraffic) => {
+    if (typeof t !== 'object' || t === null) fail(`${where} is ${String(t)}, not a declaration`);
+    const kinds = [t.port !== undefined, t.icmp !== undefined, t.protocol !== undefined, t.anyProtocol === true].filter(Boolean).length;
+    if (kinds !== 1) fail(`${where} gives ${kinds === 0 ? 'none' : 'more than one'} of port, icmp, protocol and anyProtocol`, 'Give exactly one, e.g. { port: Port.tcp(8443) }.');
+    if (t.port !== undefined) {
+      if (!Port.isPort(t.port)) fail(`${where}.port is not a Port`);
+      check(`${where}.port`, Port._adopt(t.port)._problem());
+    }
+    if (t.icmp !== undefined && !Object.values(IcmpType).includes(t.icmp)) fail(`${where}.icmp ${String(t.icmp)} is not an IcmpType`);
+    if (t.protocol !== undefined && !Object.values(Protocol).includes(t.protocol)) fail(`${where}.protocol ${String(t.protocol)} is not a Protocol`);
+    const states = t.states;
+    const known = Object.values(ConnState) as string[];
+    const badStates = states !== undefined && (!Array.isArray(states) || states.length === 0 || states.some((x) => !known.includes(x)));
+    if (badStates) {
+      fail(`${where}.states must be a non-empty list of ConnState`);
+    }
+    return { ...t, port: t.port !== undefined ? Port._adopt(t.port) : undefined };
+  };
+  const peer = (where: string, p: Peer | undefined): Peer | undefined => {
+    if (p === undefined) return undefined;
+    if (!Peer.isPeer(p)) fail(`${where} is not a Peer`);
+    const adopted = Peer._adopt(p);
+    check(where, adopted._problem());
+    return adopted;
+  };
+  const iface = (where: string, name: string | undefined): string | undefined => {
+    if (name !== undefined) check(where, interfaceNameProblem(name));
+    return name;
+  };
+  rs.declare(owner, {
+    opens: listOf(out.opens, 'opens', fail).map((o, i) => ({ ...traffic(`opens[${i}]`, o), peer: peer(`opens[${i}].peer`, o.peer), iface: iface(`opens[${i}].iface`, o.iface) })),
+    trusts: listOf(out.trusts, 'trusts', fail).map((t, i) => iface(`trusts[${i}]`, t)!),
+    forwards: listOf(out.forwards, 'forwards', fail).map((o, i) => ({
+      ...traffic(`forwards[${i}]`, o),
+      source: peer(`forwards[${i}].source`, o.source),
+      destination: peer(`forwards[${i}].destination`, o.destination),
+      inInterface: iface(`forwards[${i}].inInterface`, o.inInterface),
+      outInterface: iface(`forwards[${i}].outInterface`, o.outInterface),
+    })),
+    egress: listOf(out.egress, 'egress', fail).map((o, i) => ({
+      ...traffic(`egress[${i}]`, o),
+      destination: peer(`egress[${i}].destination`, o.destination),
+      outInterface: iface(`egress[${i}].outInterface`, o.outInterface),
+    })),
+    refuses: listOf(out.refuses, 'refuses', fail).map((o, i) => {
+      if (typeof o !== 'object' || o === null) fail(`refuses[${i}] is ${String(o)}, not a DeclaredRefusal`);
+      if (o.peer === undefined) fail(`refuses[${i}] needs a peer`);
+      return { peer: peer(`refuses[${i}].peer`, o.peer)!, iface: iface(`refuses[${i}].iface`, o.iface) };
+    }),
   });
-  DECLARED.set(rs, store);
-  const trusts = listOf(out.trusts, 'trusts', fail);
-  trusts.forEach((t, i) => {
-    const p = interfaceNameProblem(t);
-    if (p) fail(`trusts[${i}]: ${p.message}`, p.fix);
-  });
-  TRUSTED.set(rs, [...(TRUSTED.get(rs) ?? []), ...trusts]);
+  if (out.forwarding !== undefined && typeof out.forwarding !== 'boolean') fail(`forwarding is ${typeof out.forwarding}, not a boolean`);
   if (out.forwarding) {
     rs.require('ipv4-forwarding');
     if (fams.includes(IpFamily.V6)) rs.require('ipv6-forwarding');
@@ -164,13 +210,13 @@ export function checkJumps(rs: Ruleset): void {
   for (const node of [...edges.keys()].sort()) visit(node, []);
 }
 
-function listOf<T>(value: T[] | undefined, what: string, fail: (m: string, f?: string) => never): T[] {
+function listOf<T>(value: readonly T[] | undefined, what: string, fail: Fail): T[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) return fail(`${what} is ${typeof value}, not a list`);
-  return value;
+  return [...value];
 }
 
-function tableOf(t: Table | undefined, where: string, fail: (m: string, f?: string) => never): TableName {
+function tableOf(t: Table | undefined, where: string, fail: Fail): TableName {
   if (t === undefined) return 'filter';
   if (!Object.values(Table).includes(t)) return fail(`${where}: table ${String(t)} is not a Table`, 'Use Table.FILTER, NAT, MANGLE or RAW.');
   return t as TableName;
@@ -178,7 +224,7 @@ function tableOf(t: Table | undefined, where: string, fail: (m: string, f?: stri
 
 /** One rule's argv per host family (a family in which some match does not exist is left out). */
 function ruleArgs(
-  r: ChainRule, where: string, table: TableName, chain: string, families: readonly IpFamily[], fail: (m: string, f?: string) => never,
+  r: ChainRule, where: string, table: TableName, chain: string, families: readonly IpFamily[], fail: Fail,
   claim: (kind: string, name: string) => void, own: ReadonlyMap<string, TableName>,
 ): Partial<Record<IpFamily, readonly string[]>> {
   if (typeof r !== 'object' || r === null) return fail(`${where} is ${String(r)}, not a rule`);
@@ -249,7 +295,7 @@ const FIELD_NAMES: Record<string, string> = { s: 'source', d: 'destination', i: 
 /** Raw argv, checked by the parser of each family it is for. */
 function rawArgs(
   raw: string[], where: string, table: TableName, chain: string, families: readonly IpFamily[], meant: readonly IpFamily[],
-  fail: (m: string, f?: string) => never, claim: (kind: string, name: string) => void, own: ReadonlyMap<string, TableName>,
+  fail: Fail, claim: (kind: string, name: string) => void, own: ReadonlyMap<string, TableName>,
 ): Partial<Record<IpFamily, readonly string[]>> {
   if (!Array.isArray(raw) || raw.length === 0 || raw.some((a) => typeof a !== 'string')) fail(`${where}.raw must be a non-empty list of strings`);
   const bad = raw.find((a) => /[\n\r\0]/.test(a));

@@ -6,49 +6,21 @@
  * argv only by the rule compiler.
  */
 import { MatchArgs, MatchName } from './match-args';
-import { ConnState } from '../analysis/types';
 import { IpFamily } from '../iptables/family';
-import { interfaceNameProblem } from '../values/interface-name';
+import { matchSet } from '../iptables/ipset';
 import {
-  hashlimitBurstProblem, hashlimitNameProblem, hitCountProblem, limitBurstProblem, prefixLengthProblem, ratePerMinuteProblem,
-  recentListProblem, windowSecondsProblem,
+  hashlimitBurstProblem, hashlimitNameProblem, hitCountProblem, limitBurstProblem, MAX_COMMENT, prefixLengthProblem, ratePerMinuteProblem,
+  recentListProblem, wholeNumberProblem, windowSecondsProblem,
 } from '../iptables/kernel-limits';
-import { DEFAULT_SOURCE_PREFIX, firstProblem, hashlimit, limit, recentCheck, recentList, recentSet, SourcePrefix } from '../iptables/spelling';
+import {
+  DEFAULT_SOURCE_PREFIX, FULL_PREFIX, hashlimit, hopLimitEquals, ICMP_TYPES, icmpType, limit, recentCheck, recentList, recentSet, SourcePrefix,
+} from '../iptables/spelling';
+import { firstProblem, ValueProblem } from '../private/errors';
+import { ConnState } from '../values/conn-state';
+import { IcmpType } from '../values/icmp';
+import { interfaceNameProblem } from '../values/interface-name';
 import { Peer } from '../values/peer';
 import { Port, Protocol } from '../values/port';
-import { MAX_COMMENT } from './ruleset';
-import { ValueProblem } from '../private/errors';
-
-/** An ICMP message type, spelled per family by the rule compiler (ICMP for IPv4, ICMPv6 for IPv6). */
-export enum IcmpType {
-  /** Echo request (ping): IPv4 type 8, IPv6 type 128. */
-  ECHO_REQUEST = 'ECHO_REQUEST',
-  /** Echo reply: IPv4 type 0, IPv6 type 129. */
-  ECHO_REPLY = 'ECHO_REPLY',
-  /** Destination unreachable: IPv4 type 3, IPv6 type 1. */
-  DESTINATION_UNREACHABLE = 'DESTINATION_UNREACHABLE',
-  /** Time exceeded: IPv4 type 11, IPv6 type 3. */
-  TIME_EXCEEDED = 'TIME_EXCEEDED',
-  /** Parameter problem: IPv4 type 12, IPv6 type 4. */
-  PARAMETER_PROBLEM = 'PARAMETER_PROBLEM',
-  /** Packet too big (IPv6 only, type 2): a rule with it is IPv6-only. */
-  PACKET_TOO_BIG = 'PACKET_TOO_BIG',
-  /** Neighbour solicitation (IPv6 only, type 135). */
-  NEIGHBOR_SOLICITATION = 'NEIGHBOR_SOLICITATION',
-  /** Neighbour advertisement (IPv6 only, type 136). */
-  NEIGHBOR_ADVERTISEMENT = 'NEIGHBOR_ADVERTISEMENT',
-}
-
-const ICMP_NUMBERS: Record<IcmpType, Partial<Record<IpFamily, number>>> = {
-  [IcmpType.ECHO_REQUEST]: { [IpFamily.V4]: 8, [IpFamily.V6]: 128 },
-  [IcmpType.ECHO_REPLY]: { [IpFamily.V4]: 0, [IpFamily.V6]: 129 },
-  [IcmpType.DESTINATION_UNREACHABLE]: { [IpFamily.V4]: 3, [IpFamily.V6]: 1 },
-  [IcmpType.TIME_EXCEEDED]: { [IpFamily.V4]: 11, [IpFamily.V6]: 3 },
-  [IcmpType.PARAMETER_PROBLEM]: { [IpFamily.V4]: 12, [IpFamily.V6]: 4 },
-  [IcmpType.PACKET_TOO_BIG]: { [IpFamily.V6]: 2 },
-  [IcmpType.NEIGHBOR_SOLICITATION]: { [IpFamily.V6]: 135 },
-  [IcmpType.NEIGHBOR_ADVERTISEMENT]: { [IpFamily.V6]: 136 },
-};
 
 /** What an xt_recent match does with its list. */
 export enum RecentAction {
@@ -199,14 +171,21 @@ export class Match {
 
   /** ICMP (IPv4) or ICMPv6 (IPv6) messages of a type; a type that exists in one family only makes the rule that family's only. */
   public static icmp(type: IcmpType): Match {
-    const numbers = ICMP_NUMBERS[type];
+    const numbers = Object.values(IcmpType).includes(type) ? ICMP_TYPES[type] : undefined;
     return new Match(`icmp ${type}`, (f) => {
       const n = numbers?.[f];
       if (n === undefined) return undefined;
-      return f === IpFamily.V4
-        ? { basic: { p: 'icmp' }, module: ['-m', 'icmp', '--icmp-type', String(n)] }
-        : { basic: { p: 'ipv6-icmp' }, module: ['-m', 'icmp6', '--icmpv6-type', String(n)] };
+      const spelled = icmpType(f, n);
+      return { basic: { p: spelled.protocol }, module: spelled.module };
     }, numbers ? undefined : { message: `ICMP type ${String(type)} is not an IcmpType`, fix: 'Use IcmpType.ECHO_REQUEST, ...' });
+  }
+
+  /**
+   * Packets whose TTL (IPv4) or hop limit (IPv6) is exactly `value` (0..255):
+   * 255 on arrival means the sender is on the link (neighbour discovery).
+   */
+  public static hopLimit(value: number): Match {
+    return new Match(`hopLimit ${value}`, (f) => ({ basic: {}, module: hopLimitEquals(f, value) }), wholeNumberProblem('hopLimit', value, 0, 255));
   }
 
   /** At most `perMinute` packets a minute over all sources (a global token bucket of `burst`). */
@@ -238,9 +217,7 @@ export class Match {
     const render = (f: IpFamily): MatchArgs => {
       if (o.action === RecentAction.SET) return { basic: {}, module: recentSet(f, o.list, prefix) };
       const op = o.action === RecentAction.UPDATE ? 'update' : 'rcheck';
-      const full = recentCheck(f, op, o.list, o.seconds ?? 1, o.hits, o.matchTtl === true, prefix);
-      // no window: no "--seconds"
-      return { basic: {}, module: o.seconds !== undefined ? full : full.filter((_a, i) => full[i] !== '--seconds' && full[i - 1] !== '--seconds') };
+      return { basic: {}, module: recentCheck(f, op, o.list, o.seconds, o.hits, o.matchTtl === true, prefix) };
     };
     const actionProblem: ValueProblem | undefined = Object.values(RecentAction).includes(o.action)
       ? undefined : { message: `action ${String(o.action)} is not a RecentAction`, fix: 'Use RecentAction.SET, CHECK or UPDATE.' };
@@ -276,13 +253,29 @@ export class Match {
   }
 
   /**
-   * Builds a match from a description and a renderer.
+   * Packets whose source would be routed back out of the interface they came
+   * in on (`-m rpfilter`: the reverse-path filter, raw PREROUTING).
    * @internal
    */
-  public static _of(
-    description: string, render: (family: IpFamily) => MatchArgs | undefined, problem?: ValueProblem, names: MatchName[] = [],
-  ): Match {
-    return new Match(description, render, problem, names);
+  public static _reversePath(): Match {
+    return new Match('reversePath', () => ({ basic: {}, module: ['-m', 'rpfilter'] }));
+  }
+
+  /**
+   * Packets whose source is in the ipset set `name` (the library's blocklists).
+   * @internal
+   */
+  public static _sourceInSet(name: string): Match {
+    return new Match(`source in set ${name}`, () => ({ basic: {}, module: matchSet(name) }));
+  }
+
+  /**
+   * Sources on the xt_recent list `list` within `seconds`, one entry per
+   * address: the deploy pass that the deploy adds the deploying client to.
+   * @internal
+   */
+  public static _listed(list: string, seconds: number): Match {
+    return new Match(`deploy pass ${list}`, (f) => ({ basic: {}, module: recentCheck(f, 'rcheck', list, seconds, undefined, false, FULL_PREFIX) }));
   }
 
   private constructor(

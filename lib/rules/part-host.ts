@@ -2,11 +2,10 @@
  * What a part may know of its host when it makes its rules: the families it
  * renders, its trusted interfaces, what it opens, its deploy pass.
  */
+import { PartHostInfo } from './host-info';
 import { Match } from './match';
-import { DeclaredOpening } from './part-rules';
 import { IpFamily } from '../iptables/family';
-import { HostFirewallSpec } from '../firewall/skeleton';
-import { FULL_PREFIX, recentCheck } from '../iptables/spelling';
+import { DeclaredOpening } from '../values/intent';
 import { ClosedPortResponse, OutboundPolicy } from '../values/options';
 import { Port } from '../values/port';
 
@@ -20,11 +19,11 @@ import { Port } from '../values/port';
  */
 export class PartHost {
   /**
-   * A view of a validated host spec.
+   * A view of a host's settings.
    * @internal
    */
-  public static _of(spec: HostFirewallSpec): PartHost {
-    return new PartHost(spec);
+  public static _of(info: PartHostInfo): PartHost {
+    return new PartHost(info);
   }
 
   /** The host's construct path. */
@@ -39,23 +38,23 @@ export class PartHost {
   public readonly closedPortResponse: ClosedPortResponse;
   /** What OUTPUT does with packets no rule accepts. */
   public readonly outboundPolicy: OutboundPolicy;
-  /** Every port the host opens (`allow`, `allowFrom`, `allowOn`, `allowFromOn`), with its source and interface. */
+  /** Every port the host opens (`allow`, `allowFrom`, `allowOn`, `allowFromOn`), with its source and interface; `port` is always set. */
   public readonly openings: DeclaredOpening[];
 
-  private constructor(private readonly spec: HostFirewallSpec) {
-    this.path = spec.path;
-    this.families = [...spec.families];
-    this.trustedInterfaces = [...spec.trustedInterfaces];
-    this.ping = spec.ping;
-    this.closedPortResponse = spec.closedPortResponse;
-    this.outboundPolicy = spec.outboundPolicy;
-    this.openings = spec.openings.map((o) => ({ port: o.port, peer: o.peer, iface: o.iface }));
+  private constructor(private readonly info: PartHostInfo) {
+    this.path = info.path;
+    this.families = [...info.families];
+    this.trustedInterfaces = [...info.trustedInterfaces];
+    this.ping = info.ping;
+    this.closedPortResponse = info.closedPortResponse;
+    this.outboundPolicy = info.outboundPolicy;
+    this.openings = info.openings.map((o) => ({ port: o.port, peer: o.peer, iface: o.iface }));
   }
 
   /** The host's openings that admit (part of) `port`. */
   public openingsOf(port: Port): DeclaredOpening[] {
     const p = Port._adopt(port);
-    return this.openings.filter((o) => o.port._overlaps(p));
+    return this.openings.filter((o) => o.port !== undefined && o.port._overlaps(p));
   }
 
   /**
@@ -66,8 +65,7 @@ export class PartHost {
    * @returns undefined when the host has no deploy pass
    */
   public deployPass(): Match | undefined {
-    const pass = this.spec.deployPass;
-    if (!pass) return undefined;
-    return Match._of(`deploy pass ${pass.list}`, (f) => ({ basic: {}, module: recentCheck(f, 'rcheck', pass.list, pass.seconds, undefined, false, FULL_PREFIX) }));
+    const pass = this.info.deployPass;
+    return pass ? Match._listed(pass.list, pass.seconds) : undefined;
   }
 }

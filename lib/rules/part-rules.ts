@@ -7,8 +7,7 @@ import { Match } from './match';
 import { HostRule, RuleSlot, Table } from './slot';
 import { Target } from './target';
 import { IpFamily } from '../iptables/family';
-import { Peer } from '../values/peer';
-import { Port } from '../values/port';
+import { DeclaredEgress, DeclaredForward, DeclaredOpening, DeclaredRefusal } from '../values/intent';
 
 /**
  * One rule: matches and a target, or (the escape hatch) raw iptables argv.
@@ -79,20 +78,6 @@ export interface PartChain {
 }
 
 /**
- * A port the part opens on purpose: the host's intent check counts it as
- * declared (anything else the part's rules let in fails synth).
- * @example { port: Port.tcp(8443), peer: Peer.ipv4('10.0.0.0/8') }
- */
-export interface DeclaredOpening {
-  /** The port (or range). */
-  readonly port: Port;
-  /** @default Peer.any() */
-  readonly peer?: Peer;
-  /** @default - any interface */
-  readonly iface?: string;
-}
-
-/**
  * Everything a part adds to its host's firewall.
  * @example { chains: [...], rules: [{ slot: RuleSlot.INPUT_GUARD, matches: [...], target: Target.jump('MY_GUARD') }] }
  */
@@ -108,7 +93,7 @@ export interface PartRules {
    */
   readonly rules?: SlottedRule[];
   /**
-   * What the part opens on purpose, for the intent check.
+   * What the part opens to the host on purpose, for the intent check.
    * @default - nothing
    */
   readonly opens?: DeclaredOpening[];
@@ -119,8 +104,26 @@ export interface PartRules {
    */
   readonly trusts?: string[];
   /**
+   * What the part lets the host forward on purpose, for the intent check.
+   * @default - nothing
+   */
+  readonly forwards?: DeclaredForward[];
+  /**
+   * What the part lets the host send on purpose (it matters under an
+   * outbound policy DROP), for the intent check.
+   * @default - nothing
+   */
+  readonly egress?: DeclaredEgress[];
+  /**
+   * Sources the part drops on purpose, so that traffic declared open
+   * elsewhere may be refused from them.
+   * @default - none
+   */
+  readonly refuses?: DeclaredRefusal[];
+  /**
    * The host must forward packets (IPv4, and IPv6 when it renders IPv6).
    * @default false
    */
   readonly forwarding?: boolean;
 }
+

@@ -1,7 +1,49 @@
+/**
+ * The mutable builder a host's parts compile into: chains, rules with their
+ * owners, kernel-wide name claims, sets, requirements and declarations. The
+ * firewall layer freezes it into a compiled firewall; `ordered(family)` gives
+ * the final, deterministic layout.
+ */
 import { IpFamily } from '../iptables/family';
 import type { IpSetSpec } from '../iptables/ipset';
-import { BUILTIN_CHAINS, ChainPolicy, ChainSpec, RuleSpec, TableName, TABLES, targetIndex } from './rule';
+import { BUILTIN_CHAINS, ChainPolicy, MAX_COMMENT, TableName, TABLES } from '../iptables/kernel-limits';
+import { RenderChain, RenderTable, targetIndex } from '../iptables/syntax';
 import { firewallError, printablePath } from '../private/errors';
+import { byCodePoint, compareNaturalKeys, naturalKey } from '../private/order';
+import { Declarations, Owned } from '../values/declarations';
+import { DeclaredEgress, DeclaredForward, DeclaredOpening, DeclaredRefusal } from '../values/intent';
+
+/**
+ * One rule, before ordering: where it goes, what it says per family, and
+ * where it comes from. `args` holds everything after `-A CHAIN`, as argv.
+ */
+export interface RuleSpec {
+  readonly table: TableName;
+  readonly chain: string;
+  /** The named slot of the chain (see slot-places.ts): lower runs first. */
+  readonly slot: number;
+  /** Position inside the slot for rules whose relative order matters. @default 0 */
+  readonly order?: number;
+  /** Construct path of the part that asked for the rule; breaks ties. */
+  readonly owner: string;
+  /** The rule per family; a family without an entry does not get the rule. */
+  readonly args: Partial<Record<IpFamily, readonly string[]>>;
+  /** A name other rules can replace this rule by (e.g. `final-tcp`). */
+  readonly id?: string;
+  /** The id of a rule this one stands in for; at most one part may replace a rule. */
+  readonly replaces?: string;
+}
+
+/** A chain to declare in a table, per family. */
+export interface ChainSpec {
+  readonly table: TableName;
+  readonly name: string;
+  readonly families: readonly IpFamily[];
+  /** Policy of a built-in chain. @default ACCEPT */
+  readonly policy?: ChainPolicy;
+  /** Construct path of the part that asked for the chain. */
+  readonly owner: string;
+}
 
 /** A brute-force guard's recent list and the prefix lengths it counts sources by. */
 export interface GuardListNote {
@@ -11,24 +53,7 @@ export interface GuardListNote {
   readonly v6Prefix: number;
 }
 
-/** One rendered chain: its declaration and its rules in final order. */
-export interface OrderedChain {
-  readonly name: string;
-  /** Policy for a built-in chain, `-` for a user chain. */
-  readonly policy: ChainPolicy | '-';
-  readonly rules: readonly (readonly string[])[];
-}
-
-/** One rendered table. */
-export interface OrderedTable {
-  readonly name: TableName;
-  readonly chains: readonly OrderedChain[];
-}
-
-/**
- * A whole firewall for both families: chains and rules, unordered as parts add
- * them. `ordered(family)` gives the final, deterministic layout.
- */
+/** A whole firewall for both families, as parts add to it. */
 export class Ruleset {
   /** Whether rendered rules carry their owner as a comment. */
   public readonly comments: boolean;
@@ -38,15 +63,16 @@ export class Ruleset {
   private readonly flags = new Set<string>();
   private readonly guards = new Map<string, GuardListNote>();
   private readonly setSpecs = new Map<string, IpSetSpec>();
+  private readonly declared = {
+    opens: [] as Owned<DeclaredOpening>[],
+    trusts: [] as Owned<string>[],
+    forwards: [] as Owned<DeclaredForward>[],
+    egress: [] as Owned<DeclaredEgress>[],
+    refuses: [] as Owned<DeclaredRefusal>[],
+  };
 
   public constructor(options: { readonly comments?: boolean } = {}) {
     this.comments = options.comments === true;
-  }
-
-  /** A rule's argv as rendered: with its owner's comment when comments are on. */
-  public rendered(r: RuleSpec, family: IpFamily): readonly string[] {
-    const args = r.args[family]!;
-    return this.comments ? withOwnerComment(args, r.owner) : args;
   }
 
   /**
@@ -73,10 +99,7 @@ export class Ruleset {
     return [...this.flags].sort();
   }
 
-  /**
-   * Notes the xt_recent list of a brute-force guard: a deploy forgives the
-   * authenticated deploying client there.
-   */
+  /** Notes the xt_recent list of a brute-force guard: a deploy forgives the authenticated deploying client there. */
   public noteGuardList(note: GuardListNote): void {
     this.guards.set(note.list, note);
   }
@@ -107,19 +130,34 @@ export class Ruleset {
     this.rules.push(rule);
   }
 
-  /** Adds rules. */
-  public addRules(rules: readonly RuleSpec[]): void {
-    for (const r of rules) this.addRule(r);
-  }
-
-  /** All declared chains (for checks). */
+  /** All declared chains. */
   public get declaredChains(): readonly ChainSpec[] {
     return this.chains;
   }
 
-  /** All rules (for checks and analysis). */
+  /** All rules. */
   public get allRules(): readonly RuleSpec[] {
     return this.rules;
+  }
+
+  /** Records what a part declares it admits or refuses on purpose. */
+  public declare(owner: string, d: {
+    opens?: readonly DeclaredOpening[];
+    trusts?: readonly string[];
+    forwards?: readonly DeclaredForward[];
+    egress?: readonly DeclaredEgress[];
+    refuses?: readonly DeclaredRefusal[];
+  }): void {
+    for (const x of d.opens ?? []) this.declared.opens.push({ owner, declared: x });
+    for (const x of d.trusts ?? []) this.declared.trusts.push({ owner, declared: x });
+    for (const x of d.forwards ?? []) this.declared.forwards.push({ owner, declared: x });
+    for (const x of d.egress ?? []) this.declared.egress.push({ owner, declared: x });
+    for (const x of d.refuses ?? []) this.declared.refuses.push({ owner, declared: x });
+  }
+
+  /** Every declaration, with its owner. */
+  public get declarations(): Declarations {
+    return this.declared;
   }
 
   /**
@@ -127,13 +165,14 @@ export class Ruleset {
    * declared chain or a rule. Built-in chains are always declared in full;
    * user chains follow in name order (as iptables-save prints them).
    */
-  public ordered(family: IpFamily): OrderedTable[] {
-    const out: OrderedTable[] = [];
+  public ordered(family: IpFamily): RenderTable[] {
+    const out: RenderTable[] = [];
     for (const table of TABLES) {
       const chainsHere = this.chains.filter((c) => c.table === table && c.families.includes(family));
-      const rulesHere = this.rules.filter((r) => r.table === table && r.args[family] !== undefined);
+      const inFamily = this.rules.filter((r) => r.table === table && r.args[family] !== undefined);
+      const replaced = replacements(inFamily);
+      const rulesHere = inFamily.filter((r) => !(r.id && replaced.has(r.id)));
       if (chainsHere.length === 0 && rulesHere.length === 0) continue;
-
       const builtins = BUILTIN_CHAINS[table];
       const userNames = [...new Set(chainsHere.map((c) => c.name).filter((n) => !builtins.includes(n)))].sort(byCodePoint);
       const policyOf = (name: string): ChainPolicy => {
@@ -144,18 +183,60 @@ export class Ruleset {
         }
         return [...policies][0] ?? 'ACCEPT';
       };
-      const chains: OrderedChain[] = [
-        ...builtins.map((name) => ({ name, policy: policyOf(name), rules: orderRules(rulesHere, name, family, this.comments) })),
-        ...userNames.map((name) => ({ name, policy: '-' as const, rules: orderRules(rulesHere, name, family, this.comments) })),
+      const byChain = new Map<string, RuleSpec[]>();
+      for (const r of rulesHere) {
+        let list = byChain.get(r.chain);
+        if (!list) byChain.set(r.chain, (list = []));
+        list.push(r);
+      }
+      const chains: RenderChain[] = [
+        ...builtins.map((name) => ({ name, policy: policyOf(name), rules: this.orderRules(byChain.get(name) ?? [], family) })),
+        ...userNames.map((name) => ({ name, policy: '-' as const, rules: this.orderRules(byChain.get(name) ?? [], family) })),
       ];
       out.push({ name: table, chains });
     }
     return out;
   }
+
+  /**
+   * A chain's rules in order: slot, order, owner, then text read with numbers
+   * as numbers; identical rules are emitted once (with the first owner).
+   */
+  private orderRules(rules: readonly RuleSpec[], family: IpFamily): Array<{ args: string[]; owner: string }> {
+    // the natural-order key is split once per rule, not once per comparison
+    const mine = rules.map((r) => {
+      const text = r.args[family]!.join(' ');
+      return { r, args: r.args[family]!, text, key: naturalKey(text) };
+    });
+    mine.sort((a, b) =>
+      a.r.slot - b.r.slot
+      || (a.r.order ?? 0) - (b.r.order ?? 0)
+      || byCodePoint(a.r.owner, b.r.owner)
+      || compareNaturalKeys(a.key, b.key));
+    const seen = new Set<string>();
+    const out: Array<{ args: string[]; owner: string }> = [];
+    for (const m of mine) {
+      if (seen.has(m.text)) continue;
+      seen.add(m.text);
+      out.push({ args: this.comments ? withOwnerComment(m.args, m.r.owner) : [...m.args], owner: m.r.owner });
+    }
+    return out;
+  }
 }
 
-/** The longest comment the kernel keeps (XT_MAX_COMMENT_LEN 256, with the NUL). */
-export const MAX_COMMENT = 255;
+/** Rule ids replaced by other rules, checking that at most one part replaces each. */
+function replacements(rules: readonly RuleSpec[]): Map<string, string> {
+  const replaced = new Map<string, string>();
+  for (const r of rules) {
+    if (!r.replaces) continue;
+    const prev = replaced.get(r.replaces);
+    if (prev !== undefined && prev !== r.owner) {
+      throw firewallError(r.owner, { message: `replaces rule "${r.replaces}", which ${printablePath(prev)} replaces already`, fix: 'Keep one of them.' });
+    }
+    replaced.set(r.replaces, r.owner);
+  }
+  return replaced;
+}
 
 /**
  * `args` with `-m comment --comment OWNER` as the last match (before the
@@ -170,69 +251,4 @@ export function withOwnerComment(args: readonly string[], owner: string): string
   const at = targetIndex(args);
   const cut = at < 0 ? args.length : at;
   return [...args.slice(0, cut), '-m', 'comment', '--comment', text, ...args.slice(cut)];
-}
-
-function orderRules(rules: readonly RuleSpec[], chain: string, family: IpFamily, comments: boolean): string[][] {
-  const replaced = new Map<string, string>();
-  for (const r of rules) {
-    if (!r.replaces) continue;
-    const prev = replaced.get(r.replaces);
-    if (prev !== undefined && prev !== r.owner) {
-      throw firewallError(r.owner, { message: `replaces rule "${r.replaces}", which ${printablePath(prev)} replaces already`, fix: 'Keep one of them.' });
-    }
-    replaced.set(r.replaces, r.owner);
-  }
-  const mine = rules
-    .filter((r) => r.chain === chain && !(r.id && replaced.has(r.id)))
-    .map((r) => {
-      const text = r.args[family]!.join(' ');
-      return { r, args: r.args[family]!, text, key: naturalKey(text) };
-    });
-  // the natural-order key is split once per rule, not once per comparison (100,000 rules sort in well under a second)
-  mine.sort((a, b) =>
-    a.r.slot - b.r.slot
-    || (a.r.order ?? 0) - (b.r.order ?? 0)
-    || byCodePoint(a.r.owner, b.r.owner)
-    || compareNaturalKeys(a.key, b.key));
-  const seen = new Set<string>();
-  const out: string[][] = [];
-  for (const m of mine) {
-    if (seen.has(m.text)) continue; // identical rules are emitted once (with the first owner's comment)
-    seen.add(m.text);
-    out.push(comments ? withOwnerComment(m.args, m.r.owner) : [...m.args]);
-  }
-  return out;
-}
-
-/** Locale-free string order. */
-export function byCodePoint(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Order that reads numbers as numbers ("--dport 22" before "--dport 443"), locale-free. */
-export function naturalCompare(a: string, b: string): number {
-  return compareNaturalKeys(naturalKey(a), naturalKey(b));
-}
-
-/** A string split into runs of digits and of other characters, for {@link naturalCompare}. */
-export function naturalKey(text: string): string[] {
-  return text.match(/\d+|\D+/g) ?? [];
-}
-
-/** Compares two keys of {@link naturalKey}. */
-export function compareNaturalKeys(ca: readonly string[], cb: readonly string[]): number {
-  for (let i = 0; i < Math.min(ca.length, cb.length); i++) {
-    const x = ca[i];
-    const y = cb[i];
-    if (x === y) continue;
-    const nx = /^\d/.test(x);
-    const ny = /^\d/.test(y);
-    if (nx && ny) {
-      const d = Number(x) - Number(y);
-      if (d !== 0) return d;
-      return byCodePoint(x, y);
-    }
-    return byCodePoint(x, y);
-  }
-  return ca.length - cb.length;
 }

@@ -6,8 +6,8 @@
 import * as ipaddr from 'ipaddr.js';
 import { IpFamily } from '../iptables/family';
 import { BUILTIN_CHAIN_NAMES, MAX_CHAIN_NAME, MAX_LOG_PREFIX, objectNameProblem, TARGET_NAMES, wholeNumberProblem } from '../iptables/kernel-limits';
-import { firstProblem } from '../iptables/spelling';
-import { ValueProblem } from '../private/errors';
+import { SPELLING } from '../iptables/spelling';
+import { firstProblem, ValueProblem } from '../private/errors';
 
 /** How a REJECT answers. */
 export enum RejectWith {
@@ -23,21 +23,20 @@ export enum RejectWith {
   TCP_RESET = 'TCP_RESET',
 }
 
-const REJECT_TYPES: Record<Exclude<RejectWith, RejectWith.AUTO | RejectWith.TCP_RESET>, Record<IpFamily, string>> = {
-  [RejectWith.PORT_UNREACHABLE]: { [IpFamily.V4]: 'icmp-port-unreachable', [IpFamily.V6]: 'icmp6-port-unreachable' },
-  [RejectWith.HOST_UNREACHABLE]: { [IpFamily.V4]: 'icmp-host-unreachable', [IpFamily.V6]: 'icmp6-addr-unreachable' },
-  [RejectWith.ADMIN_PROHIBITED]: { [IpFamily.V4]: 'icmp-admin-prohibited', [IpFamily.V6]: 'icmp6-adm-prohibited' },
-};
-
 /**
  * The REJECT arguments for `family`, by the rule's protocol (`tcp`, `udp` or
  * anything else) when `how` is AUTO.
  */
 function rejectArgs(family: IpFamily, how: RejectWith, protocol: string | undefined): string[] {
-  let type: string;
-  if (how === RejectWith.TCP_RESET || (how === RejectWith.AUTO && protocol === 'tcp')) {type = 'tcp-reset';} else if (how === RejectWith.AUTO) {
-    type = protocol === 'udp' ? REJECT_TYPES[RejectWith.PORT_UNREACHABLE][family] : family === IpFamily.V4 ? 'icmp-proto-unreachable' : 'icmp6-adm-prohibited';
-  } else {type = REJECT_TYPES[how as keyof typeof REJECT_TYPES][family];}
+  const answers = SPELLING[family].reject;
+  const auto = protocol === 'tcp' ? 'tcp-reset' : protocol === 'udp' ? answers.portUnreachable : answers.protocolUnreachable;
+  const type = {
+    [RejectWith.AUTO]: auto,
+    [RejectWith.TCP_RESET]: 'tcp-reset',
+    [RejectWith.PORT_UNREACHABLE]: answers.portUnreachable,
+    [RejectWith.HOST_UNREACHABLE]: answers.hostUnreachable,
+    [RejectWith.ADMIN_PROHIBITED]: answers.adminProhibited,
+  }[how];
   return ['-j', 'REJECT', '--reject-with', type];
 }
 

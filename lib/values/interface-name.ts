@@ -1,7 +1,5 @@
+import { MAX_INTERFACE_NAME } from '../iptables/kernel-limits';
 import { looksLikeToken, showValue, ValueProblem } from '../private/errors';
-
-/** Linux IFNAMSIZ is 16 bytes including the terminating NUL. */
-const MAX_INTERFACE_NAME = 15;
 
 /**
  * Checks a network interface name as iptables `-i`/`-o` takes it: 1..15

@@ -1,4 +1,5 @@
 import * as ipaddr from 'ipaddr.js';
+import { bitsOf, Cidr, cidrCovers, cidrsOverlap, parseCidr } from './prefix';
 import { IpFamily } from '../iptables/family';
 import { looksLikeToken, showValue, ValueProblem } from '../private/errors';
 
@@ -61,6 +62,17 @@ export class Peer {
     return Peer.parse(families.includes(IpFamily.V6) && !families.includes(IpFamily.V4) ? IpFamily.V6 : IpFamily.V4, String(other.cidr));
   }
 
+  /**
+   * A peer of a prefix the library itself writes down (a registry block such
+   * as IPv4-mapped IPv6, which `ipv6()` refuses as a user's input), in the
+   * form iptables-save prints it.
+   * @internal
+   */
+  public static _ofPrefix(family: IpFamily, cidr: string): Peer {
+    const parsed = parseCidr(family, cidr);
+    return new Peer([family], cidr.includes('/') ? cidr : `${cidr}/${parsed.prefix}`);
+  }
+
   private static parse(family: IpFamily, input: string): Peer {
     const [canonical, problem] = canonicalCidr(family, input);
     return new Peer([family], canonical ?? (typeof input === 'string' ? input : showValue(input)), problem);
@@ -103,11 +115,15 @@ export class Peer {
   }
 
   /**
-   * `-s` arguments in `family`; empty when the peer is everyone.
+   * The peer's prefix as numbers, in its one family; undefined for a peer
+   * of every address (or an invalid one).
    * @internal
    */
-  public _sourceArgs(): string[] {
-    return this.isAny ? [] : ['-s', this.cidr];
+  public _prefix(): Cidr | undefined {
+    if (this.isAny || this.problem) return undefined;
+    let p = PARSED.get(this);
+    if (!p) PARSED.set(this, (p = parseCidr(this.families[0], this.cidr)));
+    return p;
   }
 
   /**
@@ -118,9 +134,7 @@ export class Peer {
     if (!other.families.every((f) => this.families.includes(f))) return false;
     if (this.isAny) return true;
     if (other.isAny) return false;
-    const [a, aLen] = parseCidr(this.cidr);
-    const [b, bLen] = parseCidr(other.cidr);
-    return aLen <= bLen && b.match(a, aLen);
+    return cidrCovers(this._prefix()!, other._prefix()!, bitsOf(this.families[0]));
   }
 
   /**
@@ -131,17 +145,12 @@ export class Peer {
     const shared = this.families.filter((f) => other.families.includes(f));
     if (shared.length === 0) return false;
     if (this.isAny || other.isAny) return true;
-    const [a, aLen] = parseCidr(this.cidr);
-    const [b, bLen] = parseCidr(other.cidr);
-    if (a.kind() !== b.kind()) return false;
-    return aLen <= bLen ? b.match(a, aLen) : a.match(b, bLen);
+    return cidrsOverlap(this._prefix()!, other._prefix()!, bitsOf(shared[0]));
   }
 }
 
-/** Parses a canonical CIDR with its family's parser (ipaddr.parseCIDR tries IPv6 first and throws for IPv4). */
-function parseCidr(cidr: string): [ipaddr.IPv4 | ipaddr.IPv6, number] {
-  return cidr.includes(':') ? ipaddr.IPv6.parseCIDR(cidr) : ipaddr.IPv4.parseCIDR(cidr);
-}
+/** Parsed prefixes of peers (computed on first use). */
+const PARSED = new WeakMap<Peer, Cidr>();
 
 /** Parses and checks a CIDR, returning its canonical form or the problem. */
 function canonicalCidr(family: IpFamily, input: string): [string | undefined, ValueProblem | undefined] {

@@ -128,15 +128,6 @@ export class Port {
   }
 
   /**
-   * iptables match arguments for this port, as iptables-save prints them.
-   * @internal
-   */
-  public _matchArgs(): string[] {
-    const span = this.isRange ? `${this.fromPort}:${this.toPort}` : `${this.fromPort}`;
-    return ['-p', this.protocol, '-m', this.protocol, '--dport', span];
-  }
-
-  /**
    * True when this port (range) covers every port of `other`.
    * @internal
    */

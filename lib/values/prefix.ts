@@ -1,11 +1,22 @@
-/* eslint-disable no-bitwise */ // address, mask and TCP-flag arithmetic
-/** Addresses as big integers, for matching and partitioning. */
+/* eslint-disable no-bitwise */ // address and mask arithmetic
+/**
+ * THE implementation of addresses and prefixes: parsed once into big
+ * integers, then compared, covered, merged, subtracted and printed by
+ * arithmetic. Peers, blocklists, sets, the parser, the evaluator and the
+ * analysis all use it.
+ */
 import * as ipaddr from 'ipaddr.js';
 import { IpFamily } from '../iptables/family';
+import { SPELLING } from '../iptables/spelling';
 
 /** Number of address bits per family. */
 export function bitsOf(family: IpFamily): number {
-  return family === IpFamily.V4 ? 32 : 128;
+  return SPELLING[family].addressBits;
+}
+
+/** The family of a CIDR or address text (IPv6 ones contain `:`). */
+export function familyOf(text: string): IpFamily {
+  return text.includes(':') ? IpFamily.V6 : IpFamily.V4;
 }
 
 /** An address as a big integer; throws naming `what` when it is not an address of `family`. */
@@ -130,4 +141,120 @@ export function insideRanges(ranges: ReadonlyArray<[bigint, bigint]>, lo: bigint
     else return hi <= rhi;
   }
   return false;
+}
+
+/** True when every address of `inner` is in `outer` (one family). */
+export function cidrCovers(outer: Cidr, inner: Cidr, bits: number): boolean {
+  return outer.prefix <= inner.prefix && inCidr(bits, outer, inner.base);
+}
+
+/** True when `a` and `b` share an address (one family). */
+export function cidrsOverlap(a: Cidr, b: Cidr, bits: number): boolean {
+  return a.prefix <= b.prefix ? inCidr(bits, a, b.base) : inCidr(bits, b, a.base);
+}
+
+/** Address order, then prefix length: the order ipset files list their entries in. */
+export function compareCidrs(a: Cidr, b: Cidr): number {
+  return a.base < b.base ? -1 : a.base > b.base ? 1 : a.prefix - b.prefix;
+}
+
+/** The addresses of merged `a` that are not in merged `b`, as merged ranges. */
+export function subtractRanges(a: ReadonlyArray<[bigint, bigint]>, b: ReadonlyArray<[bigint, bigint]>): Array<[bigint, bigint]> {
+  const out: Array<[bigint, bigint]> = [];
+  let j = 0;
+  for (const [lo0, hi] of a) {
+    let lo = lo0;
+    while (j < b.length && b[j][1] < lo) j++;
+    let k = j;
+    while (lo <= hi && k < b.length && b[k][0] <= hi) {
+      if (b[k][0] > lo) out.push([lo, b[k][0] - 1n]);
+      lo = b[k][1] + 1n;
+      k++;
+    }
+    if (lo <= hi) out.push([lo, hi]);
+  }
+  return out;
+}
+
+/** The complement of merged `ranges` in [0, top]. */
+export function complementRanges(ranges: ReadonlyArray<[bigint, bigint]>, top: bigint): Array<[bigint, bigint]> {
+  const out: Array<[bigint, bigint]> = [];
+  let cur = 0n;
+  for (const [a, b] of ranges) {
+    if (a > cur) out.push([cur, a - 1n]);
+    cur = b + 1n;
+  }
+  if (cur <= top) out.push([cur, top]);
+  return out;
+}
+
+interface IndexEntry<T> {
+  readonly start: bigint;
+  readonly len: number;
+  readonly bits: number;
+  readonly value: T;
+}
+
+/**
+ * A set of CIDR blocks with fast cover queries, so that checking each new
+ * `allowFrom` / `block` against all earlier ones stays linear in total:
+ * "is there a block that covers this prefix?" looks up each shorter prefix
+ * in a hash map (at most 33 / 129 lookups); "is there a block inside this
+ * prefix?" binary-searches the blocks sorted by first address (sorted on demand).
+ */
+export class PrefixIndex<T> {
+  /** Entries by family width and prefix length, keyed by first address (bigints compare by value in a Map). */
+  private readonly exact = new Map<number, Map<bigint, IndexEntry<T>>>();
+  /** Prefix lengths present, per family width: lookups try only these. */
+  private readonly lengths = new Map<number, number[]>();
+  private sorted: IndexEntry<T>[] = [];
+  private dirty = false;
+
+  /** Adds `cidr` of a family `bits` wide. */
+  public add(cidr: Cidr, bits: number, value: T): void {
+    const slot = bits * 1000 + cidr.prefix;
+    let byStart = this.exact.get(slot);
+    if (!byStart) this.exact.set(slot, (byStart = new Map()));
+    if (byStart.has(cidr.base)) return;
+    const e = { start: cidr.base, len: cidr.prefix, bits, value };
+    byStart.set(cidr.base, e);
+    const lens = this.lengths.get(bits) ?? [];
+    if (!lens.includes(cidr.prefix)) this.lengths.set(bits, [...lens, cidr.prefix].sort((a, b) => a - b));
+    this.sorted.push(e);
+    this.dirty = true;
+  }
+
+  /** A stored block that covers every address of `cidr`, if any. */
+  public covering(cidr: Cidr, bits: number): T | undefined {
+    for (const len of this.lengths.get(bits) ?? []) {
+      if (len > cidr.prefix) break;
+      const e = this.exact.get(bits * 1000 + len)?.get(cidr.base & maskOf(bits, len));
+      if (e) return e.value;
+    }
+    return undefined;
+  }
+
+  /** A stored block whose addresses all lie inside `cidr`, if any. */
+  public inside(cidr: Cidr, bits: number): T | undefined {
+    if (this.dirty) {
+      this.sorted.sort((a, b) => (a.bits - b.bits) || (a.start < b.start ? -1 : a.start > b.start ? 1 : a.len - b.len));
+      this.dirty = false;
+    }
+    const end = lastOf(bits, cidr);
+    // first entry of this family with start >= cidr.base
+    let lo = 0;
+    let hi = this.sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const e = this.sorted[mid];
+      if (e.bits < bits || (e.bits === bits && e.start < cidr.base)) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.sorted.length; i++) {
+      const e = this.sorted[i];
+      if (e.bits !== bits || e.start > end) break;
+      if (e.len >= cidr.prefix) return e.value;
+    }
+    return undefined;
+  }
 }

@@ -7,10 +7,13 @@
  */
 import { App, TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
-import { FirewallPart, IpFamily, Match, PartRules, Peer, Port, Protocol, RuleSlot, SshBruteforceGuard, StatefulHost, Target } from '../../lib';
-import { Engine } from '../../lib/analysis/engine';
-import { checkIntent, DeclaredIntent } from '../../lib/analysis/intent';
+import {
+  ConnState, DeclaredOpening, FirewallPart, IcmpType, IpFamily, Match, PartRules, Peer, Port, Protocol, RuleSlot, SshBruteforceGuard, StatefulHost,
+  Target,
+} from '../../lib';
+import { checkIntent } from '../../lib/analysis/intent';
 import { parseRuleset } from '../../lib/iptables/parse';
+import { Declarations } from '../../lib/values/declarations';
 
 const BASE = [
   '*filter', ':INPUT DROP [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT ACCEPT [0:0]', ':IN_SSH - [0:0]', ':TCP - [0:0]', ':UDP - [0:0]',
@@ -30,21 +33,29 @@ const GUARD = (chain: string) => [
   `-A ${chain} -m recent --set --name sshbf --mask 255.255.255.255 --rsource -j ACCEPT`,
 ];
 const file = (rules: string[]) => [...BASE, ...rules, 'COMMIT', ''].join('\n');
-const intent = (more: Partial<DeclaredIntent>): DeclaredIntent => ({
-  family: IpFamily.V4, owner: 's/h', ping: true, trusted: [], openings: [], guards: [], blocks: [], bogons: [], forwards: [], ...more,
+/** What the host's skeleton declares (replies, loopback, ping, everything out), plus `opens` of parts. */
+const intent = (opens: Array<[string, DeclaredOpening]>): Declarations => ({
+  opens: [
+    { owner: 's/h', declared: { anyProtocol: true, states: [ConnState.ESTABLISHED, ConnState.RELATED] } },
+    { owner: 's/h', declared: { icmp: IcmpType.ECHO_REQUEST } },
+    ...opens.map(([owner, declared]) => ({ owner, declared })),
+  ],
+  trusts: [{ owner: 's/h', declared: 'lo' }],
+  forwards: [],
+  egress: [{ owner: 's/h', declared: { anyProtocol: true } }],
+  refuses: [],
 });
-const check = (text: string, i: DeclaredIntent) => checkIntent(new Engine(parseRuleset(IpFamily.V4, text)), i).map((p) => p.message);
+const check = (text: string, d: Declarations) =>
+  checkIntent({ rules: parseRuleset(IpFamily.V4, text), sets: new Map(), declarations: d }).map((p) => p.message);
 
 describe('bug 1: a guard whose chain is named UDP opens every UDP port', () => {
-  const declared = intent({
-    openings: [{ protocol: 'udp', fromPort: 53, toPort: 53, owner: 's/h' }],
-    guards: [{ protocol: 'tcp', port: 22, owner: 's/h/guard' }],
-  });
+  // the guard governs a port nobody opened: it declares the opening
+  const declared = intent([['s/h', { port: Port.udp(53) }], ['s/h/guard', { port: Port.SSH }]]);
   test('the buggy rendering fails, naming the ports, the rules and the parts', () => {
     const buggy = file(['-A TCP -p tcp -m tcp --dport 22 -j UDP', ...GUARD('UDP').slice(0, 2), '-A UDP -p udp -m udp --dport 53 -j ACCEPT', GUARD('UDP')[2]]);
     const problems = check(buggy, declared);
     expect(problems).toEqual([
-      expect.stringMatching(/^V4 udp 1-52,54-65535 on any other interface is guarded, but nothing declares it: from any; rules matched: .*\[filter UDP #4: -A UDP -m recent --set --name sshbf .* -j ACCEPT\]; parts involved: none$/),
+      expect.stringMatching(/^V4 udp 0-52,54-65535 \(NEW packets\) on any interface but lo is guarded, but nothing declares it: from any; rules matched: .*\[filter UDP #4: -A UDP -m recent --set --name sshbf .* -j ACCEPT\]; parts involved: none$/),
     ]);
   });
   test('the correct rendering passes', () => {
@@ -53,14 +64,12 @@ describe('bug 1: a guard whose chain is named UDP opens every UDP port', () => {
 });
 
 describe('bug 2: a guard next to an admin-only allowFrom opens SSH to everyone', () => {
-  const declared = intent({
-    openings: [{ protocol: 'tcp', fromPort: 22, toPort: 22, cidr: '192.0.2.0/24', owner: 's/h' }],
-    guards: [{ protocol: 'tcp', port: 22, owner: 's/h/guard' }],
-  });
+  // the host opens SSH to an admin network: the guard keeps to it and declares nothing
+  const declared = intent([['s/h', { port: Port.SSH, peer: Peer.ipv4('192.0.2.0/24') }]]);
   test('the buggy rendering (guard jump before the admin-only accept) fails', () => {
     const buggy = file([...GUARD('IN_SSH'), '-A TCP -p tcp -m tcp --dport 22 -j IN_SSH', '-A TCP -s 192.0.2.0/24 -p tcp -m tcp --dport 22 -j ACCEPT']);
     expect(check(buggy, declared)).toEqual([
-      expect.stringMatching(/^V4 tcp 22 on any other interface is guarded, but nothing declares it: from any except 192\.0\.2\.0\/24; .*parts involved: s\/h, s\/h\/guard$/),
+      expect.stringMatching(/^V4 tcp 22 \(NEW packets\) on any interface but lo is guarded, but nothing declares it: from any except 192\.0\.2\.0\/24; rules matched: .*\[filter TCP #1: -A TCP -p tcp -m tcp --dport 22 -j IN_SSH\]/),
     ]);
   });
   test('a guard limited to the admitted sources passes', () => {
@@ -68,7 +77,7 @@ describe('bug 2: a guard next to an admin-only allowFrom opens SSH to everyone',
     expect(check(fixed, declared)).toEqual([]);
   });
   test('declared but refused is reported too', () => {
-    expect(check(file([]), declared)).toEqual([expect.stringMatching(/^V4 tcp 22 on any other interface is declared open, but the rules refuse it: from 192\.0\.2\.0\/24/)]);
+    expect(check(file([]), declared)).toEqual([expect.stringMatching(/^V4 tcp 22 \(NEW packets\) on any interface but lo is declared open, but the rules refuse it: from 192\.0\.2\.0\/24; parts involved: s\/h$/)]);
   });
 });
 
@@ -88,7 +97,7 @@ describe('at synth', () => {
     const stack = new TerraformStack(new App(), 's');
     const h = new StatefulHost(stack, 'h', { ruleComments: false, allow: [Port.SSH] });
     new LeakyPart(h, 'leaky');
-    expect(() => Testing.synth(stack, true)).toThrow(/\[s\/h\] intent check: V4 udp 1-65535 on any other interface is opened, but nothing declares it: from any; rules matched: .*parts involved: s\/h, s\/h\/leaky/);
+    expect(() => Testing.synth(stack, true)).toThrow(/\[s\/h\] intent check: V4 udp 0-65535 \(NEW packets\) on any interface but lo is opened, but nothing declares it: from any; rules matched: .*parts involved: s\/h, s\/h\/leaky/);
   });
 
   test('the same part declaring what it opens (PartRules.opens) passes the check', () => {
@@ -138,9 +147,29 @@ describe('at synth', () => {
   });
 });
 
-test('a guard on a port nobody opened may leave it shut (the guard decides whether it opens)', () => {
-  const declared = intent({ guards: [{ protocol: 'tcp', port: 22, owner: 's/h/guard' }] });
-  expect(check(file([]), declared)).toEqual([]);
+test('a guard that governs a port declares it open, and opens nothing else', () => {
+  const declared = intent([['s/h/guard', { port: Port.SSH }]]);
   expect(check(file(['-A TCP -p tcp -m tcp --dport 22 -j IN_SSH', ...GUARD('IN_SSH')]), declared)).toEqual([]);
-  expect(check(file(['-A TCP -p tcp -m tcp --dport 23 -j IN_SSH', ...GUARD('IN_SSH')]), declared)).toEqual([expect.stringMatching(/^V4 tcp 23 on any other interface is guarded, but nothing declares it/)]);
+  expect(check(file(['-A TCP -p tcp -m tcp --dport 23 -j IN_SSH', ...GUARD('IN_SSH')]), declared)).toEqual([
+    expect.stringMatching(/^V4 tcp 23 \(NEW packets\) on any interface but lo is guarded, but nothing declares it/),
+    expect.stringMatching(/^V4 tcp 22 \(NEW packets\) on any interface but lo is declared open, but the rules refuse it: from any; parts involved: s\/h\/guard$/),
+  ]);
+});
+
+describe('exact over every field: what one sample packet per cell would miss', () => {
+  const declared = intent([['s/h', { port: Port.SSH }]]);
+  test.each([
+    ['a source port', '-A INPUT -p udp -m udp --sport 53 -j ACCEPT', /^V4 udp 0-65535 .*opened, but nothing declares it/],
+    ['SCTP', '-A INPUT -p sctp -j ACCEPT', /^V4 protocol 132 .*opened, but nothing declares it/],
+    ['protocol 41', '-A INPUT -p 41 -j ACCEPT', /^V4 protocol 41 .*opened, but nothing declares it/],
+    ['a TTL', '-A INPUT -m ttl --ttl-eq 3 -j ACCEPT', /is opened, but nothing declares it/],
+    ['a knock (recent check)', '-A INPUT -p tcp -m recent --rcheck --name knock -j ACCEPT', /^V4 tcp 0-21,23-65535 \(INVALID,NEW,UNTRACKED packets\) .*is guarded, but nothing declares it.*\[filter INPUT #3: -A INPUT -p tcp -m recent --rcheck --name knock -j ACCEPT\]/],
+    ['a negated limit', '-A INPUT -p tcp -m tcp --dport 8080 -m limit ! --limit 1/sec -j ACCEPT', /^V4 tcp 8080 .*is guarded, but nothing declares it/],
+    ['another ICMP type', '-A INPUT -p icmp -m icmp --icmp-type 13 -j ACCEPT', /^V4 icmp types 13 .*is opened, but nothing declares it/],
+    ['an interface pattern', '-A INPUT -i eth+ -p tcp -m tcp --dport 25 -j ACCEPT', /^V4 tcp 25 \(INVALID,NEW,UNTRACKED packets\) on eth\+ is opened/],
+  ])('%s', (_name, rule, message) => {
+    const text = file([]).replace('-A INPUT -m conntrack --ctstate INVALID -j DROP', `${rule}\n-A INPUT -m conntrack --ctstate INVALID -j DROP`);
+    const problems = check(text, declared).filter((p) => !/declared open, but the rules refuse/.test(p));
+    expect(problems).toEqual(expect.arrayContaining([expect.stringMatching(message)]));
+  });
 });

@@ -222,7 +222,9 @@ describe('bad input names the part\'s path', () => {
   test.each(atSynth)('%s: a validation error at synth, nothing written', (_n, make, msg) => {
     const h = newHost(_n.includes('without ping') ? { ping: false } : {});
     make(h);
-    const errors = h.node.validate();
+    // each construct reports its own errors (the framework prefixes its path, once)
+    const errors = h.node.findAll().flatMap((c) => c.node.validate().map((e) => `[${c.node.path}] ${e}`));
     expect(errors.join('\n')).toMatch(msg);
+    expect(errors.join('\n')).not.toMatch(/\] \[/);
   });
 });

@@ -1,8 +1,6 @@
 import { IpFamily } from '../../lib/iptables/family';
 import { chainNameProblem, limitBurstProblem, objectNameProblem, reservedChainName, TARGET_NAMES } from '../../lib/iptables/kernel-limits';
 import { recentMask } from '../../lib/iptables/spelling';
-import { Peer } from '../../lib/values/peer';
-import { PrefixIndex } from '../../lib/values/prefix-index';
 
 describe('kernel names', () => {
   test('built-in chains, targets, the host\'s chains and option-like names are reserved', () => {
@@ -26,23 +24,5 @@ describe('kernel names', () => {
     expect(recentMask(IpFamily.V6, 64)).toBe('ffff:ffff:ffff:ffff::');
     expect(recentMask(IpFamily.V6, 112)).toBe('ffff:ffff:ffff:ffff:ffff:ffff:ffff:0');
     expect(recentMask(IpFamily.V6, 128)).toBe('ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff');
-  });
-});
-
-describe('PrefixIndex', () => {
-  test('covering and inside queries across families', () => {
-    const idx = new PrefixIndex<string>();
-    idx.add(Peer.ipv4('10.0.0.0/8'), 'a');
-    idx.add(Peer.ipv4('192.0.2.7'), 'b');
-    idx.add(Peer.ipv6('2001:db8::/32'), 'c');
-    expect(idx.covering(Peer.ipv4('10.1.2.3'))).toBe('a');
-    expect(idx.covering(Peer.ipv4('11.0.0.0/8'))).toBeUndefined();
-    expect(idx.covering(Peer.ipv4('0.0.0.0/0'))).toBeUndefined();
-    expect(idx.inside(Peer.ipv4('192.0.2.0/24'))).toBe('b');
-    expect(idx.inside(Peer.ipv4('10.1.0.0/16'))).toBeUndefined();
-    expect(idx.inside(Peer.ipv4('8.0.0.0/6'))).toBe('a');
-    expect(idx.covering(Peer.ipv6('2001:db8:1::/48'))).toBe('c');
-    expect(idx.inside(Peer.ipv6('2001::/16'))).toBe('c');
-    expect(idx.inside(Peer.ipv6('2001:db9::/32'))).toBeUndefined();
   });
 });

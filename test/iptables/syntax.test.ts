@@ -1,6 +1,6 @@
 import { IpFamily } from '../../lib';
-import { Ruleset } from '../../lib/rules/ruleset';
 import { quoteArg, renderIptablesSave } from '../../lib/iptables/syntax';
+import { Ruleset } from '../../lib/rules/ruleset';
 
 describe('renderIptablesSave', () => {
   test('declarations, ordered rules, COMMIT per table; raw before filter; no timestamps', () => {
@@ -12,7 +12,7 @@ describe('renderIptablesSave', () => {
     rs.addRule({ table: 'filter', chain: 'INPUT', slot: 100, owner: 'b', args: { V4: ['-j', 'ZED'] } });
     rs.addRule({ table: 'filter', chain: 'INPUT', slot: 100, owner: 'a', args: { V4: ['-j', 'ABC'] } });
     rs.addRule({ table: 'raw', chain: 'PREROUTING', slot: 1, owner: 'a', args: { V4: ['-j', 'ACCEPT'] } });
-    expect(renderIptablesSave(IpFamily.V4, rs.ordered(IpFamily.V4), { header: 'hello' }).split('\n')).toEqual([
+    expect(renderIptablesSave(IpFamily.V4, rs.ordered(IpFamily.V4), { header: 'hello' }).text.split('\n')).toEqual([
       '# hello',
       '*raw',
       ':PREROUTING ACCEPT [0:0]',
@@ -31,7 +31,7 @@ describe('renderIptablesSave', () => {
       'COMMIT',
       '',
     ]);
-    expect(renderIptablesSave(IpFamily.V6, rs.ordered(IpFamily.V6))).toBe('\n');
+    expect(renderIptablesSave(IpFamily.V6, rs.ordered(IpFamily.V6)).text).toBe('\n');
   });
 
   test('identical rules are emitted once; numbers sort as numbers', () => {
@@ -40,7 +40,7 @@ describe('renderIptablesSave', () => {
     for (const p of ['443', '22', '80', '22']) {
       rs.addRule({ table: 'filter', chain: 'TCP', slot: 500, owner: 'a', args: { V4: ['-p', 'tcp', '--dport', p, '-j', 'ACCEPT'] } });
     }
-    const lines = renderIptablesSave(IpFamily.V4, rs.ordered(IpFamily.V4)).split('\n').filter((l) => l.startsWith('-A'));
+    const lines = renderIptablesSave(IpFamily.V4, rs.ordered(IpFamily.V4)).text.split('\n').filter((l) => l.startsWith('-A'));
     expect(lines).toEqual(['-A TCP -p tcp --dport 22 -j ACCEPT', '-A TCP -p tcp --dport 80 -j ACCEPT', '-A TCP -p tcp --dport 443 -j ACCEPT']);
   });
 

@@ -30,10 +30,10 @@ import {
   Action, Blocklist, BogonFilter, ConnState, DropLogger, GuardMode, IcmpEchoLimit, IpFamily, OutboundPolicy, Peer, Port, PortScanTrap,
   Protocol, RulesetEvaluator, SshBruteforceGuard, StatefulHost, SynFloodGuard, TimedPacketProps, ClosedPortResponse,
 } from '../../lib';
-import { bitsOf, formatAddress, lastOf, parseAddress } from '../../lib/values/prefix';
 import { EngineState, EngineVerdict } from '../../lib/analysis/engine';
-import { parseIpsets, parseRuleset } from '../../lib/iptables/parse';
 import { EvaluatorOptions, RouteProps } from '../../lib/analysis/types';
+import { parseIpsets, parseRuleset } from '../../lib/iptables/parse';
+import { bitsOf, formatAddress, lastOf, parseAddress } from '../../lib/values/prefix';
 
 const TOTAL = Number(process.env.CFW_DIFF_PACKETS ?? 10000);
 const SEED = Number(process.env.CFW_DIFF_SEED ?? 20261122);

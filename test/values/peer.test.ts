@@ -1,4 +1,4 @@
-import { IpFamily, Peer } from '../../lib';
+import { IpFamily, Match, Peer } from '../../lib';
 
 describe('Peer', () => {
   test.each([
@@ -16,10 +16,19 @@ describe('Peer', () => {
     expect(peer.families).toEqual(families);
   });
 
-  test('source args: -s for a range, nothing for everyone', () => {
-    expect(Peer.ipv4('15.15.15.51')._sourceArgs()).toEqual(['-s', '15.15.15.51/32']);
-    expect(Peer.any()._sourceArgs()).toEqual([]);
-    expect(Peer.anyIpv6()._sourceArgs()).toEqual([]);
+  test('as a source match: -s for a range, nothing for everyone', () => {
+    expect(Match.source(Peer.ipv4('15.15.15.51'))._args(IpFamily.V4)!.basic).toEqual({ s: '15.15.15.51/32' });
+    expect(Match.source(Peer.any())._args(IpFamily.V6)!.basic).toEqual({});
+    expect(Match.source(Peer.anyIpv6())._args(IpFamily.V6)!.basic).toEqual({});
+  });
+
+  test('covers and overlaps by prefix arithmetic', () => {
+    expect(Peer.ipv4('10.0.0.0/8')._covers(Peer.ipv4('10.1.2.3'))).toBe(true);
+    expect(Peer.ipv4('10.1.2.3')._covers(Peer.ipv4('10.0.0.0/8'))).toBe(false);
+    expect(Peer.ipv4('10.0.0.0/8')._overlaps(Peer.ipv4('10.255.0.0/16'))).toBe(true);
+    expect(Peer.ipv4('10.0.0.0/8')._overlaps(Peer.ipv4('11.0.0.0/8'))).toBe(false);
+    expect(Peer.ipv6('2001:db8::/32')._overlaps(Peer.ipv4('10.0.0.0/8'))).toBe(false);
+    expect(Peer.any()._covers(Peer.ipv6('2001:db8::1'))).toBe(true);
   });
 
   test.each([

@@ -1,4 +1,4 @@
-import { Port, Protocol } from '../../lib';
+import { IpFamily, Match, Port, Protocol } from '../../lib';
 
 describe('Port', () => {
   test('factories and constants', () => {
@@ -10,8 +10,8 @@ describe('Port', () => {
   });
 
   test('renders as iptables-save prints the match', () => {
-    expect(Port.tcp(22)._matchArgs()).toEqual(['-p', 'tcp', '-m', 'tcp', '--dport', '22']);
-    expect(Port.udpRange(1000, 2000)._matchArgs()).toEqual(['-p', 'udp', '-m', 'udp', '--dport', '1000:2000']);
+    expect(Match.port(Port.tcp(22))._args(IpFamily.V4)).toEqual({ basic: { p: 'tcp' }, module: ['-m', 'tcp', '--dport', '22'] });
+    expect(Match.port(Port.udpRange(1000, 2000))._args(IpFamily.V6)).toEqual({ basic: { p: 'udp' }, module: ['-m', 'udp', '--dport', '1000:2000'] });
   });
 
   test.each([
