@@ -81,6 +81,9 @@ const project = new cdktf.ConstructLibraryCdktf({
   gitignore: ['cdktf.out/', '.gen/', '.terraform/', '*.tfstate*', '/.bench/', '/.cache/'],
 });
 
+// layers point one way (values <- rules <- firewall <- parts/constructs; analysis beside): no import cycles
+project.eslint?.addRules({ 'import/no-cycle': ['error', { ignoreExternal: true }] });
+
 // @cdktf/provider-null is needed only by hosts that deploy with Installer.NULL_RESOURCE: an
 // optional peer, so npm does not install it into apps that use terraform_data or files only.
 project.package.addField('peerDependenciesMeta', { '@cdktf/provider-null': { optional: true } });

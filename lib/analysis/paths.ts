@@ -220,7 +220,7 @@ export class PathWalker {
           // LOG, NFLOG, no target: the packets go on
           break;
       }
-      set = compact(set);
+      if (set.length > 16) set = compact(set);
     }
     ret.push(...set);
     return { accepted, refused, translated, ret };

@@ -244,25 +244,27 @@ export function boxSubtract(a: Box, b: Box): Box[] {
 /** The packets of `set` in `match` (a union of boxes). */
 export function setIntersect(set: PacketSet, match: PacketSet): Box[] {
   const out: Box[] = [];
+  const m = match.length > 4 ? compact([...match]) : match;
   for (const a of set) {
-    for (const b of match) {
+    for (const b of m) {
       const x = boxIntersect(a, b);
       if (x) out.push(x);
     }
   }
-  return compact(out);
+  return out.length > 4 ? compact(out) : out;
 }
 
 /** The packets of `set` not in `match`. */
 export function setSubtract(set: PacketSet, match: PacketSet): Box[] {
   let cur: Box[] = [...set];
-  for (const b of match) {
+  // thousands of boxes that differ in one field (an allowlist, a blocklist) are subtracted as one
+  for (const b of match.length > 4 ? compact([...match]) : match) {
     const next: Box[] = [];
     for (const a of cur) next.push(...boxSubtract(a, b));
     cur = next;
     if (cur.length === 0) break;
   }
-  return compact(cur);
+  return cur.length > 4 ? compact(cur) : cur;
 }
 
 /** True when `set` holds no packet. */
@@ -277,30 +279,69 @@ export function setIsEmpty(set: PacketSet): boolean {
  */
 export function compact(boxes: Box[]): Box[] {
   if (boxes.length < 2) return boxes;
+  // the common case, thousands of boxes that differ in one field only: one pass
+  const first = boxes[0];
+  const varying: number[] = [];
+  for (let d = 0; d < DIMS; d++) {
+    for (const b of boxes) {
+      if (b[d] !== first[d] && !same(b[d], first[d])) {
+        varying.push(d);
+        break;
+      }
+    }
+    if (varying.length > 1) break;
+  }
+  if (varying.length === 0) return [first];
+  if (varying.length === 1) return [mergeAlong(boxes, varying[0])];
+  if (boxes.length <= 12) return mergePairs(boxes);
   let cur = boxes;
+  const keys = new Map<Box, string[]>();
+  const keysOf = (b: Box) => {
+    let k = keys.get(b);
+    if (!k) keys.set(b, (k = b.map(fieldKey)));
+    return k;
+  };
   for (let d = 0; d < DIMS; d++) {
     if (cur.length < 2) break;
     const groups = new Map<string, Box[]>();
     for (const b of cur) {
-      const key = keyWithout(b, d);
+      const k = keysOf(b);
+      const key = k.map((x, i) => (i === d ? '*' : x)).join('|');
       const g = groups.get(key);
       if (g) g.push(b);
       else groups.set(key, [b]);
     }
     if (groups.size === cur.length) continue;
-    const next: Box[] = [];
-    for (const g of groups.values()) {
-      if (g.length === 1) {
-        next.push(g[0]);
-        continue;
-      }
-      const pairsOf: Array<[Num, Num]> = [];
-      for (const b of g) for (let i = 0; i < b[d].length; i += 2) pairsOf.push([b[d][i], b[d][i + 1]]);
-      next.push(withField(g[0], d, fromRanges(pairsOf)));
-    }
-    cur = next;
+    cur = [...groups.values()].map((g) => (g.length === 1 ? g[0] : mergeAlong(g, d)));
   }
   return cur;
+}
+
+/** A few boxes: any two equal in all fields but one are merged, until no such pair is left. */
+function mergePairs(boxes: Box[]): Box[] {
+  const cur = [...boxes];
+  for (let i = 0; i < cur.length; i++) {
+    for (let j = i + 1; j < cur.length; j++) {
+      let diff = -1;
+      for (let d = 0; d < DIMS; d++) {
+        if (cur[i][d] === cur[j][d] || same(cur[i][d], cur[j][d])) continue;
+        if (diff >= 0) { diff = -2; break; }
+        diff = d;
+      }
+      if (diff === -2) continue;
+      cur[i] = diff < 0 ? cur[i] : mergeAlong([cur[i], cur[j]], diff);
+      cur.splice(j, 1);
+      j = i; // look again: the merged box may now pair with an earlier one
+    }
+  }
+  return cur;
+}
+
+/** Boxes equal in every field but `d`, as one box. */
+function mergeAlong(boxes: readonly Box[], d: number): Box {
+  const all: Array<[Num, Num]> = [];
+  for (const b of boxes) for (let i = 0; i < b[d].length; i += 2) all.push([b[d][i], b[d][i + 1]]);
+  return withField(boxes[0], d, fromRanges(all));
 }
 
 const keyCache = new WeakMap<Intervals, string>();
@@ -312,12 +353,6 @@ function fieldKey(v: Intervals): string {
     keyCache.set(v, k);
   }
   return k;
-}
-
-function keyWithout(b: Box, skip: number): string {
-  let s = '';
-  for (let d = 0; d < DIMS; d++) s += d === skip ? '|*' : `|${fieldKey(b[d])}`;
-  return s;
 }
 
 /** The first value of a field of a box, preferring `wanted` when the box holds it. */

@@ -235,7 +235,7 @@ export class StatefulHost extends Construct {
     const port = props.connection?.port;
     if (typeof port === 'number' && Number.isInteger(port) && port > 0) this.sshPort = port;
 
-    hostsOf(TerraformStack.of(this)).push(this);
+    hostsOf(TerraformStack.of(this)).hosts.push(this);
     this.node.addValidation({ validate: () => this.validateTree() });
     addCustomSynthesis(this, { onSynthesize: (session: ISynthesisSession) => this.writeRuleFiles(session) });
   }
@@ -551,7 +551,7 @@ export class StatefulHost extends Construct {
     } else {
       errors.push(...this.analysis().intentProblems());
     }
-    const clash = hostsOf(TerraformStack.of(this)).filter((h) => h !== this && h.outputFolder === this.outputFolder);
+    const clash = foldersOf(TerraformStack.of(this)).get(this.outputFolder)!.filter((h) => h !== this);
     for (const other of clash) {
       errors.push(problemText({
         message: `writes its files into ${this.outputFolder}, the folder of ${errorPath(other.node.path)} too (their ids map to the same folder name), so one host's rule files and deploy bundle would replace the other's`,
@@ -598,13 +598,28 @@ export class StatefulHost extends Construct {
   }
 }
 
-/** The hosts of each stack (a folder clash is looked up here, not by walking the tree per host). */
-const HOSTS = new WeakMap<object, StatefulHost[]>();
+/** The hosts of each stack, and their folders (a folder clash is looked up here, not by walking the tree per host). */
+const HOSTS = new WeakMap<object, { hosts: StatefulHost[]; folders?: Map<string, StatefulHost[]>; count?: number }>();
 
-function hostsOf(stack: object): StatefulHost[] {
-  let list = HOSTS.get(stack);
-  if (!list) HOSTS.set(stack, (list = []));
-  return list;
+function hostsOf(stack: object): { hosts: StatefulHost[]; folders?: Map<string, StatefulHost[]>; count?: number } {
+  let entry = HOSTS.get(stack);
+  if (!entry) HOSTS.set(stack, (entry = { hosts: [] }));
+  return entry;
+}
+
+/** The hosts of a stack by output folder (computed once per number of hosts). */
+function foldersOf(stack: object): Map<string, StatefulHost[]> {
+  const entry = hostsOf(stack);
+  if (entry.count !== entry.hosts.length) {
+    entry.folders = new Map();
+    for (const h of entry.hosts) {
+      const list = entry.folders.get(h.outputFolder);
+      if (list) list.push(h);
+      else entry.folders.set(h.outputFolder, [h]);
+    }
+    entry.count = entry.hosts.length;
+  }
+  return entry.folders!;
 }
 
 /** A construct id as a folder name: unsafe characters become `_`, with a short hash to keep names apart. */

@@ -6,7 +6,7 @@ import { SshConnection } from './connection';
 import { DistroProfile, IPSETS_UNIT, ipsetsUnit, restoreUnit } from './distro';
 import { ForeignRules } from './foreign-rules';
 import { IpFamily } from '../iptables/family';
-import { ruleFileName } from '../iptables/spelling';
+import { recentList, ruleFileName } from '../iptables/spelling';
 import { Aspects, DataResource, IAspect, IConstruct, ITerraformDependable, Lazy, newNullProvider, newNullResource, TerraformProvider, TerraformStack, Token } from '../private/cdktf';
 import { firewallError } from '../private/errors';
 
@@ -81,8 +81,10 @@ export function scriptSettings(spec: InstallSpec, content: DeployContent): Recor
     CFW_MASK: spec.profile.mask.join(' '),
     CFW_TAKE_OVER: spec.takeOver ? 'yes' : 'no',
     CFW_SYSCTL: content.sysctl.join(' '),
-    CFW_PASS_LIST: content.passList ?? '',
-    CFW_GUARD_LISTS: content.guardLists.map((g) => `${g.list}:${g.v4Prefix}:${g.v6Prefix}`).join(' '),
+    // list names as the rules spell them in each family
+    CFW_PASS_LIST_V4: content.passList ? recentList(IpFamily.V4, content.passList) : '',
+    CFW_PASS_LIST_V6: content.passList ? recentList(IpFamily.V6, content.passList) : '',
+    CFW_GUARD_LISTS: content.guardLists.map((g) => `${recentList(IpFamily.V4, g.list)}:${recentList(IpFamily.V6, g.list)}:${g.v4Prefix}:${g.v6Prefix}`).join(' '),
     CFW_IPSETS: (content.ipsets?.names ?? []).join(' '),
     CFW_IPSETS_PATH: spec.profile.ipsetsPath,
     CFW_KEEP_CHAINS: unique(spec.keep.flatMap((k) => k.chains)).join(' '),

@@ -260,8 +260,10 @@ describe('deploy resources', () => {
     expect(h.renderRules(IpFamily.V4)).toMatch(/^-A IN_SSH -m recent --rcheck --seconds 80 --name cfwdeploy --mask 255\.255\.255\.255 --rsource (-m comment --comment "[^"]+" )?-j ACCEPT$/m);
     expect(h.renderRules(IpFamily.V6)).toContain('--name cfwdeploy6');
     const script = h._installer!.bundle().script;
-    expect(script).toContain("CFW_PASS_LIST='cfwdeploy'");
-    expect(script).toMatch(/CFW_GUARD_LISTS='sshbf:32:\d+'/);
+    // the list names as each family's rules spell them: the script never re-spells them
+    expect(script).toContain("CFW_PASS_LIST_V4='cfwdeploy'");
+    expect(script).toContain("CFW_PASS_LIST_V6='cfwdeploy6'");
+    expect(script).toMatch(/CFW_GUARD_LISTS='sshbf:sshbf6:32:64'/);
     // files-only hosts have no pass
     const plain = new StatefulHost(new TerraformStack(Testing.app(), 's2'), 'h', { allow: [Port.SSH] });
     new SshBruteforceGuard(plain, 'guard');

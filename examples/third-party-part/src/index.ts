@@ -61,7 +61,11 @@ export class OutboundTo extends FirewallPart {
   }
 
   public firewallRules(_host: PartHost): PartRules {
-    return { rules: [{ slot: RuleSlot.OUTPUT_OPEN, matches: [Match.destination(this.peer), Match.port(this.port)], target: Target.ACCEPT }] };
+    return {
+      rules: [{ slot: RuleSlot.OUTPUT_OPEN, matches: [Match.destination(this.peer), Match.port(this.port)], target: Target.ACCEPT }],
+      // what it lets out on purpose, so the host's intent check accepts it
+      egress: [{ port: this.port, destination: this.peer }],
+    };
   }
 }
 

@@ -17,9 +17,9 @@
 #   CFW_MASK           services to stop and mask on confirm (e.g. firewalld), may be empty
 #   CFW_TAKE_OVER      "yes" to stop conflicting firewall services instead of failing
 #   CFW_SYSCTL         sysctl settings (key=value, separated by spaces), may be empty
-#   CFW_PASS_LIST      xt_recent list that lets the deploying client past the
+#   CFW_PASS_LIST_V4 / CFW_PASS_LIST_V6  xt_recent lists (per family) that let the deploying client past the
 #                      brute-force guards while it deploys; empty without guards
-#   CFW_GUARD_LISTS    "list:v4prefix:v6prefix ..." recent lists of brute-force
+#   CFW_GUARD_LISTS    "v4list:v6list:v4prefix:v6prefix ..." recent lists of brute-force
 #                      guards; the authenticated deploying client is forgiven there
 #   CFW_IPSETS         names of the ipset sets in `ipsets.rules` (may be empty);
 #                      their contents are swapped in live, and back by a rollback
@@ -162,13 +162,15 @@ masked() { # address prefix
 }
 
 pass_list() { # family
-  if [ "$1" = v4 ]; then echo "$CFW_PASS_LIST"; else echo "${CFW_PASS_LIST}6"; fi
+  if [ "$1" = v4 ]; then echo "${CFW_PASS_LIST_V4:-}"; else echo "${CFW_PASS_LIST_V6:-}"; fi
 }
 
 client_pass() { # + or -
   client=$(cat "$RUN/client" 2>/dev/null || true)
-  [ -n "$client" ] && [ -n "${CFW_PASS_LIST:-}" ] || return 0
-  recent_write "$(pass_list "$(client_family "$client")")" "$1$client"
+  [ -n "$client" ] || return 0
+  list=$(pass_list "$(client_family "$client")")
+  [ -n "$list" ] || return 0
+  recent_write "$list" "$1$client"
 }
 
 client_forgive() {
@@ -176,9 +178,10 @@ client_forgive() {
   [ -n "$client" ] || return 0
   fam=$(client_family "$client")
   for entry in ${CFW_GUARD_LISTS:-}; do
-    list=${entry%%:*}; rest=${entry#*:}; p4=${rest%%:*}; p6=${rest#*:}
-    if [ "$fam" = v4 ]; then recent_write "$list" "-$(masked "$client" "$p4")"
-    else recent_write "${list}6" "-$(masked "$client" "$p6")"; fi
+    # v4list:v6list:v4prefix:v6prefix
+    l4=${entry%%:*}; rest=${entry#*:}; l6=${rest%%:*}; rest=${rest#*:}; p4=${rest%%:*}; p6=${rest#*:}
+    if [ "$fam" = v4 ]; then recent_write "$l4" "-$(masked "$client" "$p4")"
+    else recent_write "$l6" "-$(masked "$client" "$p6")"; fi
   done
 }
 
