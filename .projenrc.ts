@@ -1,12 +1,16 @@
-import { cdktf, javascript } from 'projen';
+import { javascript } from 'projen';
+import { CdktfConstructLibrary } from './projenrc/cdktf-construct-library';
+import { CDKTN } from './projenrc/cdktn';
 
 /**
- * cdktf-iptables: typed firewall constructs for CDK for Terraform.
+ * cdktf-iptables: typed firewall constructs for CDK for Terraform, and the same
+ * library for CDK Terrain (cdktn-iptables, built from the same lib/ by
+ * `npx projen pack:cdktn`, see projenrc/cdktn.ts).
  *
  * Sources live in lib/ and are compiled in place (srcdir = libdir = 'lib'),
  * as aws-cdk does; see ../shared/DESIGN.md.
  */
-const project = new cdktf.ConstructLibraryCdktf({
+const project = new CdktfConstructLibrary({
   name: 'cdktf-iptables',
   description: 'Typed cdktf constructs that render, install and persist stateful iptables/ip6tables firewalls',
   author: 'cdktf-iptables maintainers',
@@ -56,6 +60,8 @@ const project = new cdktf.ConstructLibraryCdktf({
       moduleFileExtensions: ['ts', 'js', 'json', 'node'],
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/'],
+      // the cdktn build's staging folder holds a second copy of lib/ and a package.json
+      modulePathIgnorePatterns: ['<rootDir>/build/'],
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
       testTimeout: 120_000,
       maxWorkers: 1,
@@ -67,8 +73,9 @@ const project = new cdktf.ConstructLibraryCdktf({
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: {
     include: ['lib/**/*.ts', 'test/**/*.ts', 'examples/**/*.ts', 'bench/**/*.ts', 'projenrc/**/*.ts', '.projenrc.ts'],
-    // a package of its own (imports 'cdktf-iptables'), type-checked by test/package.test.ts against the tarball
-    exclude: ['examples/third-party-part/**'],
+    // a package of its own (imports 'cdktf-iptables'), type-checked by test/package.test.ts against the tarball;
+    // build/: the cdktn build's staging folder (a copy of lib/ compiled against cdktn)
+    exclude: ['examples/third-party-part/**', 'build/**'],
     compilerOptions: {},
   },
   eslintOptions: {
@@ -76,9 +83,9 @@ const project = new cdktf.ConstructLibraryCdktf({
     projectService: false,
     dirs: ['lib'],
     devdirs: ['test', 'examples', 'bench', '.projenrc.ts', 'projenrc'],
-    ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', 'cdktf.out/', '*.generated.ts', 'coverage', 'examples/third-party-part/'],
+    ignorePatterns: ['*.js', '*.d.ts', 'node_modules/', 'cdktf.out/', '*.generated.ts', 'coverage', 'examples/third-party-part/', 'build/'],
   },
-  gitignore: ['cdktf.out/', '.gen/', '.terraform/', '*.tfstate*', '/.bench/', '/.cache/'],
+  gitignore: ['cdktf.out/', '.gen/', '.terraform/', '*.tfstate*', '/.bench/', '/.cache/', '/build/'],
 });
 
 // layers point one way (values <- rules <- firewall <- parts/constructs; analysis beside): no import cycles
@@ -93,7 +100,7 @@ project.gitignore.removePatterns('/lib');
 project.gitignore.exclude('/lib/**/*.js', '/lib/**/*.d.ts', '/lib/**/*.js.map', '/lib/**/*.d.ts.map', '/lib/**/*.tsbuildinfo');
 project.gitignore.include('/lib/provision/scripts/*.sh', '/lib/provision/scripts/*.js');
 // npm package: compiled js + d.ts, no ts sources, no examples/tests/bench.
-project.npmignore?.exclude('*.ts', 'examples/', 'bench/', 'test/', '.ci/', 'cdktf.out/', '*.tsbuildinfo');
+project.npmignore?.exclude('*.ts', 'examples/', 'bench/', 'test/', '.ci/', 'cdktf.out/', '*.tsbuildinfo', '/build/');
 project.npmignore?.include('*.d.ts', 'lib/**/*.js', 'lib/**/*.d.ts', 'lib/provision/scripts/*.sh', 'lib/provision/scripts/*.js');
 
 // ts-jest transpile-only: the type check of tests/examples/bench is a separate step.
@@ -122,6 +129,19 @@ project.addTask('pacmak:code', {
   exec: 'jsii-pacmak --code-only --targets python java dotnet go --outdir dist/code',
 });
 
+// The CDK Terrain package: the same lib/, compiled by jsii against cdktn (its own assembly and
+// language targets), packed into dist/cdktn/. `npm pack` keeps packing the cdktf package.
+const cdktnScript = 'ts-node --project projenrc/tsconfig.json projenrc/cdktn.ts';
+const packCdktn = project.addTask('pack:cdktn', {
+  description: `Build the CDK Terrain package (${CDKTN.packageName}) from the same lib/ and write its tarball into ${CDKTN.distDir}/`,
+  env: { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20', CHECKPOINT_DISABLE: '1' },
+  exec: `${cdktnScript} pack`,
+});
+const pacmakCdktn = project.addTask('pacmak:code:cdktn', {
+  description: `Generate the Python, Java, C# and Go bindings of the cdktn assembly (code only) into ${CDKTN.codeDir}/`,
+  exec: `${cdktnScript} pacmak`,
+});
+
 const ci = project.addTask('ci', {
   description: 'What CI runs: system packages, compile (jsii), type-check, all tests incl. kernel tests',
   env: { JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20', CHECKPOINT_DISABLE: '1' },
@@ -129,6 +149,8 @@ const ci = project.addTask('ci', {
 ci.spawn(project.tasks.tryFind('system-deps')!);
 ci.spawn(project.compileTask);
 ci.spawn(project.tasks.tryFind('pacmak:code')!);
+ci.spawn(packCdktn);
+ci.spawn(pacmakCdktn);
 ci.spawn(project.tasks.tryFind('typecheck')!);
 ci.spawn(project.testTask);
 // API.md is regenerated by compile (post-compile runs docgen)

@@ -28,7 +28,7 @@ export interface DeployProps {
 
   /**
    * The resource type that carries the provisioners.
-   * @default Installer.NULL_RESOURCE
+   * @default Installer.NULL_RESOURCE (cdktf-iptables); Installer.TERRAFORM_DATA (cdktn-iptables, CDK Terrain)
    */
   readonly installer?: Installer;
 

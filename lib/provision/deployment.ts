@@ -6,6 +6,7 @@ import { ForeignRules } from './foreign-rules';
 import { DeployContent, HostInstaller, Installer } from './installer';
 import type { PropReader } from '../constructs/props';
 import { IpFamily } from '../iptables/family';
+import { DEFAULT_INSTALLER } from '../private/cdktf';
 import { firewallError, showValue } from '../private/errors';
 
 /** Default seconds before an unconfirmed load is rolled back. */
@@ -51,7 +52,7 @@ export function createDeployment(host: Construct, settings: DeployProps, source:
   }
   const problem = connectionProblem(settings.connection);
   if (problem) throw firewallError(where, problem);
-  const installer = checkEnum(where, 'installer', settings.installer ?? Installer.NULL_RESOURCE, Installer);
+  const installer = checkEnum(where, 'installer', settings.installer ?? Installer[DEFAULT_INSTALLER], Installer);
   const rollbackSeconds = settings.rollbackSeconds ?? DEFAULT_ROLLBACK_SECONDS;
   if (typeof rollbackSeconds !== 'number' || !Number.isInteger(rollbackSeconds) || rollbackSeconds < 5 || rollbackSeconds > 3600) {
     throw firewallError(where, { message: `rollbackSeconds is ${showValue(rollbackSeconds)}; it must be a whole number from 5 to 3600` });

@@ -44,7 +44,9 @@ export async function waitUntil(what: string, ok: () => boolean, timeoutMs: numb
 
 /** A runner namespace with a bridge, a key pair, and any number of hosts. */
 export class Fleet {
-  public readonly lab = new Lab();
+  public readonly lab: Lab;
+  /** Prefix of every name this fleet makes (namespaces, machines, its folder). */
+  public readonly prefix: string;
   public readonly runner: string;
   public readonly work: string;
   public readonly keyFile: string;
@@ -56,9 +58,13 @@ export class Fleet {
    * @param layer extra Debian packages: the hosts boot an image layer that has
    * them (built once by image-layer.sh and cached under its name), configured
    * by the `configure` script if given
+   * @param opts.prefix prefix of the fleet's names (default `cfw`): tests
+   * that may run beside other suites' fleets use their own
    */
-  public constructor(layer?: { name: string; packages: string[]; configure?: string }) {
+  public constructor(layer?: { name: string; packages: string[]; configure?: string }, opts: { prefix?: string } = {}) {
     if (process.getuid?.() !== 0) throw new Error('the e2e tests need root, network namespaces and systemd-nspawn (see README)');
+    this.prefix = opts.prefix ?? 'cfw';
+    this.lab = new Lab(this.prefix);
     const { image, seconds } = cachedImage();
     const t0 = Date.now();
     this.image = layer
@@ -68,7 +74,7 @@ export class Fleet {
       }).stdout.trim().split('\n').pop()!
       : image;
     this.imageSeconds = seconds + (Date.now() - t0) / 1000;
-    this.work = fs.mkdtempSync(path.join(os.tmpdir(), 'cfw-e2e-'));
+    this.work = fs.mkdtempSync(path.join(os.tmpdir(), `${this.prefix}-e2e-`));
     this.keyFile = path.join(this.work, 'id_ed25519');
     sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'cdktf-iptables-e2e', '-f', this.keyFile]);
     this.runner = this.lab.netns('runner');
@@ -119,7 +125,7 @@ export class Target {
   public constructor(private readonly fleet: Fleet, public readonly index: number) {
     this.v4 = `198.51.100.${10 + index}`;
     this.v6 = `2001:db8:1::${10 + index}`;
-    this.name = `cfw${process.pid % 100000}t${index}`;
+    this.name = `${fleet.prefix}${process.pid % 100000}t${index}`;
     this.root = path.join(fleet.work, `host${index}`);
     this.mounted = path.join(this.root, 'root');
     for (const d of ['upper', 'work', 'root']) fs.mkdirSync(path.join(this.root, d), { recursive: true });
