@@ -161,6 +161,19 @@ export class Engine {
     };
     const decided = (r: Flow): r is { kind: 'final'; action: Action; rejectWith?: string } => r.kind === 'final';
 
+    if (packet.outbound) {
+      // sent by the host: the OUTPUT hooks, then POSTROUTING
+      const out = [
+        ['raw', 'OUTPUT', false], ['mangle', 'OUTPUT', false], ['nat', 'OUTPUT', true], ['filter', 'OUTPUT', false], ['security', 'OUTPUT', false],
+        ['mangle', 'POSTROUTING', false], ['nat', 'POSTROUTING', true],
+      ] as const;
+      for (const [table, chain, isNat] of out) {
+        const r = pass(table, chain, isNat);
+        if (decided(r)) return this.result(r, trace, hits, false, undefined, nat, p);
+      }
+      return this.result({ action: Action.ACCEPT }, trace, hits, false, undefined, nat, p);
+    }
+
     const origDst = p.dst;
     for (const [table, chain, isNat] of [['raw', 'PREROUTING', false], ['mangle', 'PREROUTING', false], ['nat', 'PREROUTING', true]] as const) {
       const r = pass(table, chain, isNat);
@@ -469,8 +482,9 @@ export class Engine {
       dst: dst !== undefined ? parseAddress(fam, dst, 'destination') : undefined,
       sport: portOk(pp.sourcePort, 'sourcePort') ?? 40000,
       dport: portOk(pp.destinationPort, 'destinationPort'),
-      inIface: pp.inInterface ?? 'eth0',
-      outIface: pp.outInterface,
+      // a packet the host sends has no arrival interface (an -i test never matches it)
+      inIface: pp.outbound ? '' : pp.inInterface ?? 'eth0',
+      outIface: pp.outbound ? pp.outInterface ?? 'eth0' : pp.outInterface,
       state,
       flags: pp.tcpFlags !== undefined ? parseTcpFlags(pp.tcpFlags) : state === ConnState.NEW ? 2 : 16,
       icmpType: pp.icmpType ?? (num === 58 ? 128 : 8),

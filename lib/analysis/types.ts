@@ -60,6 +60,13 @@ export interface PacketProps {
    */
   readonly outInterface?: string;
   /**
+   * The packet is sent by the host itself (the OUTPUT path: raw, mangle, nat
+   * and filter OUTPUT, then POSTROUTING), leaving on `outInterface` (default
+   * `eth0`); `source` is the host's address and `inInterface` does not apply.
+   * @default false - the packet arrives at the host
+   */
+  readonly outbound?: boolean;
+  /**
    * The conntrack state.
    * @default ConnState.NEW
    */

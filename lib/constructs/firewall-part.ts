@@ -53,9 +53,10 @@ export abstract class FirewallPart extends Construct {
   /**
    * The part's own chains and its rules in the host's chains (by slot), and
    * what the part means to admit (its declarations), asked for when the host
-   * compiles: after every construct was added, once per state of the tree.
-   * Return the same rules each time, without side effects. An exception
-   * thrown here is reported as this part's error.
+   * compiles: after every construct was added, and possibly more than once
+   * (again when another part makes the host route packets). Return the same
+   * rules for the same `host`, without side effects. An exception thrown
+   * here is reported as this part's error.
    * @param host what the part may know of its host
    */
   public abstract firewallRules(host: PartHost): PartRules;

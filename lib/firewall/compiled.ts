@@ -73,15 +73,19 @@ export function compileFirewall(spec: HostFirewallSpec, parts: readonly PartSour
   rs.declareChain({ table: 'filter', name: 'OUTPUT', policy: spec.outboundPolicy === OutboundPolicy.DROP ? 'DROP' : 'ACCEPT', families: fams, owner });
   rs.declareChain({ table: 'filter', name: TCP_CHAIN, families: fams, owner });
   rs.declareChain({ table: 'filter', name: UDP_CHAIN, families: fams, owner });
-  compilePart(rs, fams, owner, hostSkeleton(spec), { library: true, skeleton: true });
-
-  const host = PartHost._of(spec);
+  // the parts' rules; when one of them asks for forwarding, the host routes packets and the
+  // parts are asked again knowing it (a blocklist then blocks forwarded packets too)
+  const sorted = [...parts].sort((a, b) => byCodePoint(a.path, b.path));
+  let answers = sorted.map((part) => askPart(part, PartHost._of(spec)));
+  const forwards = answers.some((r) => r && typeof r === 'object' && r.forwarding === true);
+  const info = { ...spec, forwards };
+  if (forwards) answers = sorted.map((part) => askPart(part, PartHost._of(info)));
+  compilePart(rs, fams, owner, hostSkeleton(info), { library: true, skeleton: true });
   const routes: ImpliedRoute[] = [];
-  for (const part of [...parts].sort((a, b) => byCodePoint(a.path, b.path))) {
-    const rules = askPart(part, host);
-    compilePart(rs, fams, part.path, rules, { library: part.library });
-    if (part.library) routes.push(...((rules as LibraryRules).routes ?? []));
-  }
+  sorted.forEach((part, i) => {
+    compilePart(rs, fams, part.path, answers[i], { library: part.library });
+    if (part.library) routes.push(...((answers[i] as LibraryRules).routes ?? []));
+  });
   checkJumps(rs);
 
   const files: Partial<Record<IpFamily, RenderedFile>> = {};

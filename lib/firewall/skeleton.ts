@@ -56,16 +56,23 @@ const REPLIES = [ConnState.ESTABLISHED, ConnState.RELATED];
  * Drops `peers` at the INPUT_BLOCK slot with one `hash:net` set per family
  * (`names`): the rules and sets a part hands over.
  */
-export function blockWithSets(families: readonly IpFamily[], peers: readonly Peer[], names: Record<IpFamily, string>): { rules: SlottedRule[]; sets: NonNullable<SkeletonRules['sets']> } {
+export function blockWithSets(
+  host: { families: readonly IpFamily[]; forwards?: boolean }, peers: readonly Peer[], names: Record<IpFamily, string>,
+): { rules: SlottedRule[]; sets: NonNullable<SkeletonRules['sets']> } {
   const rules: SlottedRule[] = [];
   const sets: Array<{ name: string; family: IpFamily; entries: string[] }> = [];
-  for (const family of families) {
+  for (const family of host.families) {
     const entries = peers.filter((p) => p.hasFamily(family) && !p.isAny).map((p) => p.cidr);
     if (entries.length === 0) continue;
     sets.push({ name: names[family], family, entries });
-    rules.push({ slot: RuleSlot.INPUT_BLOCK, matches: [Match._sourceInSet(names[family])], target: Target.DROP, family });
+    for (const slot of blockSlots(host)) rules.push({ slot, matches: [Match._sourceInSet(names[family])], target: Target.DROP, family });
   }
   return { rules, sets };
+}
+
+/** Where blocked peers are dropped: INPUT, and FORWARD on a host that routes packets (a port forward must not admit them either). */
+export function blockSlots(host: { forwards?: boolean }): RuleSlot[] {
+  return host.forwards ? [RuleSlot.INPUT_BLOCK, RuleSlot.FORWARD_BLOCK] : [RuleSlot.INPUT_BLOCK];
 }
 
 /** The host's own rules and declarations, as a part. */
@@ -88,9 +95,9 @@ export function hostSkeleton(spec: HostFirewallSpec): SkeletonRules {
   ];
   const sets: NonNullable<SkeletonRules['sets']> = [];
   if (spec.blocks.length <= BLOCK_SET_THRESHOLD) {
-    for (const peer of spec.blocks) rules.push({ slot: RuleSlot.INPUT_BLOCK, matches: [Match.source(peer)], target: Target.DROP });
+    for (const slot of blockSlots(spec)) for (const peer of spec.blocks) rules.push({ slot, matches: [Match.source(peer)], target: Target.DROP });
   } else {
-    const bySets = blockWithSets(spec.families, spec.blocks, BLOCK_SET_NAMES);
+    const bySets = blockWithSets(spec, spec.blocks, BLOCK_SET_NAMES);
     rules.push(...bySets.rules);
     sets.push(...bySets.sets);
   }

@@ -73,7 +73,7 @@ export class Blocklist extends FirewallPart {
   /** One `-m set` DROP rule per family in the INPUT_BLOCK slot, and the sets. */
   public firewallRules(host: PartHost): PartRules {
     const rules: LibraryRules = {
-      ...blockWithSets(host.families, this.peers, this.names),
+      ...blockWithSets(host, this.peers, this.names),
       refuses: this.peers.map((peer) => ({ peer })),
     };
     return rules;

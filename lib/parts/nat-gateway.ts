@@ -14,7 +14,7 @@ import { RuleSlot } from '../rules/slot';
 import { RejectWith, Target } from '../rules/target';
 import { ConnState } from '../values/conn-state';
 import { DeclaredForward } from '../values/intent';
-import { interfaceNameProblem } from '../values/interface-name';
+import { interfaceNameProblem, interfacesOverlap, overlapText } from '../values/interface-name';
 import { Peer } from '../values/peer';
 import { Port, Protocol } from '../values/port';
 
@@ -123,7 +123,7 @@ export class NatGateway extends FirewallPart {
 
   /**
    * Stateful FORWARD (`fw-interfaces` admits each LAN from its own subnet,
-   * `fw-open` only packets translated by a port forward), LAN sources arriving
+   * to the WAN only; `fw-open` only packets translated by a port forward), LAN sources arriving
    * on the WAN dropped, an icmp-host-unreachable refusal for the rest;
    * MASQUERADE (or SNAT) of each LAN out of the WAN and DNAT port forwards.
    */
@@ -146,8 +146,14 @@ export class NatGateway extends FirewallPart {
         if (!host.families.includes(f)) continue;
         // a LAN source arriving on the WAN is spoofed
         if (net) rules.push({ slot: RuleSlot.FORWARD_ANTISPOOF, matches: [Match.source(net), wan], target: Target.DROP });
-        // the LAN may go out, from its own subnet only (any source when its IPv6 subnet is not given)
-        lanRules.push({ matches: [...(net ? [Match.source(net)] : []), Match.inInterface(lan.iface)], target: Target.ACCEPT, family: f, key: `${net ? `-s ${net.cidr} ` : ''}-i ${lan.iface}` });
+        // the LAN may go out to the WAN, from its own subnet only (any source when its IPv6 subnet is not given);
+        // replies come back through the conntrack rule. Anything else (LAN to LAN, WAN to LAN) needs a part's declaration.
+        lanRules.push({
+          matches: [...(net ? [Match.source(net)] : []), Match.inInterface(lan.iface), Match.outInterface(s.wan)],
+          target: Target.ACCEPT,
+          family: f,
+          key: `${net ? `-s ${net.cidr} ` : ''}-i ${lan.iface} -o ${s.wan}`,
+        });
       }
       const translate = s.snat ? Target.snat(s.snat) : Target.masquerade();
       rules.push({ slot: RuleSlot.NAT_POSTROUTING, matches: [Match.source(lan.cidr), Match.outInterface(s.wan)], target: translate });
@@ -172,8 +178,8 @@ export class NatGateway extends FirewallPart {
       forwards: [
         { anyProtocol: true, states: [ConnState.ESTABLISHED, ConnState.RELATED] },
         ...s.lans.flatMap((lan): DeclaredForward[] => [
-          { anyProtocol: true, inInterface: lan.iface, source: lan.cidr },
-          { anyProtocol: true, inInterface: lan.iface, source: lan.ipv6Cidr ?? Peer.anyIpv6() },
+          { anyProtocol: true, inInterface: lan.iface, outInterface: s.wan, source: lan.cidr },
+          { anyProtocol: true, inInterface: lan.iface, outInterface: s.wan, source: lan.ipv6Cidr ?? Peer.anyIpv6() },
         ]),
         ...s.forwards.map((f): DeclaredForward => ({
           port: innerPort(f), destination: Peer.ipv4(f.to), inInterface: s.wan, source: f.from ?? Peer.anyIpv4(), portForwarded: true,
@@ -241,8 +247,22 @@ function gatewayProblem(spec: GatewaySettings): ValueProblem | undefined {
     if (lan.iface === spec.wan) {
       return { message: `interface ${JSON.stringify(lan.iface)} is both the WAN and lans[${i}]`, fix: 'The WAN and each LAN need their own interface.' };
     }
+    // by meaning: a pattern on one side that matches the other would forward the Internet inside
+    if (interfacesOverlap(lan.iface, spec.wan)) {
+      return {
+        message: `lans[${i}].iface ${JSON.stringify(lan.iface)} and wan ${JSON.stringify(spec.wan)} can name the same interface (${overlapText(lan.iface, spec.wan)}): `
+          + 'packets arriving from the WAN would be forwarded as if they came from the LAN',
+        fix: 'Name the LAN and WAN interfaces so that neither pattern matches the other, e.g. lans: [{ iface: \'eth1\' }] with wan: \'eth0\'.',
+      };
+    }
     for (const [j, other] of spec.lans.entries()) {
       if (j <= i) continue;
+      if (interfacesOverlap(lan.iface, other.iface)) {
+        return {
+          message: `lans[${i}].iface ${JSON.stringify(lan.iface)} and lans[${j}].iface ${JSON.stringify(other.iface)} can name the same interface (${overlapText(lan.iface, other.iface)})`,
+          fix: 'Give each LAN an interface of its own that no other LAN\'s pattern matches.',
+        };
+      }
       if (lan.cidr._overlaps(other.cidr) || (lan.ipv6Cidr && other.ipv6Cidr && lan.ipv6Cidr._overlaps(other.ipv6Cidr))) {
         return { message: `lans[${i}] (${lan.cidr}) overlaps lans[${j}] (${other.cidr})`, fix: 'Give each LAN its own subnet.' };
       }

@@ -12,6 +12,8 @@ export interface PartHostInfo {
   readonly outboundPolicy: OutboundPolicy;
   /** The host's own port openings (each with a port). */
   readonly openings: readonly DeclaredOpening[];
+  /** Whether some part of the host asks for IP forwarding (the host routes packets). */
+  readonly forwards?: boolean;
   /** When deployed over SSH: the xt_recent list of the deploy pass and how long an entry counts. */
   readonly deployPass?: { readonly list: string; readonly seconds: number };
 }

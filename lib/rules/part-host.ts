@@ -40,6 +40,12 @@ export class PartHost {
   public readonly outboundPolicy: OutboundPolicy;
   /** Every port the host opens (`allow`, `allowFrom`, `allowOn`, `allowFromOn`), with its source and interface; `port` is always set. */
   public readonly openings: DeclaredOpening[];
+  /**
+   * Whether the host routes packets (a part of it, such as a NatGateway,
+   * asks for IP forwarding): a part that blocks sources should then block
+   * them in FORWARD too (RuleSlot.FORWARD_BLOCK).
+   */
+  public readonly forwards: boolean;
 
   private constructor(private readonly info: PartHostInfo) {
     this.path = info.path;
@@ -49,6 +55,7 @@ export class PartHost {
     this.closedPortResponse = info.closedPortResponse;
     this.outboundPolicy = info.outboundPolicy;
     this.openings = info.openings.map((o) => ({ port: o.port, peer: o.peer, iface: o.iface }));
+    this.forwards = info.forwards === true;
   }
 
   /** The host's openings that admit (part of) `port`. */

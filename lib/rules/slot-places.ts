@@ -50,7 +50,7 @@ export const ServiceSlot = {
 export const OutputSlot = { LOOPBACK: 100, CONNTRACK: 200, ICMP: 300, OPEN: 500 } as const;
 
 /** Slots of filter FORWARD. */
-export const ForwardSlot = { CONNTRACK: 100, INVALID: 150, ANTISPOOF: 200, ACCEPT: 500, DISPATCH: 800, FINAL: 900 } as const;
+export const ForwardSlot = { CONNTRACK: 100, INVALID: 150, BLOCK: 175, ANTISPOOF: 200, ACCEPT: 500, DISPATCH: 800, FINAL: 900 } as const;
 
 /** Slots of raw PREROUTING. */
 export const RawSlot = {
@@ -92,6 +92,7 @@ export const SLOT_PLACES: Record<RuleSlot, SlotPlace> = {
   [RuleSlot.OUTPUT_OPEN]: place('filter', 'OUTPUT', OutputSlot.OPEN),
   [RuleSlot.FORWARD_CONNTRACK]: place('filter', 'FORWARD', ForwardSlot.CONNTRACK),
   [RuleSlot.FORWARD_INVALID]: place('filter', 'FORWARD', ForwardSlot.INVALID),
+  [RuleSlot.FORWARD_BLOCK]: place('filter', 'FORWARD', ForwardSlot.BLOCK),
   [RuleSlot.FORWARD_ANTISPOOF]: place('filter', 'FORWARD', ForwardSlot.ANTISPOOF),
   [RuleSlot.FORWARD_ACCEPT]: place('filter', 'FORWARD', ForwardSlot.ACCEPT),
   [RuleSlot.FORWARD_REFUSE]: place('filter', 'FORWARD', ForwardSlot.FINAL),

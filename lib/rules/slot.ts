@@ -60,6 +60,8 @@ export enum RuleSlot {
   FORWARD_CONNTRACK = 'FORWARD_CONNTRACK',
   /** FORWARD: INVALID drops. */
   FORWARD_INVALID = 'FORWARD_INVALID',
+  /** FORWARD: blocked peers (on a host that forwards), after INVALID. */
+  FORWARD_BLOCK = 'FORWARD_BLOCK',
   /** FORWARD: anti-spoofing drops. */
   FORWARD_ANTISPOOF = 'FORWARD_ANTISPOOF',
   /** FORWARD: what is forwarded. */

@@ -27,3 +27,22 @@ export function interfaceNameProblem(name: string): ValueProblem | undefined {
   }
   return undefined;
 }
+
+/**
+ * Whether two `-i` / `-o` values can name one interface, as the kernel
+ * matches them: `eth+` is every name that starts with `eth`, `+` every name.
+ */
+export function interfacesOverlap(a: string, b: string): boolean {
+  const pa = a.endsWith('+') ? a.slice(0, -1) : undefined;
+  const pb = b.endsWith('+') ? b.slice(0, -1) : undefined;
+  if (pa === undefined && pb === undefined) return a === b;
+  if (pa !== undefined && pb !== undefined) return pa.startsWith(pb) || pb.startsWith(pa);
+  return pa !== undefined ? b.startsWith(pa) : a.startsWith(pb!);
+}
+
+/** Words for why two interface values overlap, e.g. `eth+ matches eth0`. */
+export function overlapText(a: string, b: string): string {
+  if (a === b) return `both are ${a}`;
+  if (a.endsWith('+') && (!b.endsWith('+') || b.length > a.length)) return `${a} matches ${b}`;
+  return `${b} matches ${a}`;
+}

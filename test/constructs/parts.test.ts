@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, TerraformStack } from 'cdktf';
+import { App, TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import {
   BogonFilter, DropLogger, GuardMode, IcmpEchoLimit, IpFamily, NatGateway, Peer, Port, PortScanTrap, SshBruteforceGuard, StatefulHost, SynFloodGuard,
@@ -107,8 +107,34 @@ describe('NatGateway', () => {
     expect(chain(h, IpFamily.V4, 'fw-open')).toContain('-A fw-open -d 192.168.0.6/32 -i ppp0 -p tcp -m tcp --dport 80 -m conntrack --ctstate DNAT -j ACCEPT');
     const v6 = lines(h, IpFamily.V6);
     expect(v6.join('\n')).not.toMatch(/\*nat|MASQUERADE|192\.168/);
-    expect(chain(h, IpFamily.V6, 'fw-interfaces')).toEqual(['-A fw-interfaces -i eth0 -j ACCEPT', '-A fw-interfaces -s 2001:db8:3::/64 -i eth1 -j ACCEPT']);
+    // each LAN goes out to the WAN only (LAN to LAN, WAN to LAN: only what a part declares)
+    expect(chain(h, IpFamily.V4, 'fw-interfaces')).toEqual(['-A fw-interfaces -s 10.3.0.0/16 -i eth1 -o ppp0 -j ACCEPT', '-A fw-interfaces -s 192.168.0.0/24 -i eth0 -o ppp0 -j ACCEPT']);
+    expect(chain(h, IpFamily.V6, 'fw-interfaces')).toEqual(['-A fw-interfaces -i eth0 -o ppp0 -j ACCEPT', '-A fw-interfaces -s 2001:db8:3::/64 -i eth1 -o ppp0 -j ACCEPT']);
     expect(h.requirements).toEqual(['ipv4-forwarding', 'ipv6-forwarding']);
+  });
+
+  test.each([
+    ['a LAN pattern that matches the WAN', 'eth0', [{ iface: 'eth+', cidr: '192.168.0.0/24' }], /lans\[0\]\.iface "eth\+" and wan "eth0" can name the same interface \(eth\+ matches eth0\)/],
+    ['a WAN pattern that matches a LAN', 'ppp+', [{ iface: 'ppp1', cidr: '192.168.0.0/24' }], /lans\[0\]\.iface "ppp1" and wan "ppp\+" can name the same interface \(ppp\+ matches ppp1\)/],
+    ['two LANs that overlap', 'ppp0', [{ iface: 'eth+', cidr: '192.168.0.0/24' }, { iface: 'eth1', cidr: '192.168.1.0/24' }], /lans\[0\]\.iface "eth\+" and lans\[1\]\.iface "eth1" can name the same interface \(eth\+ matches eth1\)/],
+    ['a short prefix', 'eth0', [{ iface: 'e+', cidr: '192.168.0.0/24' }], /\(e\+ matches eth0\)/],
+  ])('interface patterns by meaning: %s is refused, naming both', (_n, wan, lans, message) => {
+    const h = new StatefulHost(new TerraformStack(Testing.app(), 'stack'), 'gw', { ruleComments: false });
+    expect(() => new NatGateway(h, 'nat', { wan, lans })).toThrow(message);
+  });
+
+  test('a blocked peer is blocked in FORWARD too on a gateway (a port forward does not admit it)', () => {
+    const h = new StatefulHost(new TerraformStack(Testing.app(), 'stack'), 'gw', { ruleComments: false, allow: [Port.SSH] });
+    h.block(Peer.ipv4('203.0.113.0/25'));
+    new NatGateway(h, 'nat', { wan: 'ppp0', lans: [{ iface: 'eth0', cidr: '192.168.0.0/24' }], portForwards: [{ port: Port.tcp(8000), to: '192.168.0.5', toPort: 80 }] });
+    expect(chain(h, IpFamily.V4, 'FORWARD')).toContain('-A FORWARD -s 203.0.113.0/25 -j DROP');
+    expect(chain(h, IpFamily.V4, 'INPUT')).toContain('-A INPUT -s 203.0.113.0/25 -j DROP');
+    expect(h.evaluate({ family: IpFamily.V4, protocol: 'tcp' as any, source: '203.0.113.9', inInterface: 'ppp0', destination: '198.51.100.1', destinationPort: 8000 }).action).toBe('DROP');
+    expect(h.evaluate({ family: IpFamily.V4, protocol: 'tcp' as any, source: '203.0.113.200', inInterface: 'ppp0', destination: '198.51.100.1', destinationPort: 8000 }).action).toBe('ACCEPT');
+    // a host that does not route packets keeps its FORWARD chain empty
+    const plain = new StatefulHost(new TerraformStack(Testing.app(), 'stack'), 'web', { ruleComments: false, allow: [Port.SSH] });
+    plain.block(Peer.ipv4('203.0.113.0/25'));
+    expect(chain(plain, IpFamily.V4, 'FORWARD')).toEqual([]);
   });
 
   test('snat instead of masquerade', () => {
