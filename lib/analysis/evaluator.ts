@@ -1,4 +1,5 @@
 import { Engine, EngineState, EngineVerdict } from './engine';
+import { pathSections } from './path-report';
 import { cells, report } from './reachability';
 import { EvaluatorOptions, PacketProps, ReachabilityReport, TimedPacketProps, Verdict } from './types';
 import { IpFamily } from '../iptables/family';
@@ -79,7 +80,9 @@ export class RulesetEvaluator {
    * @example rules.reachability().text
    */
   public reachability(title?: string): ReachabilityReport {
-    return report(this.family, cells(this.engine), title ?? `reachability of ${this.name}`);
+    const input = report(this.family, cells(this.engine), title ?? `reachability of ${this.name}`);
+    const paths = pathSections(this.engine);
+    return { ...input, forwarded: paths.forwarded, outbound: paths.outbound, text: input.text + paths.text };
   }
 
   /** @internal */

@@ -6,11 +6,11 @@
  * synth, naming the rules that admit it and their owners; a declared opening
  * that the rules refuse (beyond the declared refusals) fails too.
  */
+import { PacketWords } from './describe';
 import { InterfaceSpace } from './interfaces';
 import { PathName, PathWalker } from './paths';
-import { sourcesText } from './reachability';
 import {
-  Box, compact, Dim, fromRanges, Intervals, narrow, pairs, point, setIntersect, setSubtract, span, STATE_NAMES, STATE_VALUES, withField,
+  Box, compact, Dim, fromRanges, Intervals, narrow, point, setIntersect, setSubtract, span, STATE_VALUES, withField,
 } from './space';
 import { IpFamily } from '../iptables/family';
 import { ParsedRule, ParsedRuleset, ParsedSet } from '../iptables/parse';
@@ -19,7 +19,7 @@ import { ConnState } from '../values/conn-state';
 import { Declarations } from '../values/declarations';
 import { DeclaredTraffic } from '../values/intent';
 import { Peer } from '../values/peer';
-import { bitsOf, lastOf, mergeRanges } from '../values/prefix';
+import { bitsOf, lastOf } from '../values/prefix';
 
 /** A difference between what the rules admit and what the parts declared. */
 export interface IntentProblem {
@@ -90,7 +90,8 @@ function refusedOpenings(fam: IpFamily, walker: PathWalker, d: Declarations, adm
   };
   const checked = d.opens.filter((o) => (o.declared.states === undefined || o.declared.states.includes(ConnState.NEW))
     && (o.declared.port !== undefined || o.declared.icmp === 'ECHO_REQUEST'));
-  const boxesOf = new Map(checked.map((o) => [o, openingBoxes(fam, walker, o.declared).flatMap((b) => { const n = newConnection(b); return n ? [n] : []; })]));
+  const newBoxes = (o: (typeof checked)[number]) => openingBoxes(fam, walker, o.declared).flatMap((b) => { const n = newConnection(b); return n ? [n] : []; });
+  const boxesOf = new Map(checked.map((o) => [o, newBoxes(o)]));
   // all openings at once (an allowlist of thousands is one subtraction), owners found for what is left
   const refused = setSubtract(setSubtract(compact([...boxesOf.values()].flat()), refusals), admitted);
   for (const group of lang.groups('input', refused)) {
@@ -98,6 +99,35 @@ function refusedOpenings(fam: IpFamily, walker: PathWalker, d: Declarations, adm
     out.push({ message: `${group.head} is declared open, but the rules refuse it: ${group.tail}; parts involved: ${[...new Set(owners)].sort().join(', ')}` });
   }
   return out;
+}
+
+/** How violations are put into words: the groups of describe.ts, with the rules and owners involved. */
+class Words {
+  private readonly words: PacketWords;
+
+  public constructor(fam: IpFamily, space: InterfaceSpace, private readonly lineOwners: readonly string[]) {
+    this.words = new PacketWords(fam, space);
+  }
+
+  /** The packets of `set` in groups, as the head and tail of a message. */
+  public groups(path: PathName, set: Box[]): Array<{ head: string; tail: string; boxes: Box[] }> {
+    return this.words.groups(path, set).map((g) => {
+      const prefix = path === 'forward' ? 'forwarded ' : path === 'output' ? 'outbound ' : '';
+      const where = path === 'input' ? `on ${g.inInterfaces}` : path === 'output' ? `on ${g.outInterfaces}` : `from ${g.inInterfaces} to ${g.outInterfaces}`;
+      const states = g.states ? ` (${g.states} packets)` : '';
+      const show = (xs: string[]) => (xs.length > 8 ? [...xs.slice(0, 8), `and ${xs.length - 8} more`] : xs).join(' ');
+      const tail = path === 'output' ? `to ${show(g.destinations)}` : path === 'forward' ? `from ${show(g.sources)} to ${show(g.destinations)}` : `from ${show(g.sources)}`;
+      return { head: `${this.words.family} ${prefix}${g.what}${states} ${where}`, tail, boxes: g.boxes };
+    });
+  }
+
+  /** "rules matched: [...]; parts involved: ..." for a list of rules. */
+  public rulesAndOwners(rules: ParsedRule[]): string {
+    const sorted = [...rules].sort((a, b) => a.line - b.line || a.index - b.index);
+    const owners = new Set(sorted.map((r) => this.lineOwners[r.line - 1]).filter((o): o is string => !!o));
+    const shown = sorted.map((r) => `[${r.table} ${r.chain} #${r.index}: ${r.text}]`);
+    return `rules matched: ${shown.length ? shown.join(' ') : 'none (a chain policy)'}; parts involved: ${[...owners].sort().join(', ') || 'none'}`;
+  }
 }
 
 /** TCP flag values of a connection's first segment: SYN set; FIN, RST and ACK clear. */
@@ -175,118 +205,3 @@ function trafficBoxes(fam: IpFamily, base: Box, t: DeclaredTraffic): Box[] {
   return [b];
 }
 
-/** How violations are put into words: grouped by protocol and interfaces, with their ports, addresses and owners. */
-class Words {
-  private readonly top: bigint;
-
-  public constructor(private readonly fam: IpFamily, private readonly space: InterfaceSpace, private readonly lineOwners: readonly string[]) {
-    this.top = (1n << BigInt(bitsOf(fam))) - 1n; // eslint-disable-line no-bitwise
-  }
-
-  /** The packets of `set` in groups of one protocol class and one set of interfaces. */
-  public groups(path: PathName, set: Box[]): Array<{ head: string; tail: string; boxes: Box[] }> {
-    type Ranges = Array<[number, number]>;
-    type Addresses = Array<[bigint, bigint]>;
-    type Group = { head: string; boxes: Box[]; ports: Ranges; icmp: Ranges; protos: Ranges; srcs: Addresses; dsts: Addresses; states: Set<number> };
-    const byKey = new Map<string, Group>();
-    const icmpProto = SPELLING[this.fam].icmpProtocolNumber;
-    for (const box of compact(set)) {
-      const classes: Array<[string, Intervals]> = [
-        ['tcp', [6, 6]], ['udp', [17, 17]], [SPELLING[this.fam].icmpProtocol, [icmpProto, icmpProto]],
-      ];
-      const others = fromRanges(pairs(box[Dim.PROTO]).flatMap(([a, b]) => [[Number(a), Number(b)] as [number, number]]).flatMap(([a, b]) => {
-        const parts: Array<[number, number]> = [];
-        let lo = a;
-        for (const x of [6, 17, icmpProto].sort((p, q) => p - q)) {
-          if (x < lo || x > b) continue;
-          if (x > lo) parts.push([lo, x - 1]);
-          lo = x + 1;
-        }
-        if (lo <= b) parts.push([lo, b]);
-        return parts;
-      }));
-      const split: Array<[string, Box]> = [];
-      for (const [name, protos] of classes) {
-        const n = narrow(box, Dim.PROTO, protos);
-        if (n) split.push([name, n]);
-      }
-      if (others.length) split.push(['other', withField(box, Dim.PROTO, others)]);
-      for (const [name, b] of split) {
-        const where = path === 'input' ? `on ${this.ifaces(b[Dim.IN])}`
-          : path === 'output' ? `on ${this.ifaces(b[Dim.OUT])}`
-            : `from ${this.ifaces(b[Dim.IN])} to ${this.ifaces(b[Dim.OUT])}`;
-        const key = `${name}\u0000${where}`;
-        let g = byKey.get(key);
-        if (!g) {
-          const prefix = path === 'forward' ? 'forwarded ' : path === 'output' ? 'outbound ' : '';
-          byKey.set(key, (g = { head: `${this.fam} ${prefix}${name}\u0001 ${where}`, boxes: [], ports: [], icmp: [], protos: [], srcs: [], dsts: [], states: new Set() }));
-        }
-        g.boxes.push(b);
-        for (const [lo, hi] of pairs(b[Dim.DPORT])) g.ports.push([Number(lo), Number(hi)]);
-        for (const [lo, hi] of pairs(b[Dim.ICMP])) g.icmp.push([Number(lo), Number(hi)]);
-        for (const [lo, hi] of pairs(b[Dim.PROTO])) g.protos.push([Number(lo), Number(hi)]);
-        for (const [lo, hi] of pairs(b[Dim.SRC])) g.srcs.push([lo as bigint, hi as bigint]);
-        for (const [lo, hi] of pairs(b[Dim.DST])) g.dsts.push([lo as bigint, hi as bigint]);
-        for (const [lo, hi] of pairs(b[Dim.STATE])) for (let s = Number(lo); s <= Number(hi); s++) g.states.add(s);
-      }
-    }
-    return [...byKey.values()].map((g) => {
-      const name = g.head.slice(g.head.indexOf(' ') + 1, g.head.indexOf('\u0001')).replace(/^(forwarded|outbound) /, '');
-      const what = name === 'tcp' || name === 'udp' ? `${name} ${rangesText(g.ports)}`
-        : name === 'other' ? `protocol${countOf(g.protos) > 1 ? 's' : ''} ${rangesText(g.protos)}`
-          : `${name} ${icmpText(g.icmp)}`;
-      const states = g.states.size < STATE_NAMES.length ? ` (${[...g.states].sort().map((s) => STATE_NAMES[s]).join(',')} packets)` : '';
-      const head = g.head.replace(`${name}\u0001`, `${what}${states}`);
-      const srcs = sourcesText(this.fam, mergeRanges(g.srcs), this.top);
-      const dsts = sourcesText(this.fam, mergeRanges(g.dsts), this.top);
-      const show = (xs: string[]) => (xs.length > 8 ? [...xs.slice(0, 8), `and ${xs.length - 8} more`] : xs).join(' ');
-      const tail = path === 'output' ? `to ${show(dsts)}` : path === 'forward' ? `from ${show(srcs)} to ${show(dsts)}` : `from ${show(srcs)}`;
-      return { head, tail, boxes: g.boxes };
-    });
-  }
-
-  /** "rules matched: [...]; parts involved: ..." for a list of rules. */
-  public rulesAndOwners(rules: ParsedRule[]): string {
-    const sorted = [...rules].sort((a, b) => a.line - b.line || a.index - b.index);
-    const owners = new Set(sorted.map((r) => this.lineOwners[r.line - 1]).filter((o): o is string => !!o));
-    const shown = sorted.map((r) => `[${r.table} ${r.chain} #${r.index}: ${r.text}]`);
-    return `rules matched: ${shown.length ? shown.join(' ') : 'none (a chain policy)'}; parts involved: ${[...owners].sort().join(', ') || 'none'}`;
-  }
-
-  private ifaces(set: Intervals): string {
-    const all = this.space.all;
-    if (set.length === 2 && set[0] === all[0] && set[1] === all[1]) return 'any interface';
-    const missing = invert(set, all);
-    if (missing.length > 0 && missing.length <= 4) {
-      const named = missing.map((c) => this.space.classes[c]);
-      if (named.every((c) => !c.text.startsWith('other') && !c.text.startsWith('('))) return `any interface but ${named.map((c) => c.text).join(', ')}`;
-    }
-    return this.space.describe(set);
-  }
-}
-
-/** The classes of `all` not in `set`. */
-function invert(set: Intervals, all: Intervals): number[] {
-  const out: number[] = [];
-  const inSet = new Set<number>();
-  for (const [lo, hi] of pairs(set)) for (let c = Number(lo); c <= Number(hi); c++) inSet.add(c);
-  for (let c = Number(all[0]); c <= Number(all[1]); c++) if (!inSet.has(c)) out.push(c);
-  return out;
-}
-
-/** ICMP types and codes (type × 256 + code) in words: `echo-request` for that type alone, else `types 0,3-5`. */
-function icmpText(values: Array<[number, number]>, fam?: IpFamily): string {
-  const merged = mergeRanges(values.map(([a, b]) => [BigInt(a), BigInt(b)] as [bigint, bigint]));
-  const echo = (n: number) => merged.length === 1 && merged[0][0] === BigInt(n * 256) && merged[0][1] === BigInt(n * 256 + 255);
-  if (fam === undefined ? echo(8) || echo(128) : echo(fam === IpFamily.V4 ? 8 : 128)) return 'echo-request';
-  const types = merged.map(([a, b]) => [a / 256n, b / 256n] as [bigint, bigint]);
-  return `types ${mergeRanges(types).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',')}`;
-}
-
-function rangesText(ranges: Array<[number, number]>): string {
-  return mergeRanges(ranges.map(([a, b]) => [BigInt(a), BigInt(b)] as [bigint, bigint])).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',');
-}
-
-function countOf(ranges: Array<[number, number]>): number {
-  return mergeRanges(ranges.map(([a, b]) => [BigInt(a), BigInt(b)] as [bigint, bigint])).reduce((n, [a, b]) => n + Number(b - a + 1n), 0);
-}

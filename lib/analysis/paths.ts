@@ -318,8 +318,10 @@ export class PathWalker {
         return 'may';
       case 'limit':
       case 'hashlimit':
-      case 'rpfilter':
         return 'may';
+      case 'rpfilter':
+        // as the evaluator does without routes: the reverse path is taken to be the right one
+        return m.invert ? 'never' : 'always';
     }
     return 'may';
   }

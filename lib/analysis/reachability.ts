@@ -6,6 +6,7 @@
  * packet per cell is evaluated (fresh state, then "exhausted" state to see
  * what a rate limit or recent list can take away).
  */
+import { sourcesText } from './describe';
 import { Engine, EngineState, EngineVerdict } from './engine';
 import { groupRules } from './paths';
 import { Action, PacketProps, Reach, ReachabilityEntry, ReachabilityReport } from './types';
@@ -13,7 +14,7 @@ import { IpFamily } from '../iptables/family';
 import { AddrTest } from '../iptables/parse';
 import { ConnState } from '../values/conn-state';
 import { Protocol } from '../values/port';
-import { bitsOf, complementRanges, formatAddress, insideRanges, lastOf, mergedRanges, mergeRanges, rangeToCidrs } from '../values/prefix';
+import { bitsOf, formatAddress, insideRanges, lastOf, mergedRanges, mergeRanges } from '../values/prefix';
 
 /** The interface name standing for "any interface the rules do not name". */
 export const OTHER_IFACE = '*';
@@ -357,10 +358,3 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-/** Sources as CIDRs, or `any` / `any except ...` when shorter. */
-export function sourcesText(fam: IpFamily, ranges: Array<[bigint, bigint]>, top: bigint): string[] {
-  if (ranges.length === 1 && ranges[0][0] === 0n && ranges[0][1] === top) return ['any'];
-  const direct = ranges.flatMap(([a, b]) => rangeToCidrs(fam, a, b));
-  const compCidrs = complementRanges(ranges, top).flatMap(([a, b]) => rangeToCidrs(fam, a, b));
-  return compCidrs.length < direct.length ? ['any', 'except', ...compCidrs] : direct;
-}

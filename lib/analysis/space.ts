@@ -360,3 +360,51 @@ export function pick(b: Box, d: Dim, ...wanted: Num[]): Num {
   for (const w of wanted) if (has(b[d], w)) return w;
   return b[d][0];
 }
+
+/**
+ * The same packets, with field `d` of every box cut into the classes the
+ * boxes' sets of that field make (values in exactly the same sets are one
+ * class): after it, two boxes' `d` fields are equal or disjoint, so packets
+ * to the same place can be told apart and joined up.
+ */
+export function refine(boxes: readonly Box[], d: Dim): Box[] {
+  const sets = [...new Map(boxes.map((b) => [b[d].join(','), b[d]])).values()];
+  if (sets.length < 2) return [...boxes];
+  // sweep the boundaries; an elementary interval's signature is the sets that hold it
+  const events = new Map<Num, Array<[number, number]>>();
+  const add = (at: Num, i: number, delta: number) => {
+    const e = events.get(at);
+    if (e) e.push([i, delta]);
+    else events.set(at, [[i, delta]]);
+  };
+  sets.forEach((set, i) => {
+    for (let k = 0; k < set.length; k += 2) {
+      add(set[k], i, 1);
+      add(inc(set[k + 1]), i, -1);
+    }
+  });
+  const points = [...events.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const active = new Set<number>();
+  const classes = new Map<string, Array<[Num, Num]>>();
+  points.forEach((at, k) => {
+    for (const [i, delta] of events.get(at)!) {
+      if (delta > 0) active.add(i);
+      else active.delete(i);
+    }
+    if (active.size === 0 || k + 1 >= points.length) return;
+    const key = [...active].sort((a, b) => a - b).join(',');
+    const list = classes.get(key);
+    const piece: [Num, Num] = [at, dec(points[k + 1])];
+    if (list) list.push(piece);
+    else classes.set(key, [piece]);
+  });
+  const pieces = [...classes.values()].map((ranges) => fromRanges(ranges));
+  const out: Box[] = [];
+  for (const b of boxes) {
+    for (const piece of pieces) {
+      const v = intersect(b[d], piece);
+      if (v.length > 0) out.push(withField(b, d, v));
+    }
+  }
+  return out;
+}

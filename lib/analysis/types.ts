@@ -256,8 +256,46 @@ export interface ReachabilityEntry {
 export interface ReachabilityReport {
   /** The family. */
   readonly family: IpFamily;
-  /** The lines, in report order. */
+  /** The lines, in report order: new connections and packets to the host. */
   readonly entries: ReachabilityEntry[];
+  /**
+   * New connections routed through the host (FORWARD), when it routes any.
+   * @default - none: the host forwards nothing
+   */
+  readonly forwarded?: PathEntry[];
+  /**
+   * New connections and packets the host sends, when it filters them (an
+   * outbound policy DROP, or rules that refuse some).
+   * @default - none: everything may leave
+   */
+  readonly outbound?: PathEntry[];
   /** The report as text (what `reachability.txt` holds for this family). */
   readonly text: string;
+}
+
+/**
+ * One line of the forwarded or outbound section of a reachability report.
+ *
+ * @example
+ * { protocol: 'tcp', ports: '80', inInterfaces: 'ppp0', outInterfaces: '*', reach: Reach.OPENED, sources: ['any'], destinations: ['192.168.0.5/32'], portForwarded: true }
+ */
+export interface PathEntry {
+  /** `all`, `tcp`, `udp`, `icmp`, `ipv6-icmp` or `other`. */
+  readonly protocol: string;
+  /** What the line is about, e.g. `tcp 80`, `udp 53,123`, `icmp echo-request`, `protocols 2-5`, `all`. */
+  readonly what: string;
+  /** Ports for TCP and UDP (`80`, `1024-65535`), else `-`. */
+  readonly ports: string;
+  /** Arrival interfaces (`*` = any; '' for packets the host sends). */
+  readonly inInterfaces: string;
+  /** Leaving interfaces (`*` = any). */
+  readonly outInterfaces: string;
+  /** OPENED or GUARDED (a rate limit or recent list may refuse some). */
+  readonly reach: Reach;
+  /** Sources, as CIDRs (`any`, `any except ...`). */
+  readonly sources: string[];
+  /** Destinations, as CIDRs. */
+  readonly destinations: string[];
+  /** Only connections a port forward translated (their destination is the translated one). */
+  readonly portForwarded: boolean;
 }

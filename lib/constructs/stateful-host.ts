@@ -5,7 +5,7 @@ import { Construct, IConstruct } from 'constructs';
 import type { FirewallPart } from './firewall-part';
 import { FirewallAnalysis } from './host-analysis';
 import { checkId, PropReader } from './props';
-import { PacketProps, ReachabilityReport, TimedPacketProps, Verdict } from '../analysis/types';
+import { PacketProps, PathEntry, ReachabilityReport, TimedPacketProps, Verdict } from '../analysis/types';
 import { CompiledFirewall, compileFirewall, PartSource } from '../firewall/compiled';
 import { HostFirewallSpec } from '../firewall/skeleton';
 import { IpFamily } from '../iptables/family';
@@ -409,7 +409,8 @@ export class StatefulHost extends Construct {
   public reachability(family: IpFamily): ReachabilityReport {
     const r = this.analysis().reachability(family);
     const entries = r.entries.map((e) => ({ ...e, interfaces: [...e.interfaces], sources: [...e.sources], via: [...e.via] }));
-    return { family: r.family, entries, text: r.text };
+    const copy = (xs?: PathEntry[]) => xs?.map((e) => ({ ...e, sources: [...e.sources], destinations: [...e.destinations] }));
+    return { family: r.family, entries, forwarded: copy(r.forwarded), outbound: copy(r.outbound), text: r.text };
   }
 
   /**
