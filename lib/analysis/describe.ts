@@ -75,11 +75,11 @@ export class PacketWords {
       else byRest.set(k, [box]);
     }
     const pieces: Array<[string, Box]> = [];
-    for (const boxes of byRest.values()) {
-      let whole: Box = boxes[0];
+    for (const same of byRest.values()) {
+      let whole: Box = same[0];
       for (const [d, lo, hi] of EVERY_PACKET) whole = withField(whole, d, [lo, hi]);
-      if (setSubtract([whole], boxes).length === 0) pieces.push(['all', whole]);
-      else for (const box of boxes) pieces.push(...this.split(box, icmpProto));
+      if (setSubtract([whole], same).length === 0) pieces.push(['all', whole]);
+      else for (const box of same) pieces.push(...this.split(box, icmpProto));
     }
     {
       for (const [name, b] of pieces) {

@@ -90,7 +90,8 @@ function refusedOpenings(fam: IpFamily, walker: PathWalker, d: Declarations, adm
   };
   const checked = d.opens.filter((o) => (o.declared.states === undefined || o.declared.states.includes(ConnState.NEW))
     && (o.declared.port !== undefined || o.declared.icmp === 'ECHO_REQUEST'));
-  const newBoxes = (o: (typeof checked)[number]) => openingBoxes(fam, walker, o.declared).flatMap((b) => { const n = newConnection(b); return n ? [n] : []; });
+  const newBoxes = (o: (typeof checked)[number]) => openingBoxes(fam, walker, o.declared)
+    .flatMap((b) => { const n = newConnection(b); return n ? [n] : []; });
   const boxesOf = new Map(checked.map((o) => [o, newBoxes(o)]));
   // all openings at once (an allowlist of thousands is one subtraction), owners found for what is left
   const refused = setSubtract(setSubtract(compact([...boxesOf.values()].flat()), refusals), admitted);

@@ -8,7 +8,8 @@ import * as path from 'path';
 import { App, TerraformStack, Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import {
-  Blocklist, CloudInitEncoding, FirewallPart, Installer, IpFamily, NatGateway, PartHost, PartRules, Peer, Port, PortScanTrap, SshBruteforceGuard, StatefulHost,
+  Blocklist, CloudInitEncoding, FirewallPart, Installer, IpFamily, NatGateway, PartHost, PartRules, Peer, Port, PortScanTrap, SshBruteforceGuard,
+  StatefulHost,
 } from '../../lib';
 import { compileStats } from '../../lib/firewall/compiled';
 
