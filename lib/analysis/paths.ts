@@ -36,6 +36,18 @@ interface ChainOutcome {
   readonly refused: Box[];
   readonly translated: Box[];
   readonly ret: Box[];
+  /** Whether a rule that depends on state (a rate limit, a recent list) took some of the packets on the way. */
+  readonly conditional: boolean;
+}
+
+/** A refusal the walk saw: the rules that led there (jumps first; none for a policy), the packets, and whether state decided it. */
+export interface Refusal {
+  readonly table: string;
+  readonly chain: string;
+  readonly rules: readonly ParsedRule[];
+  readonly boxes: Box[];
+  /** Reached only past a rule that depends on state (a guard's rate limit or list): not the rules' shape alone. */
+  readonly conditional: boolean;
 }
 
 /** What a path starts from and which hooks it crosses. */
@@ -74,6 +86,7 @@ export class PathWalker {
     private readonly sets: ReadonlyMap<string, ParsedSet>,
     public readonly ifaces: InterfaceSpace,
     private readonly onAccept: (rules: readonly ParsedRule[], boxes: Box[]) => void = () => undefined,
+    private readonly onRefuse: (refusal: Refusal) => void = () => undefined,
   ) {
     this.family = rules.family;
     this.bits = bitsOf(this.family);
@@ -92,12 +105,16 @@ export class PathWalker {
     return this.full;
   }
 
-  /** The packets of path `name` that may get through, and those that may not. */
-  public walkPath(name: PathName): PathResult {
+  /**
+   * The packets of path `name` that may get through, and those that may not.
+   * @param start the packets to follow (default: every packet of the path)
+   */
+  public walkPath(name: PathName, start?: Box[]): PathResult {
     const refused: Box[] = [];
+    const from = (template: Box): Box[] => (start ? setIntersect(start, [template]) : [template]);
     // before routing: raw and mangle PREROUTING see every arriving packet
     if (name === 'output') {
-      let set: Box[] = [withField(this.baseOf('output'), Dim.DNAT, point(0))];
+      let set: Box[] = from(withField(this.baseOf('output'), Dim.DNAT, point(0)));
       for (const [table, chain] of [['raw', 'OUTPUT'], ['mangle', 'OUTPUT']] as const) set = this.hook(table, chain, set, refused);
       set = this.natHook('OUTPUT', set, refused).all;
       for (const [table, chain] of [['filter', 'OUTPUT'], ['security', 'OUTPUT'], ['mangle', 'POSTROUTING']] as const) set = this.hook(table, chain, set, refused);
@@ -105,7 +122,7 @@ export class PathWalker {
       return { admitted: compact(set), refused: compact(refused) };
     }
     const arriving = this.baseOf(name);
-    let set: Box[] = [withField(arriving, Dim.DNAT, point(0))];
+    let set: Box[] = from(withField(arriving, Dim.DNAT, point(0)));
     for (const [table, chain] of [['raw', 'PREROUTING'], ['mangle', 'PREROUTING']] as const) set = this.hook(table, chain, set, refused);
     const nat = this.natHook('PREROUTING', set, refused);
     if (name === 'input') {
@@ -116,7 +133,7 @@ export class PathWalker {
       return { admitted: compact(set), refused: compact(refused) };
     }
     // forwarded: the untranslated packets, the translated ones, and packets of translated connections
-    const established = setSubtract([withField(arriving, Dim.DNAT, point(1))], [withField(this.any, Dim.STATE, point(STATE_VALUES.NEW))]);
+    const established = setSubtract(from(withField(arriving, Dim.DNAT, point(1))), [withField(this.any, Dim.STATE, point(STATE_VALUES.NEW))]);
     set = [...nat.all, ...established];
     for (const [table, chain] of [['mangle', 'FORWARD'], ['filter', 'FORWARD'], ['security', 'FORWARD'], ['mangle', 'POSTROUTING']] as const) set = this.hook(table, chain, set, refused);
     set = this.natHook('POSTROUTING', set, refused).all;
@@ -127,9 +144,10 @@ export class PathWalker {
   private hook(table: string, chain: string, set: Box[], refused: Box[]): Box[] {
     const c = this.rules.tables.get(table)?.chains.get(chain);
     if (!c || set.length === 0) return set;
-    const r = this.walk(table, chain, set, 0, []);
+    const r = this.walk(table, chain, set, 0, [], false);
     const policyDrop = (c.policy ?? 'ACCEPT') !== 'ACCEPT';
     if (!policyDrop && table === 'filter' && r.ret.length) this.onAccept([], r.ret);
+    if (policyDrop && r.ret.length) this.onRefuse({ table, chain, rules: [], boxes: r.ret, conditional: r.conditional });
     refused.push(...r.refused, ...(policyDrop ? r.ret : []));
     return compact([...r.accepted, ...(policyDrop ? [] : r.ret)]);
   }
@@ -146,17 +164,18 @@ export class PathWalker {
     const newOnly = [withField(this.any, Dim.STATE, point(STATE_VALUES.NEW))];
     const first = setIntersect(set, newOnly);
     const later = setSubtract(set, newOnly);
-    const r = this.walk('nat', chain, first, 0, []);
+    const r = this.walk('nat', chain, first, 0, [], false);
     refused.push(...r.refused);
     const kept = compact([...later, ...r.accepted, ...r.ret]);
     return { kept, all: compact([...kept, ...r.translated]) };
   }
 
   /** Walks a chain: what it accepts, refuses, translates, and what falls out of its end (or RETURNs). */
-  private walk(table: string, chainName: string, input: Box[], depth: number, stack: readonly ParsedRule[]): ChainOutcome {
+  private walk(table: string, chainName: string, input: Box[], depth: number, stack: readonly ParsedRule[], entered: boolean): ChainOutcome {
     if (depth > 64) throw new Error(`${table} ${chainName}: jumps nest deeper than 64 (a loop?)`);
     const chains = this.rules.tables.get(table)!.chains;
     const chain = chains.get(chainName)!;
+    let conditional = entered;
     const accepted: Box[] = [];
     const refused: Box[] = [];
     const translated: Box[] = [];
@@ -169,6 +188,9 @@ export class PathWalker {
       const hit = setIntersect(set, rs.boxes);
       const rest = rs.may ? set : setSubtract(set, rs.boxes);
       if (hit.length === 0) { set = rest; continue; }
+      // from here on, state may have decided which way some packets went
+      const stateful = conditional || rs.may;
+      if (rs.may) conditional = true;
       const t = rule.target;
       switch (t.kind) {
         case 'ACCEPT':
@@ -179,6 +201,7 @@ export class PathWalker {
         case 'DROP':
         case 'REJECT':
           refused.push(...hit);
+          this.onRefuse({ table, chain: chainName, rules: [...stack, ...group], boxes: hit, conditional: stateful });
           set = rest;
           break;
         case 'RETURN':
@@ -187,7 +210,8 @@ export class PathWalker {
           break;
         case 'jump':
         case 'goto': {
-          const r = this.walk(table, t.chain, hit, depth + 1, [...stack, ...group]);
+          const r = this.walk(table, t.chain, hit, depth + 1, [...stack, ...group], stateful);
+          if (r.conditional) conditional = true;
           accepted.push(...r.accepted);
           refused.push(...r.refused);
           translated.push(...r.translated);
@@ -223,7 +247,7 @@ export class PathWalker {
       if (set.length > 16) set = compact(set);
     }
     ret.push(...set);
-    return { accepted, refused, translated, ret };
+    return { accepted, refused, translated, ret, conditional };
   }
 
   /** The boxes a rule (or a group of rules that differ in their source only) matches. */

@@ -5,6 +5,7 @@
  */
 import { RulesetEvaluator } from '../analysis/evaluator';
 import { checkIntent } from '../analysis/intent';
+import { lockoutProblems } from '../analysis/lockout';
 import { ReachabilityReport } from '../analysis/types';
 import { CompiledFirewall } from '../firewall/compiled';
 import { IpFamily } from '../iptables/family';
@@ -37,6 +38,15 @@ export class FirewallAnalysis {
       this.reports.set(family, r);
     }
     return r;
+  }
+
+  /** The rules that can cut the deploy's SSH on `sshPort`, as messages (for hosts that are deployed). */
+  public lockoutProblems(sshPort: number): string[] {
+    return this.firewall.families.flatMap((family) => {
+      const engine = this.evaluator(family)._engine;
+      const lineOwners = this.firewall.files[family]!.lineOwners;
+      return lockoutProblems({ rules: engine.rules, sets: engine.sets, declarations: this.firewall.declarations, lineOwners, sshPort });
+    });
   }
 
   /** What the rules admit beyond the declarations (and declared openings they refuse), as messages. */

@@ -551,6 +551,8 @@ export class StatefulHost extends Construct {
       if (mine) errors.push(isFirewallConfigError(e) && e.constructPath === this.node.path ? problemText(e.problem) : e.message);
     } else {
       errors.push(...this.analysis().intentProblems());
+      // a deployed host must not be able to cut its deploy's SSH (cloud-init hosts have no probe to roll back with)
+      if (this._installer || this.delivery.cloudInitUsed) errors.push(...this.analysis().lockoutProblems(this.sshPort));
     }
     const clash = foldersOf(TerraformStack.of(this)).get(this.outputFolder)!.filter((h) => h !== this);
     for (const other of clash) {

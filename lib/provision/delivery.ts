@@ -29,6 +29,9 @@ export interface FirewallSource {
 
 /** A host's deploy content and cloud-init user-data. */
 export class HostDelivery {
+  /** Whether the host's rules are delivered as cloud-init user-data (a host with no probe to roll back with). */
+  public cloudInitUsed = false;
+
   public constructor(private readonly scope: IConstruct, private readonly source: FirewallSource) {}
 
   /**
@@ -53,6 +56,7 @@ export class HostDelivery {
   public cloudInit(options: CloudInitOptions): string {
     const problem = cloudInitOptionsProblem(options ?? {});
     if (problem) throw firewallError(this.source.path, problem);
+    this.cloudInitUsed = true;
     const opts = { ...options, parts: [...(options.parts ?? [])] };
     const gz = opts.encoding === CloudInitEncoding.GZIP_BASE64;
     if (gz && opts.parts.some((p) => Token.isUnresolved(p.content))) {

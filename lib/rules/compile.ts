@@ -14,6 +14,7 @@ import { RuleSpec, Ruleset } from './ruleset';
 import { HostRule, Table } from './slot';
 import { SKELETON_PLACES, SkeletonSlot, SLOT_PLACES, SlotPlace } from './slot-places';
 import { Target } from './target';
+import { spellingProblem } from '../iptables/canonical';
 import { ALL_FAMILIES, IpFamily } from '../iptables/family';
 import { BUILTIN_CHAINS, chainNameProblem, LIBRARY_CHAIN_NAMES, MAX_CHAIN_NAME, objectNameProblem, TableName, TARGET_NAMES } from '../iptables/kernel-limits';
 import { ParsedRule, parseRuleArgs } from '../iptables/parse';
@@ -323,6 +324,9 @@ function rawArgs(
     const jumpTo = t.kind === 'jump' || t.kind === 'goto' ? t.chain : undefined;
     const problem = placeProblem(jumpTo !== undefined ? 'jump' : t.kind, table, chain, jumpTo, own);
     if (problem) fail(`${where}.raw (${raw.join(' ')}): ${problem.message}`, problem.fix);
+    // what ships is what was checked: every value written the one way iptables-save prints it
+    const spelling = spellingProblem(f, raw);
+    if (spelling) fail(`${where}.raw (${raw.join(' ')}): ${spelling}`, 'Raw rules are written into the rule file as given, and must mean to iptables what they mean to the checks.');
     if (families.includes(f)) out[f] = [...raw];
   }
   return out;
