@@ -10,6 +10,7 @@ import { groupRules } from './paths';
 import { Action, EvaluatorOptions, PacketProps, Verdict } from './types';
 import { IpFamily } from '../iptables/family';
 import { AddrTest, IfaceTest, Match, ParsedChain, ParsedRule, ParsedRuleset, ParsedSet, parseIpsets, parseTcpFlags, PortTest, PROTOCOL_NUMBERS } from '../iptables/parse';
+import { PORT_PROTOCOLS } from '../iptables/spelling';
 import { ConnState } from '../values/conn-state';
 import { bitsOf, Cidr, formatAddress, inCidr, maskOf, parseAddress, parseCidr } from '../values/prefix';
 
@@ -31,7 +32,20 @@ interface Pkt {
   dport?: number;
   readonly inIface: string;
   outIface?: string;
-  readonly state: ConnState;
+  state: ConnState;
+  readonly outbound: boolean;
+  /** The packet's and its connection's marks (undefined: not known offline). */
+  mark?: number;
+  ctmark?: number;
+  readonly length?: number;
+  readonly tos: number;
+  /** Destination and port before any DNAT. */
+  readonly origDst?: bigint;
+  readonly origDport?: number;
+  /** A REDIRECT sent the packet to the host itself. */
+  redirected: boolean;
+  /** The packet names the interface it leaves on: routed through the host. */
+  readonly routed: boolean;
   readonly flags: number;
   readonly icmpType: number;
   readonly icmpCode: number;
@@ -76,6 +90,19 @@ export class EngineState {
     this.journal.push([m, new Map([...m].map(([k, v]) => [k, copyValue(v)]))]);
   }
 
+  /** A copy of the lists and buckets, for `restore()`. */
+  public snapshot(): Array<Map<string, unknown>> {
+    return [this.recent, this.limits, this.hashlimits].map((m) => copyValue(m) as Map<string, unknown>);
+  }
+
+  /** Puts back the lists and buckets of a `snapshot()`. */
+  public restore(copy: Array<Map<string, unknown>>): void {
+    [this.recent, this.limits, this.hashlimits].forEach((m, i) => {
+      m.clear();
+      for (const [k, v] of copyValue(copy[i]) as Map<string, never>) m.set(k, v);
+    });
+  }
+
   /** Undoes every change since `begin()`. */
   public rollback(): void {
     for (const [m, copy] of (this.journal ?? []).reverse()) {
@@ -111,7 +138,34 @@ export interface EngineVerdict extends Verdict {
   readonly hits: Hit[];
 }
 
-type Flow = { kind: 'continue' } | { kind: 'return' } | { kind: 'final'; action: Action; rejectWith?: string } | { kind: 'accept' };
+type Flow = { kind: 'continue' } | { kind: 'return' } | { kind: 'final'; action: Action; rejectWith?: string; reason?: string } | { kind: 'accept' };
+
+/** How many ways through the rules one packet may be followed when conditions cannot be decided offline. */
+const MAX_BRANCHES = 64;
+
+/**
+ * The answers to the conditions a walk cannot decide: given ones first, then
+ * "no" to each new one, with the walk that answers "yes" queued.
+ */
+class Choices {
+  public readonly asked: string[] = [];
+  public readonly pending: boolean[][] = [];
+  private readonly path: boolean[] = [];
+
+  public constructor(private readonly given: readonly boolean[]) {}
+
+  public ask(reason: string): boolean {
+    this.asked.push(reason);
+    const i = this.path.length;
+    const answer = i < this.given.length ? this.given[i] : false;
+    if (i >= this.given.length) this.pending.push([...this.path, true]);
+    this.path.push(answer);
+    return answer;
+  }
+}
+
+/** Match kinds whose outcome may turn on what an offline reading cannot know. */
+const MAY_ASK = new Set<string>(['depends', 'mark', 'length', 'cttuple', 'ctport', 'ctstatus', 'ctdir', 'ctexpire', 'pkttype', 'addrtype']);
 
 /** Evaluates packets against one parsed ruleset. */
 export class Engine {
@@ -121,6 +175,9 @@ export class Engine {
   private readonly ifaceAddr = new Map<string, string>();
   /** ipset sets by name. */
   public readonly sets: Map<string, ParsedSet>;
+  /** Whether some rule's outcome may turn on what an offline reading cannot know. */
+  private readonly undecidable: boolean;
+  private choices: Choices | undefined;
 
   public constructor(public readonly rules: ParsedRuleset, public readonly options: EvaluatorOptions = {}) {
     const fam = rules.family;
@@ -129,10 +186,12 @@ export class Engine {
     this.routes = (options.routes ?? []).filter((r) => isFamily(fam, r.cidr.split('/')[0])).map((r) => ({ cidr: parseCidr(fam, r.cidr), iface: r.iface }));
     for (const a of options.interfaceAddresses ?? []) if (isFamily(fam, a.address)) this.ifaceAddr.set(a.iface, a.address);
     this.sets = parseIpsets(fam, options.ipsets ?? '');
+    let undecidable = false;
     for (const t of rules.tables.values()) {
       for (const c of t.chains.values()) {
         for (const r of c.rules) {
           for (const m of r.matches) {
+            if (MAY_ASK.has(m.kind)) undecidable = true;
             if (m.kind === 'set' && !this.sets.has(m.name)) {
               throw new Error(`rule "${r.text}" matches ipset ${m.name}: give its contents as EvaluatorOptions.ipsets (the \`ipset save\` text)`);
             }
@@ -140,26 +199,65 @@ export class Engine {
         }
       }
     }
+    this.undecidable = undecidable;
   }
 
-  /** One packet through the host, with `state` updated. */
+  /**
+   * One packet through the host, with `state` updated. A condition that
+   * cannot be decided offline is followed both ways: when the ways end alike
+   * the verdict stands, else it is DEPENDS with what it turns on (the state
+   * carried on is that of the way where no such condition held).
+   */
   public run(packet: PacketProps, at: number, state: EngineState): EngineVerdict {
+    if (!this.undecidable) return this.once(packet, at, state, undefined);
+    const before = state.snapshot();
+    const first = new Choices([]);
+    const v0 = this.once(packet, at, state, first);
+    if (first.pending.length === 0) return v0;
+    const after = state.snapshot();
+    const reasons = new Set([...first.asked, ...(v0.dependsOn ?? [])]);
+    const queue = [...first.pending];
+    let same = v0.action !== Action.DEPENDS;
+    let runs = 1;
+    while (queue.length > 0 && runs < MAX_BRANCHES) {
+      state.restore(before);
+      const c = new Choices(queue.shift()!);
+      const v = this.once(packet, at, state, c);
+      runs++;
+      c.asked.forEach((r) => reasons.add(r));
+      (v.dependsOn ?? []).forEach((r) => reasons.add(r));
+      queue.push(...c.pending);
+      if (!sameOutcome(v, v0)) same = false;
+    }
+    state.restore(after);
+    if (same && queue.length === 0) return v0;
+    return { ...v0, action: Action.DEPENDS, rejectWith: undefined, dependsOn: [...reasons].sort() };
+  }
+
+  /** A condition the walk cannot decide: the answer of the way being followed. */
+  private ask(reason: string): boolean {
+    if (!this.choices) throw new Error(`internal: an undecidable condition (${reason}) in a ruleset read as decidable`);
+    return this.choices.ask(reason);
+  }
+
+  /** One way through the host, the undecidable conditions answered by `choices`. */
+  private once(packet: PacketProps, at: number, state: EngineState, choices: Choices | undefined): EngineVerdict {
+    this.choices = choices;
     const fam = this.rules.family;
     if (packet.family !== fam) throw new Error(`packet is ${packet.family}, the rules are ${fam}`);
     const p = this.packet(packet);
     const trace: string[] = [];
     const hits: Hit[] = [];
     const nat: { dst?: bigint; dport?: number; src?: string } = {};
-    const newConn = p.state === ConnState.NEW;
     const pass = (table: string, chain: string, natTable = false): Flow => {
       const t = this.rules.tables.get(table);
       const c = t?.chains.get(chain);
       if (!c) return { kind: 'continue' };
-      if (natTable && !newConn) return { kind: 'continue' };
+      if (natTable && p.state !== ConnState.NEW) return { kind: 'continue' };
       const r = this.walkBuiltin(table, c, p, at, state, trace, hits, nat);
       return r;
     };
-    const decided = (r: Flow): r is { kind: 'final'; action: Action; rejectWith?: string } => r.kind === 'final';
+    const decided = (r: Flow): r is { kind: 'final'; action: Action; rejectWith?: string; reason?: string } => r.kind === 'final';
 
     if (packet.outbound) {
       // sent by the host: the OUTPUT hooks, then POSTROUTING
@@ -180,10 +278,11 @@ export class Engine {
       if (decided(r)) return this.result(r, trace, hits, false, undefined, nat, p);
     }
     // routing decision
-    let forwarded = packet.outInterface !== undefined;
-    if (!forwarded) {
+    let forwarded = packet.outInterface !== undefined && !p.redirected;
+    if (!forwarded && !p.redirected) {
       const dst = p.dst;
-      const isLocal = (a: bigint) => this.local.includes(a) || this.loopback(a);
+      // broadcast and multicast packets are delivered to the host (and not routed on)
+      const isLocal = (a: bigint) => this.local.includes(a) || this.loopback(a) || ['BROADCAST', 'MULTICAST'].includes(this.addressType(a, true, p) ?? '');
       if (this.local.length > 0 && dst !== undefined) forwarded = !isLocal(dst);
       else if (p.dnat && dst !== undefined && dst !== origDst) forwarded = !isLocal(dst);
       if (forwarded) {
@@ -204,10 +303,11 @@ export class Engine {
     return this.result({ action: Action.ACCEPT }, trace, hits, forwarded, p.outIface, nat, p);
   }
 
-  private result(r: { action: Action; rejectWith?: string }, trace: string[], hits: Hit[], forwarded: boolean,
+  private result(r: { action: Action; rejectWith?: string; reason?: string }, trace: string[], hits: Hit[], forwarded: boolean,
     outIface: string | undefined, nat: { dst?: bigint; dport?: number; src?: string }, p: Pkt): EngineVerdict {
     return {
       action: r.action,
+      dependsOn: r.reason !== undefined ? [r.reason] : undefined,
       rejectWith: r.rejectWith,
       trace,
       hits,
@@ -254,8 +354,29 @@ export class Engine {
         hits.push({ table, chain: chain.name, index: rule.index });
         const t = rule.target;
         switch (t.kind) {
-          case 'none': case 'LOG': case 'NFLOG':
+          case 'none': case 'LOG': case 'NFLOG': case 'continue':
             continue;
+          case 'depends':
+            return { kind: 'final', action: Action.DEPENDS, reason: t.reason };
+          case 'NOTRACK':
+            p.state = ConnState.UNTRACKED;
+            continue;
+          case 'MARK':
+            if (t.conn) p.ctmark = remark(p.ctmark, t.value, t.mask);
+            else p.mark = remark(p.mark, t.value, t.mask);
+            continue;
+          case 'CONNMARK':
+            if (t.op === 'save') p.ctmark = moveMark(p.ctmark, t.ctmask, p.mark, t.nfmask);
+            else p.mark = moveMark(p.mark, t.nfmask, p.ctmark, t.ctmask);
+            continue;
+          case 'REDIRECT':
+            if (t.port !== undefined) {
+              p.dport = t.port;
+              nat.dport = t.port;
+            }
+            p.dnat = true;
+            p.redirected = true;
+            return { kind: 'accept' };
           case 'ACCEPT':
             return { kind: 'accept' };
           case 'DROP':
@@ -347,7 +468,7 @@ export class Engine {
       case 'sport':
       case 'dport':
       case 'anyport': {
-        if (![6, 17, 132, 136].includes(p.proto)) return false;
+        if (!PORT_PROTOCOLS.includes(p.proto)) return false;
         const ports = m.kind === 'sport' ? [p.sport] : m.kind === 'dport' ? [this.need(p.dport, rule, 'destination port')] : [p.sport, this.need(p.dport, rule, 'destination port')];
         return ports.some((x) => inPorts(m.port, x)) !== m.port.neg;
       }
@@ -383,6 +504,43 @@ export class Engine {
         const ok = take(state.limits, m.id, at, m.perSecond, m.burst, Infinity, state);
         return ok !== m.neg;
       }
+      case 'never':
+        return false;
+      case 'depends':
+        return this.ask(m.reason);
+      case 'addrtype': {
+        const a = m.dst ? this.need(p.dst, rule, 'destination') : p.src;
+        const type = this.addressType(a, m.dst, p);
+        return (type === undefined ? this.ask(`whether ${formatAddress(p.family, a)} is a subnet's broadcast address (-m addrtype)`) : m.types.includes(type)) !== m.neg;
+      }
+      case 'mark': {
+        const v = m.conn ? p.ctmark : p.mark;
+        if (v === undefined) {
+          return this.ask(m.conn
+            ? 'the connection\'s mark, set by an earlier packet of the connection (-m connmark; give connmark)'
+            : 'the packet\'s mark, set outside the ruleset (tc, a socket\'s SO_MARK; -m mark; give mark)');
+        }
+        return (((v & m.mask) >>> 0) === m.value) !== m.neg;
+      }
+      case 'length':
+        if (p.length === undefined) return this.ask('the packet\'s length (-m length; give length)');
+        return (p.length >= m.lo && p.length <= m.hi) !== m.neg;
+      case 'pkttype': {
+        const a = this.need(p.dst, rule, 'destination');
+        const type = this.addressType(a, true, p);
+        if (p.outbound || type === undefined) return this.ask('the link-layer type of the packet (-m pkttype)');
+        return (m.type === (type === 'MULTICAST' ? 'multicast' : type === 'BROADCAST' ? 'broadcast' : 'unicast')) !== m.neg;
+      }
+      case 'tos':
+        return (((p.tos & m.mask) >>> 0) === m.value) !== m.neg;
+      case 'ctproto':
+        return (p.proto === m.num) !== m.neg;
+      case 'cttuple':
+      case 'ctport':
+      case 'ctstatus':
+      case 'ctdir':
+      case 'ctexpire':
+        return this.connection(m, rule, p);
       case 'hashlimit': {
         state.consulted.add(m.name);
         if (state.exhausted) return m.above;
@@ -398,6 +556,45 @@ export class Engine {
         }
         const ok = take(table, key.join('|'), at, m.perSecond, m.burst, m.expireMs / 1000, state);
         return m.above ? !ok : ok;
+      }
+    }
+  }
+
+  /** The route type of an address as -m addrtype reads it (undefined: a subnet broadcast cannot be told from a unicast address offline). */
+  private addressType(a: bigint, isDst: boolean, p: Pkt): string | undefined {
+    const v4 = p.family === IpFamily.V4;
+    if (a === 0n) return 'UNSPEC';
+    if (v4 ? a >> 28n === 0xen : a >> 120n === 0xffn) return 'MULTICAST';
+    if (v4 && a === 0xffffffffn) return 'BROADCAST';
+    const local = this.loopback(a) || this.local.includes(a)
+      || (this.local.length === 0 && (isDst ? !p.outbound && (p.redirected || !p.routed) : p.outbound));
+    if (local) return 'LOCAL';
+    if (v4 && (a & 0xffn) === 0xffn) return undefined;
+    return 'UNICAST';
+  }
+
+  /** The conntrack options beyond the state: read from the packet for a connection's first packet, not known for the others. */
+  private connection(m: Extract<Match, { kind: 'cttuple' | 'ctport' | 'ctstatus' | 'ctdir' | 'ctexpire' }>, rule: ParsedRule, p: Pkt): boolean {
+    if (p.state !== ConnState.NEW || m.kind === 'ctexpire') {
+      return this.ask('the connection\'s addresses, status or expiry, set by its earlier packets (-m conntrack --ct...)');
+    }
+    switch (m.kind) {
+      case 'ctdir':
+        return m.dir === 'ORIGINAL';
+      case 'ctstatus': {
+        const has = (x: string) => (x === 'NONE' ? !p.dnat : x === 'DNAT' && p.dnat);
+        return m.statuses.some(has) !== m.neg;
+      }
+      case 'cttuple': {
+        const dst = this.need(p.dst, rule, 'destination');
+        const a = m.field === 'origsrc' || m.field === 'repldst' ? p.src : m.field === 'origdst' ? p.origDst ?? dst : dst;
+        return this.addr(m.addr, a);
+      }
+      case 'ctport': {
+        if (!PORT_PROTOCOLS.includes(p.proto)) return false;
+        const port = m.field === 'origsrc' || m.field === 'repldst' ? p.sport
+          : this.need(m.field === 'origdst' ? p.origDport ?? p.dport : p.dport, rule, 'destination port');
+        return inPorts(m.port, port) !== m.port.neg;
       }
     }
   }
@@ -470,6 +667,11 @@ export class Engine {
     // nf_conntrack_icmpv6: neighbour discovery, RS/RA and MLD are never tracked
     if (num === 58 && UNTRACKED_ICMPV6.includes(pp.icmpType ?? 128)) state = ConnState.UNTRACKED;
     const dst = pp.destination ?? this.options.localAddresses?.find((a) => isFamily(fam, a));
+    const dstNum = dst !== undefined ? parseAddress(fam, dst, 'destination') : undefined;
+    const dport = pp.destinationPort;
+    for (const [v, what, max] of [[pp.mark, 'mark', 0xffffffff], [pp.connmark, 'connmark', 0xffffffff], [pp.length, 'length', 65535], [pp.tos, 'tos', 255]] as const) {
+      if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > max)) throw new Error(`${what} ${v} is not a whole number from 0 to ${max}`);
+    }
     const portOk = (v: number | undefined, what: string) => {
       if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > 65535)) throw new Error(`${what} ${v} is not a port`);
       return v;
@@ -479,7 +681,16 @@ export class Engine {
       bits: this.bits,
       proto: num,
       src: parseAddress(fam, pp.source, 'source'),
-      dst: dst !== undefined ? parseAddress(fam, dst, 'destination') : undefined,
+      dst: dstNum,
+      origDst: dstNum,
+      origDport: dport,
+      outbound: pp.outbound ?? false,
+      routed: pp.outInterface !== undefined && !pp.outbound,
+      mark: pp.mark,
+      ctmark: pp.connmark ?? (state === ConnState.NEW ? 0 : undefined),
+      length: pp.length,
+      tos: pp.tos ?? 0,
+      redirected: false,
       sport: portOk(pp.sourcePort, 'sourcePort') ?? 40000,
       dport: portOk(pp.destinationPort, 'destinationPort'),
       // a packet the host sends has no arrival interface (an -i test never matches it)
@@ -493,6 +704,26 @@ export class Engine {
       dnat: false,
     };
   }
+}
+
+/** The two ways through the rules end alike. */
+function sameOutcome(a: EngineVerdict, b: EngineVerdict): boolean {
+  return a.action === b.action && a.rejectWith === b.rejectWith && a.forwarded === b.forwarded && a.outInterface === b.outInterface
+    && a.translatedDestination === b.translatedDestination && a.translatedDestinationPort === b.translatedDestinationPort
+    && a.translatedSource === b.translatedSource;
+}
+
+/** A mark after (mark & ~mask) ^ value: known when the old one was, or when every bit is set anew. */
+function remark(old: number | undefined, value: number, mask: number): number | undefined {
+  if (old === undefined && mask !== 0xffffffff) return undefined;
+  return (((old ?? 0) & ~mask) ^ value) >>> 0;
+}
+
+/** CONNMARK --save-mark / --restore-mark: to = (to & ~toMask) ^ (from & fromMask). */
+function moveMark(to: number | undefined, toMask: number, from: number | undefined, fromMask: number): number | undefined {
+  if (from === undefined && fromMask !== 0) return undefined;
+  if (to === undefined && toMask !== 0xffffffff) return undefined;
+  return (((to ?? 0) & ~toMask) ^ ((from ?? 0) & fromMask)) >>> 0;
 }
 
 /** Rules of a source-variant group by prefix, for finding the ones that hold an address. */

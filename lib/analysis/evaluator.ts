@@ -3,14 +3,18 @@ import { pathSections } from './path-report';
 import { cells, report } from './reachability';
 import { EvaluatorOptions, PacketProps, ReachabilityReport, TimedPacketProps, Verdict } from './types';
 import { IpFamily } from '../iptables/family';
-import { parseRuleset } from '../iptables/parse';
+import { parseRuleset, RuleNote } from '../iptables/parse';
 import { ruleFileName } from '../iptables/spelling';
 
 /**
  * Judges packets against iptables-save text exactly as the kernel walks it:
  * the rules this library renders, or a live host's `iptables-save [-c]`
- * output. Every match and target is understood, or `fromText` throws naming
- * it: nothing is guessed.
+ * output (ufw, Docker, fail2ban, firewalld, Shorewall, hand-written). What
+ * cannot be decided offline (the time of day, a socket's owner, a mark set
+ * outside the ruleset, an extension it does not know) makes a verdict
+ * `Action.DEPENDS` with the reason in `dependsOn`, and each rule read only in
+ * part is listed in `notes`: nothing is guessed, and one unknown rule does
+ * not stop the rest of the file from being read.
  *
  * @example
  * const rules = RulesetEvaluator.fromText(IpFamily.V4, fs.readFileSync('iptables.rules', 'utf8'));
@@ -22,7 +26,7 @@ export class RulesetEvaluator {
    * @param family the family of the text (iptables-save or ip6tables-save)
    * @param text the text, with or without counters
    * @param options the host's addresses and routes, when they matter
-   * @throws naming the line and the match or target that is not understood
+   * @throws naming the line when the text is not iptables-save text (no table, no COMMIT)
    */
   public static fromText(family: IpFamily, text: string, options?: EvaluatorOptions): RulesetEvaluator {
     return new RulesetEvaluator(family, text, options ?? {});
@@ -30,12 +34,19 @@ export class RulesetEvaluator {
 
   /** The family of the rules. */
   public readonly family: IpFamily;
+  /**
+   * The rules read only in part: what is not understood, per rule. Their
+   * verdicts say "depends on".
+   */
+  public readonly notes: RuleNote[];
   private readonly engine: Engine;
   private readonly name: string;
 
   private constructor(family: IpFamily, text: string, options: EvaluatorOptions) {
     this.family = family;
-    this.engine = new Engine(parseRuleset(family, text), options);
+    const parsed = parseRuleset(family, text, { lenient: true });
+    this.notes = [...parsed.notes];
+    this.engine = new Engine(parsed, options);
     this.name = ruleFileName(family);
   }
 

@@ -240,6 +240,22 @@ export class PathWalker {
           accepted.push(...hit);
           set = rest;
           break;
+        case 'REDIRECT': {
+          // to the host itself, maybe on other ports: the packets stay on their path
+          let moved = hit.map((b) => withField(b, Dim.DNAT, point(1)));
+          if (t.port !== undefined) moved = moved.map((b) => withField(b, Dim.DPORT, span(t.port!, t.portTo ?? t.port!)));
+          accepted.push(...moved);
+          set = rest;
+          break;
+        }
+        case 'depends':
+          // decided outside the ruleset (a queue, a proxy, an unknown target): taken, refused, or passed on
+          conditional = true;
+          accepted.push(...hit);
+          refused.push(...hit);
+          if (table === 'filter') this.onAccept([...stack, ...group], hit);
+          this.onRefuse({ table, chain: chainName, rules: [...stack, ...group], boxes: hit, conditional: true });
+          break;
         default:
           // LOG, NFLOG, no target: the packets go on
           break;
@@ -291,6 +307,8 @@ export class PathWalker {
     switch (m.kind) {
       case 'comment':
         return 'always';
+      case 'never':
+        return 'never';
       case 'ctstate': {
         const states = m.states.filter((s) => s in STATE_VALUES).map((s) => STATE_VALUES[s]);
         const dnat = m.states.includes('DNAT');

@@ -178,8 +178,9 @@ export function cells(engine: Engine): Cell[] {
           };
           const fresh = new EngineState();
           const v = engine.run(packet, 0, fresh);
-          let reach: Reach = v.action === Action.ACCEPT ? Reach.OPENED : v.action === Action.REJECT ? Reach.REFUSED : Reach.SILENT;
-          let via: string[] = [];
+          let reach: Reach = v.action === Action.ACCEPT ? Reach.OPENED : v.action === Action.REJECT ? Reach.REFUSED
+            : v.action === Action.DEPENDS ? Reach.MAYBE : Reach.SILENT;
+          let via: string[] = v.dependsOn ?? [];
           if (v.action === Action.ACCEPT) {
             const worst = new EngineState(true);
             const w = engine.run(packet, 0, worst);
@@ -201,7 +202,7 @@ export function cells(engine: Engine): Cell[] {
   return out;
 }
 
-const REACH_ORDER = [Reach.OPENED, Reach.GUARDED, Reach.REFUSED, Reach.SILENT];
+const REACH_ORDER = [Reach.OPENED, Reach.GUARDED, Reach.MAYBE, Reach.REFUSED, Reach.SILENT];
 
 /** Folds cells into report entries: sources treated alike on every port first, then per port; interfaces with equal lines joined. */
 export function report(family: IpFamily, all: Cell[], title: string): ReachabilityReport {
@@ -311,12 +312,13 @@ export function report(family: IpFamily, all: Cell[], title: string): Reachabili
     '# new connections and packets to the host, by protocol, port and arrival interface (* = any interface not named)',
     '# opened: accepted | guarded: accepted until a rate limit or recent list trips | refused: answered with RST / ICMP error | silent: dropped',
     '# "all" lines cover sources treated alike on every port; port lines leave those sources out',
+    ...(entries.some((e) => e.reach === Reach.MAYBE) ? ['# maybe: accepted or not, depending on what the rules alone cannot tell (see "depends on")'] : []),
   ];
   for (const r of entries) {
     const what = r.protocol === 'all' ? 'all' : `${r.protocol} ${r.ports === '-' ? (r.protocol === 'other' ? 'protocols' : 'echo-request') : r.ports}`;
     const extra = [
       ...(r.forwardedTo ? [`-> ${r.forwardedTo}`] : []),
-      ...(r.via.length ? [`(via ${r.via.join(', ')})`] : []),
+      ...(r.via.length ? [r.reach === Reach.MAYBE ? `(depends on ${r.via.join('; ')})` : `(via ${r.via.join(', ')})`] : []),
     ];
     lines.push([pad(what, 18), pad(`on ${r.interfaces.join(',')}`, 16), pad(r.reach, 8), `from ${r.sources.join(' ')}`, ...extra].join(' ').trimEnd());
   }

@@ -11,6 +11,12 @@ export enum Action {
   DROP = 'DROP',
   /** The packet is dropped and answered (TCP RST or an ICMP error, see `rejectWith`). */
   REJECT = 'REJECT',
+  /**
+   * The outcome turns on something an offline reading cannot know (the time
+   * of day, a socket's owner, a mark set outside the ruleset, an extension
+   * the evaluator does not know): see `Verdict.dependsOn`.
+   */
+  DEPENDS = 'DEPENDS',
 }
 
 /**
@@ -92,6 +98,27 @@ export interface PacketProps {
    * @default 64
    */
   readonly ttl?: number;
+  /**
+   * The packet's mark (`-m mark`) as it enters the first table: set by tc,
+   * a socket's SO_MARK or policy routing, outside the ruleset.
+   * @default - unknown: a mark test before the ruleset sets one makes the verdict depend on it
+   */
+  readonly mark?: number;
+  /**
+   * The connection's mark (`-m connmark`, `CONNMARK --restore-mark`).
+   * @default - 0 for a new connection, unknown for the packets of an existing one
+   */
+  readonly connmark?: number;
+  /**
+   * The packet's length in bytes (`-m length`).
+   * @default - unknown: a length test makes the verdict depend on it
+   */
+  readonly length?: number;
+  /**
+   * The IPv4 TOS / IPv6 traffic class byte (`-m tos`, `-m dscp`).
+   * @default 0
+   */
+  readonly tos?: number;
 }
 
 /**
@@ -112,8 +139,13 @@ export interface TimedPacketProps extends PacketProps {
  * { action: Action.REJECT, rejectWith: 'tcp-reset', trace: ['filter INPUT #9: -A INPUT -p tcp -j REJECT --reject-with tcp-reset'], forwarded: false }
  */
 export interface Verdict {
-  /** The final action. */
+  /** The final action (`DEPENDS` when it cannot be decided offline: see `dependsOn`). */
   readonly action: Action;
+  /**
+   * What an undecided verdict turns on, in words (one entry per condition).
+   * @default - the verdict is decided
+   */
+  readonly dependsOn?: string[];
   /**
    * The answer of a REJECT, as iptables spells it (`tcp-reset`, `icmp-port-unreachable`, ...).
    * @default - not a REJECT
@@ -218,6 +250,8 @@ export enum Reach {
   REFUSED = 'refused',
   /** Dropped silently. */
   SILENT = 'silent',
+  /** Accepted or not depending on what an offline reading cannot know (see `via`). */
+  MAYBE = 'maybe',
 }
 
 /**
@@ -238,7 +272,7 @@ export interface ReachabilityEntry {
   readonly reach: Reach;
   /** Sources, as CIDRs. */
   readonly sources: string[];
-  /** Rate limits and recent lists that can change the verdict (names). */
+  /** Rate limits and recent lists that can change the verdict (names); for MAYBE, what it depends on. */
   readonly via: string[];
   /**
    * Where a DNAT sends the packets (`address[:port]`).

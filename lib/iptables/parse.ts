@@ -8,6 +8,7 @@ import { IpFamily } from './family';
 import { BUILTIN_CHAINS } from './kernel-limits';
 import { ICMP_TYPE_NAMES, PROTOCOL_NUMBERS } from './spelling';
 import { ruleLine } from './syntax';
+import { CONTINUING_TARGETS, EXTENSION_HEADER_MATCHES, UNDECIDABLE_MATCHES, UNDECIDABLE_TARGETS } from './undecidable';
 import { Cidr, parseAddress, parseCidr } from '../values/prefix';
 
 export { PROTOCOL_NUMBERS };
@@ -55,7 +56,25 @@ export type Match =
   | { kind: 'rpfilter'; loose: boolean; invert: boolean; acceptLocal: boolean }
   | { kind: 'srcrange' | 'dstrange'; addr: AddrTest }
   | { kind: 'comment'; text: string }
-  | { kind: 'set'; neg: boolean; name: string; dst: boolean };
+  | { kind: 'set'; neg: boolean; name: string; dst: boolean }
+  /** Cannot be decided offline (time of day, socket owner, an unknown extension): the reason in words. */
+  | { kind: 'depends'; reason: string }
+  /** Matches no packet the evaluator models (an IPv6 extension header test). */
+  | { kind: 'never' }
+  | { kind: 'addrtype'; dst: boolean; neg: boolean; types: string[] }
+  /** `-m mark` (conn false) or `-m connmark` (conn true): (mark & mask) == value. */
+  | { kind: 'mark'; neg: boolean; value: number; mask: number; conn: boolean }
+  | { kind: 'length'; neg: boolean; lo: number; hi: number }
+  | { kind: 'pkttype'; neg: boolean; type: string }
+  /** `-m tos` / `-m dscp`: (tos & mask) == value. */
+  | { kind: 'tos'; neg: boolean; value: number; mask: number }
+  | { kind: 'ctproto'; neg: boolean; num: number }
+  | { kind: 'cttuple'; field: 'origsrc' | 'origdst' | 'replsrc' | 'repldst'; addr: AddrTest }
+  | { kind: 'ctport'; field: 'origsrc' | 'origdst' | 'replsrc' | 'repldst'; port: PortTest }
+  | { kind: 'ctstatus'; neg: boolean; statuses: string[] }
+  | { kind: 'ctdir'; dir: 'ORIGINAL' | 'REPLY' }
+  /** A condition on a connection's past (its expiry): decided only for its first packet. */
+  | { kind: 'ctexpire' };
 
 /** A typed target of a rule. */
 export type Target =
@@ -66,6 +85,18 @@ export type Target =
   | { kind: 'DNAT'; address?: string; port?: number; portTo?: number }
   | { kind: 'SNAT'; address: string }
   | { kind: 'MASQUERADE' }
+  /** MARK (conn false) or CONNMARK --set-xmark (conn true): mark = (mark & ~mask) ^ value. */
+  | { kind: 'MARK'; conn: boolean; value: number; mask: number }
+  /** CONNMARK --save-mark (to the connection) or --restore-mark (to the packet). */
+  | { kind: 'CONNMARK'; op: 'save' | 'restore'; nfmask: number; ctmask: number }
+  /** NOTRACK, CT --notrack: the packet's connection is not tracked (state UNTRACKED). */
+  | { kind: 'NOTRACK' }
+  /** REDIRECT: DNAT to the host itself, maybe to other ports. */
+  | { kind: 'REDIRECT'; port?: number; portTo?: number }
+  /** A target that changes nothing the verdict reads (CHECKSUM, TCPMSS, DSCP, ...). */
+  | { kind: 'continue'; name: string }
+  /** A target whose outcome is decided outside the ruleset (NFQUEUE, TPROXY, an unknown one). */
+  | { kind: 'depends'; reason: string }
   | { kind: 'none' };
 
 /** One parsed rule. */
@@ -86,6 +117,11 @@ export interface ParsedRule {
   readonly proto?: { neg: boolean; num: number };
   readonly matches: Match[];
   readonly target: Target;
+  /**
+   * What of the rule is not understood (an unknown extension, a value that
+   * cannot be read): the rule's verdict then depends on it.
+   */
+  readonly notes?: readonly string[];
 }
 
 /** One parsed chain. */
@@ -102,10 +138,35 @@ export interface ParsedTable {
   readonly chains: Map<string, ParsedChain>;
 }
 
+/** A rule the parser could not read wholly: where it is and why. */
+export interface RuleNote {
+  /** 1-based line of the file. */
+  readonly line: number;
+  readonly table: string;
+  readonly chain: string;
+  /** The rule as read. */
+  readonly rule: string;
+  /** What is not understood, and what the verdict then depends on. */
+  readonly note: string;
+}
+
 /** A parsed file. */
 export interface ParsedRuleset {
   readonly family: IpFamily;
   readonly tables: Map<string, ParsedTable>;
+  /** Rules read only in part (lenient parsing): their verdicts say "depends on". */
+  readonly notes: readonly RuleNote[];
+}
+
+/** How a parser treats what it does not understand. */
+export interface ParseOptions {
+  /**
+   * Read extensions the library never writes (addrtype, marks, NOTRACK, ...)
+   * and turn what cannot be understood into "depends on" conditions with a
+   * note, instead of refusing.
+   * @default false - refuse (a part's raw rule must be understood wholly)
+   */
+  readonly lenient?: boolean;
 }
 
 const TCP_FLAGS: Record<string, number> = { FIN: 1, SYN: 2, RST: 4, PSH: 8, ACK: 16, URG: 32, ECE: 64, CWR: 128 };
@@ -167,6 +228,51 @@ const MATCH_OPTIONS: Record<string, Record<string, number>> = {
   comment: { '--comment': 1 },
   iprange: { '--src-range': 1, '--dst-range': 1 },
   set: { '--match-set': 2 },
+};
+
+const PORT_OPTIONS = { '--dport': 1, '--destination-port': 1, '--sport': 1, '--source-port': 1 };
+
+/** Options of the extensions read only in lenient parsing (rulesets of other tools and hand-written ones). */
+const FOREIGN_MATCH_OPTIONS: Record<string, Record<string, number>> = {
+  addrtype: { '--src-type': 1, '--dst-type': 1, '--limit-iface-in': 0, '--limit-iface-out': 0 },
+  mark: { '--mark': 1 },
+  connmark: { '--mark': 1 },
+  length: { '--length': 1 },
+  pkttype: { '--pkt-type': 1 },
+  tos: { '--tos': 1 },
+  dscp: { '--dscp': 1, '--dscp-class': 1 },
+  sctp: { ...PORT_OPTIONS, '--chunk-types': 2 },
+  dccp: { ...PORT_OPTIONS, '--dccp-types': 1, '--dccp-option': 1 },
+  udplite: PORT_OPTIONS,
+  tcp: { '--tcp-option': 1 },
+  conntrack: {
+    '--ctproto': 1,
+    '--ctorigsrc': 1,
+    '--ctorigdst': 1,
+    '--ctreplsrc': 1,
+    '--ctrepldst': 1,
+    '--ctorigsrcport': 1,
+    '--ctorigdstport': 1,
+    '--ctreplsrcport': 1,
+    '--ctrepldstport': 1,
+    '--ctstatus': 1,
+    '--ctexpire': 1,
+    '--ctdir': 1,
+  },
+  rpfilter: { '--validmark': 0 },
+  hashlimit: {},
+  set: { '--return-nomatch': 0, '--update-counters': 0, '--update-subcounters': 0, '--packets-eq': 1, '--packets-lt': 1, '--packets-gt': 1, '--bytes-eq': 1, '--bytes-lt': 1, '--bytes-gt': 1 },
+};
+
+/** Targets read only in lenient parsing, with their options. */
+const FOREIGN_TARGET_OPTIONS: Record<string, Record<string, number>> = {
+  MARK: { '--set-xmark': 1, '--set-mark': 1, '--and-mark': 1, '--or-mark': 1, '--xor-mark': 1 },
+  CONNMARK: {
+    '--set-xmark': 1, '--set-mark': 1, '--and-mark': 1, '--or-mark': 1, '--xor-mark': 1, '--save-mark': 0, '--restore-mark': 0, '--nfmask': 1, '--ctmask': 1, '--mask': 1,
+  },
+  NOTRACK: {},
+  CT: { '--notrack': 0, '--helper': 1, '--zone': 1, '--zone-orig': 1, '--zone-reply': 1, '--ctevents': 1, '--expevents': 1, '--timeout': 1 },
+  REDIRECT: { '--to-ports': 1, '--random': 0 },
 };
 
 const TARGET_OPTIONS: Record<string, Record<string, number>> = {
@@ -252,11 +358,10 @@ function compileMatch(family: IpFamily, module: string, opts: Opt[], ruleId: str
   const has = (name: string) => opts.some((o) => o.name === name);
   switch (module) {
     case 'conntrack':
-    case 'state': {
-      const o = opts[0];
-      if (!o) return [];
-      return [{ kind: 'ctstate', neg: o.neg, states: o.values[0].split(','), module }];
-    }
+    case 'state':
+      return opts.map((o) => (o.name === '--ctstate' || o.name === '--state'
+        ? { kind: 'ctstate', neg: o.neg, states: o.values[0].split(','), module }
+        : conntrackMore(family, o)));
     case 'tcp':
     case 'udp': {
       const out: Match[] = [];
@@ -265,6 +370,7 @@ function compileMatch(family: IpFamily, module: string, opts: Opt[], ruleId: str
         else if (o.name === '--sport' || o.name === '--source-port') out.push({ kind: 'sport', port: { neg: o.neg, ranges: portRanges(o.values[0], false) } });
         else if (o.name === '--syn') out.push({ kind: 'tcpflags', neg: o.neg, mask: parseTcpFlags('FIN,SYN,RST,ACK'), comp: parseTcpFlags('SYN') });
         else if (o.name === '--tcp-flags') out.push({ kind: 'tcpflags', neg: o.neg, mask: parseTcpFlags(o.values[0]), comp: parseTcpFlags(o.values[1]) });
+        else if (o.name === '--tcp-option') out.push({ kind: 'depends', reason: `the TCP options (--tcp-option ${o.values[0]})` });
       }
       return out;
     }
@@ -345,9 +451,123 @@ function compileMatch(family: IpFamily, module: string, opts: Opt[], ruleId: str
       });
     case 'iprange':
       return opts.map((o) => ({ kind: o.name === '--src-range' ? 'srcrange' : 'dstrange', addr: rangeTest(family, o.neg, o.values[0]) }) as Match);
+    case 'addrtype': {
+      if (has('--limit-iface-in') || has('--limit-iface-out')) return [{ kind: 'depends', reason: 'the addresses of one interface (-m addrtype --limit-iface-in/out)' }];
+      return opts.map((o) => {
+        const types = o.values[0].split(',');
+        const unknown = types.find((t) => !ADDRESS_TYPES.includes(t));
+        if (unknown) throw new Error(`address type ${unknown} is not known`);
+        const undecided = types.find((t) => !DECIDED_ADDRESS_TYPES.includes(t));
+        if (undecided) return { kind: 'depends', reason: `the route type of the address (-m addrtype ${undecided})` } as Match;
+        return { kind: 'addrtype', dst: o.name === '--dst-type', neg: o.neg, types } as Match;
+      });
+    }
+    case 'mark':
+    case 'connmark':
+      return opts.map((o) => ({ kind: 'mark', neg: o.neg, conn: module === 'connmark', ...markValue(o.values[0]) }) as Match);
+    case 'length':
+      return opts.map((o) => {
+        const [lo, hi] = portRanges(o.values[0].replace(/^(\d+):$/, '$1:65535'), false)[0];
+        return { kind: 'length', neg: o.neg, lo, hi } as Match;
+      });
+    case 'pkttype':
+      return opts.map((o) => {
+        const type = o.values[0].toLowerCase();
+        if (!['unicast', 'broadcast', 'multicast', 'host'].includes(type)) throw new Error(`packet type ${o.values[0]} is not known`);
+        return { kind: 'pkttype', neg: o.neg, type: type === 'host' ? 'unicast' : type } as Match;
+      });
+    case 'tos':
+      return opts.map((o) => {
+        const v = markValue(o.values[0], 0xff);
+        return { kind: 'tos', neg: o.neg, value: v.value, mask: v.mask } as Match;
+      });
+    case 'dscp':
+      return opts.map((o) => {
+        const dscp = o.name === '--dscp-class' ? DSCP_CLASSES[o.values[0].toUpperCase()] : Number(o.values[0]);
+        if (dscp === undefined || !Number.isInteger(dscp) || dscp < 0 || dscp > 63) throw new Error(`DSCP ${o.values[0]} is not known`);
+        return { kind: 'tos', neg: o.neg, value: dscp << 2, mask: 0xfc } as Match;
+      });
+    case 'sctp':
+    case 'dccp':
+    case 'udplite':
+      return opts.map((o) => {
+        if (!o.name.endsWith('port')) return { kind: 'depends', reason: `the ${module} header (${o.name})` } as Match;
+        return { kind: o.name.includes('dest') || o.name === '--dport' ? 'dport' : 'sport', port: { neg: o.neg, ranges: portRanges(o.values[0], false) } } as Match;
+      });
     default:
+      if (EXTENSION_HEADER_MATCHES.includes(module)) return [{ kind: 'never' }];
       throw new Error(`unsupported match -m ${module}`);
   }
+}
+
+/** The connection tracking options beyond --ctstate. */
+function conntrackMore(family: IpFamily, o: Opt): Match {
+  const field = (o.name.match(/^--ct(orig|repl)(src|dst)/) ?? []).slice(1).join('') as 'origsrc' | 'origdst' | 'replsrc' | 'repldst';
+  switch (o.name) {
+    case '--ctproto': {
+      const lower = o.values[0].toLowerCase();
+      const num = /^\d+$/.test(lower) ? Number(lower) : PROTOCOL_NUMBERS[lower];
+      if (num === undefined) throw new Error(`protocol ${o.values[0]} is not known`);
+      return { kind: 'ctproto', neg: o.neg, num };
+    }
+    case '--ctorigsrc': case '--ctorigdst': case '--ctreplsrc': case '--ctrepldst':
+      return { kind: 'cttuple', field, addr: addrTest(family, o.neg, o.values[0]) };
+    case '--ctorigsrcport': case '--ctorigdstport': case '--ctreplsrcport': case '--ctrepldstport':
+      return { kind: 'ctport', field, port: { neg: o.neg, ranges: portRanges(o.values[0], false) } };
+    case '--ctstatus': {
+      const statuses = o.values[0].split(',');
+      const bad = statuses.find((x) => !['NONE', 'EXPECTED', 'SEEN_REPLY', 'ASSURED', 'CONFIRMED', 'DNAT', 'SNAT'].includes(x));
+      if (bad) throw new Error(`conntrack status ${bad} is not known`);
+      return { kind: 'ctstatus', neg: o.neg, statuses };
+    }
+    case '--ctdir': {
+      const dir = o.values[0].toUpperCase();
+      if (dir !== 'ORIGINAL' && dir !== 'REPLY') throw new Error(`--ctdir ${o.values[0]} is not ORIGINAL or REPLY`);
+      return { kind: 'ctdir', dir };
+    }
+    default:
+      return { kind: 'ctexpire' };
+  }
+}
+
+/** Address types of -m addrtype, and the ones decided without the host's routes. */
+const ADDRESS_TYPES = ['UNSPEC', 'UNICAST', 'LOCAL', 'BROADCAST', 'ANYCAST', 'MULTICAST', 'BLACKHOLE', 'UNREACHABLE', 'PROHIBIT', 'THROW', 'NAT', 'XRESOLVE'];
+const DECIDED_ADDRESS_TYPES = ['UNICAST', 'LOCAL', 'BROADCAST', 'MULTICAST', 'UNSPEC'];
+
+const DSCP_CLASSES: Record<string, number> = {
+  CS0: 0,
+  CS1: 8,
+  CS2: 16,
+  CS3: 24,
+  CS4: 32,
+  CS5: 40,
+  CS6: 48,
+  CS7: 56,
+  BE: 0,
+  EF: 46,
+  AF11: 10,
+  AF12: 12,
+  AF13: 14,
+  AF21: 18,
+  AF22: 20,
+  AF23: 22,
+  AF31: 26,
+  AF32: 28,
+  AF33: 30,
+  AF41: 34,
+  AF42: 36,
+  AF43: 38,
+};
+
+/** `value[/mask]` in hex or decimal, 32 bits unless `full` says otherwise. */
+function markValue(text: string, full = 0xffffffff): { value: number; mask: number } {
+  const [v, m] = text.split('/');
+  const num = (x: string) => {
+    const n = Number(x);
+    if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(x) || n > full) throw new Error(`${JSON.stringify(text)} is not a value[/mask]`);
+    return n;
+  };
+  return { value: num(v), mask: m === undefined ? full : num(m) };
 }
 
 function compileTarget(family: IpFamily, name: string, opts: Opt[], jumpKind: 'jump' | 'goto'): Target {
@@ -378,19 +598,64 @@ function compileTarget(family: IpFamily, name: string, opts: Opt[], jumpKind: 'j
     }
     case 'MASQUERADE':
       return { kind: 'MASQUERADE' };
+    case 'MARK':
+    case 'CONNMARK': {
+      const conn = name === 'CONNMARK';
+      if (conn && (opts.some((o) => o.name === '--save-mark' || o.name === '--restore-mark'))) {
+        const mask = one('--mask') ? markValue(one('--mask')!).value : undefined;
+        return {
+          kind: 'CONNMARK',
+          op: opts.some((o) => o.name === '--save-mark') ? 'save' : 'restore',
+          nfmask: one('--nfmask') ? markValue(one('--nfmask')!).value : mask ?? 0xffffffff,
+          ctmask: one('--ctmask') ? markValue(one('--ctmask')!).value : mask ?? 0xffffffff,
+        };
+      }
+      const o = opts[0];
+      if (!o) throw new Error(`${name} needs --set-xmark, --set-mark, --and-mark, --or-mark or --xor-mark`);
+      const v = markValue(o.values[0]);
+      // every form as the kernel's xt_mark applies it: mark = (mark & ~mask) ^ value
+      const x = o.name === '--set-xmark' ? v
+        : o.name === '--set-mark' ? { value: v.value, mask: (v.mask | v.value) >>> 0 }
+          : o.name === '--and-mark' ? { value: 0, mask: (~v.value) >>> 0 }
+            : o.name === '--or-mark' ? { value: v.value, mask: v.value }
+              : { value: v.value, mask: 0 };
+      return { kind: 'MARK', conn, ...x };
+    }
+    case 'NOTRACK':
+      return { kind: 'NOTRACK' };
+    case 'CT':
+      return opts.some((o) => o.name === '--notrack') ? { kind: 'NOTRACK' } : { kind: 'continue', name };
+    case 'REDIRECT': {
+      const ports = one('--to-ports');
+      const m = ports === undefined ? undefined : /^(\d+)(?:-(\d+))?$/.exec(ports);
+      if (ports !== undefined && !m) throw new Error(`REDIRECT --to-ports ${ports} is not a port or range`);
+      return { kind: 'REDIRECT', port: m ? Number(m[1]) : undefined, portTo: m?.[2] ? Number(m[2]) : undefined };
+    }
     default:
+      if (CONTINUING_TARGETS.includes(name)) return { kind: 'continue', name };
+      if (UNDECIDABLE_TARGETS[name]) return { kind: 'depends', reason: UNDECIDABLE_TARGETS[name] };
       return { kind: jumpKind, chain: name };
   }
 }
 
+/** Options that end an extension's option list (the rule's own, and those that start the next match or the target). */
+const RULE_OPTIONS = new Set([
+  '-s', '--source', '--src', '-d', '--destination', '--dst', '-i', '--in-interface', '-o', '--out-interface', '-p', '--protocol',
+  '-m', '--match', '-j', '--jump', '-g', '--goto', '-c', '--set-counters', '-f', '--fragment',
+]);
+
 /** Parses one `-A CHAIN args...` line (counters allowed) of `table`. */
-export function parseRuleArgs(family: IpFamily, table: string, args: string[], index: number, declared: Set<string>, line = 0): ParsedRule {
+export function parseRuleArgs(
+  family: IpFamily, table: string, args: string[], index: number, declared: Set<string>, line = 0, options: ParseOptions = {},
+): ParsedRule {
+  const lenient = options.lenient ?? false;
   const chain = args[1];
   const rest = args.slice(2);
   let src: AddrTest | undefined; let dst: AddrTest | undefined;
   let inIface: IfaceTest | undefined; let outIface: IfaceTest | undefined;
   let proto: { neg: boolean; num: number } | undefined;
   const matches: Match[] = [];
+  const notes: string[] = [];
   let target: Target = { kind: 'none' };
   const textArgs: string[] = ['-A', chain];
   let i = 0;
@@ -400,6 +665,17 @@ export function parseRuleArgs(family: IpFamily, table: string, args: string[], i
     const vals = rest.slice(i + 1, i + 1 + n);
     if (vals.length < n) throw new Error(`${what} needs ${n} value(s)`);
     return vals;
+  };
+  /** In lenient parsing: the values of an option (or extension) not known, up to the next option. */
+  const skipValues = (): string[] => {
+    const out: string[] = [];
+    while (i < rest.length && !rest[i].startsWith('-') && rest[i] !== '!') out.push(rest[i++]);
+    return out;
+  };
+  const undecided = (message: string, reason = message): Match => {
+    if (!lenient) throw new Error(message);
+    notes.push(message);
+    return { kind: 'depends', reason };
   };
   let protoName = '';
   while (i < rest.length) {
@@ -421,7 +697,10 @@ export function parseRuleArgs(family: IpFamily, table: string, args: string[], i
       '--protocol': 'p',
     };
     if (basic[tok]) {
-      const [v] = take(1, tok);
+      let [v] = take(1, tok);
+      let at = 2;
+      // the legacy placement of "!" after the option: -s ! 10.0.0.0/8
+      if (v === '!' && lenient) { neg = !neg; v = take(2, tok)[1]; at = 3; }
       textArgs.push(tok, v);
       const b = basic[tok];
       if (b === 's') {src = addrTest(family, neg, v);} else if (b === 'd') {dst = addrTest(family, neg, v);} else if (b === 'i') {inIface = { neg, name: v };} else if (b === 'o') {outIface = { neg, name: v };} else {
@@ -434,37 +713,69 @@ export function parseRuleArgs(family: IpFamily, table: string, args: string[], i
         }
       }
       neg = false;
-      i += 2;
+      i += at;
       continue;
     }
-    if (tok === '-f' || tok === '--fragment') throw new Error('unsupported match -f (fragments)');
+    if (tok === '-f' || tok === '--fragment') {
+      if (!lenient) throw new Error('unsupported match -f (fragments)');
+      // conntrack reassembles before the first table sees a packet: no fragment reaches a rule
+      textArgs.push(tok);
+      if (!neg) matches.push({ kind: 'never' });
+      neg = false;
+      i++;
+      continue;
+    }
     if (tok === '-m' || tok === '--match') {
       const [module] = take(1, tok);
       if (neg) throw new Error('! before -m is not valid');
       textArgs.push(tok, module);
       i += 2;
-      const known = MATCH_OPTIONS[module];
-      if (!known) throw new Error(`unsupported match -m ${module}`);
+      const foreign = lenient ? FOREIGN_MATCH_OPTIONS[module] : undefined;
+      const known = MATCH_OPTIONS[module] || foreign ? { ...MATCH_OPTIONS[module], ...foreign } : undefined;
+      if (!known) {
+        // an extension read only as "depends": its options run up to the next option of the rule
+        const decided = lenient && EXTENSION_HEADER_MATCHES.includes(module);
+        const reason = UNDECIDABLE_MATCHES[module];
+        const m = decided ? { kind: 'never' } as Match
+          : reason !== undefined && lenient ? { kind: 'depends', reason } as Match
+            : undecided(`unsupported match -m ${module}`, `an extension the evaluator does not know (-m ${module})`);
+        while (i < rest.length && !RULE_OPTIONS.has(rest[i]) && !(rest[i] === '!' && RULE_OPTIONS.has(rest[i + 1] ?? ''))) textArgs.push(rest[i++]);
+        matches.push(m);
+        continue;
+      }
       const opts: Opt[] = [];
       let optNeg = false;
+      const extra: Match[] = [];
       while (i < rest.length) {
         const t = rest[i];
         if (t === '!') { optNeg = true; textArgs.push(t); i++; continue; }
         const arity = known[t];
         if (arity === undefined) {
-          if (t.startsWith('--') && !(t in basic) && !['--jump', '--goto', '--match', '--set-counters'].includes(t)) {
-            throw new Error(`unsupported option ${t} of -m ${module}`);
+          if (t.startsWith('--') && !(t in basic) && !['--jump', '--goto', '--match', '--set-counters', '--fragment'].includes(t)) {
+            if (!lenient) throw new Error(`unsupported option ${t} of -m ${module}`);
+            i++;
+            const values = skipValues();
+            textArgs.push(t, ...values);
+            extra.push(undecided(`unsupported option ${t} of -m ${module}`, `an option the evaluator does not know (-m ${module} ${t})`));
+            optNeg = false;
+            continue;
           }
           break;
         }
-        const values = take(arity, t);
+        let values = take(arity, t);
+        // the legacy placement of "!" after the option: --dport ! 22
+        if (lenient && arity > 0 && values[0] === '!') { optNeg = !optNeg; values = rest.slice(i + 2, i + 2 + arity); i++; }
         textArgs.push(t, ...values);
         opts.push({ name: t, neg: optNeg, values });
         optNeg = false;
         i += 1 + arity;
       }
       if (optNeg) neg = true; // a ! before the next basic option (already in the text)
-      matches.push(...compileMatch(family, module, opts, ruleId));
+      try {
+        matches.push(...compileMatch(family, module, opts, ruleId), ...extra);
+      } catch (e) {
+        matches.push(undecided((e as Error).message, `a match the evaluator cannot read (-m ${module}: ${(e as Error).message})`), ...extra);
+      }
       continue;
     }
     if (tok === '-j' || tok === '--jump' || tok === '-g' || tok === '--goto') {
@@ -472,16 +783,37 @@ export function parseRuleArgs(family: IpFamily, table: string, args: string[], i
       const [name] = take(1, tok);
       textArgs.push(tok, name);
       i += 2;
-      if (TARGET_OPTIONS[name] === undefined && !declared.has(name)) {
+      const foreign = lenient && !declared.has(name) ? FOREIGN_TARGET_OPTIONS[name] : undefined;
+      const readAnyway = lenient && !declared.has(name) && TARGET_OPTIONS[name] === undefined && foreign === undefined;
+      if (readAnyway) {
+        // a target known only by what it does to the verdict (or not at all): its options are not read
+        const reason = UNDECIDABLE_TARGETS[name];
+        while (i < rest.length) {
+          if (rest[i] === '-c' || rest[i] === '--set-counters') { i += counterArity(rest[i + 1]); continue; }
+          textArgs.push(rest[i++]);
+        }
+        if (CONTINUING_TARGETS.includes(name)) {target = { kind: 'continue', name };} else if (reason) {target = { kind: 'depends', reason };} else {
+          notes.push(`unsupported target ${name} (not a target the evaluator knows, nor a chain of table ${table})`);
+          target = { kind: 'depends', reason: `a target the evaluator does not know (-j ${name})` };
+        }
+        continue;
+      }
+      if (TARGET_OPTIONS[name] === undefined && foreign === undefined && !declared.has(name)) {
         throw new Error(`unsupported target ${name} (not a target the evaluator knows, nor a chain of table ${table})`);
       }
-      const known = TARGET_OPTIONS[name] ?? {};
+      const known = TARGET_OPTIONS[name] ?? foreign ?? {};
       const opts: Opt[] = [];
+      let unknownOption: string | undefined;
       while (i < rest.length) {
         const t = rest[i];
         if (t === '-c' || t === '--set-counters') { i += counterArity(rest[i + 1]); continue; }
         const arity = known[t];
         if (arity === undefined) {
+          if (lenient) {
+            unknownOption ??= t;
+            textArgs.push(rest[i++]);
+            continue;
+          }
           if (t.startsWith('-')) throw new Error(`unsupported option ${t} of target ${name}`);
           throw new Error(`unexpected ${JSON.stringify(t)} after target ${name}`);
         }
@@ -491,30 +823,77 @@ export function parseRuleArgs(family: IpFamily, table: string, args: string[], i
         i += 1 + arity;
       }
       const isJump = tok === '-g' || tok === '--goto' ? 'goto' : 'jump';
-      target = compileTarget(family, name, opts, isJump);
+      if (unknownOption !== undefined) {
+        notes.push(`unsupported option ${unknownOption} of target ${name}`);
+        target = { kind: 'depends', reason: `an option the evaluator does not know (-j ${name} ${unknownOption})` };
+        continue;
+      }
+      try {
+        target = compileTarget(family, name, opts, isJump);
+      } catch (e) {
+        if (!lenient) throw e;
+        notes.push((e as Error).message);
+        target = { kind: 'depends', reason: `a target the evaluator cannot read (-j ${name}: ${(e as Error).message})` };
+      }
       continue;
     }
     // implicit protocol module: -p tcp --dport 22 without -m tcp
     const implicit = protoName === 'ipv6-icmp' ? 'icmp6' : protoName;
-    if (MATCH_OPTIONS[implicit]?.[tok] !== undefined) {
-      const arity = MATCH_OPTIONS[implicit][tok];
-      const values = take(arity, tok);
+    const implicitOptions = { ...MATCH_OPTIONS[implicit], ...(lenient ? FOREIGN_MATCH_OPTIONS[implicit] : undefined) };
+    if (implicitOptions[tok] !== undefined) {
+      const arity = implicitOptions[tok];
+      let values = take(arity, tok);
+      let at = 1 + arity;
+      if (lenient && arity > 0 && values[0] === '!') { neg = !neg; values = rest.slice(i + 2, i + 2 + arity); at++; }
       textArgs.push(tok, ...values);
       matches.push(...compileMatch(family, implicit, [{ name: tok, neg, values }], ruleId));
       neg = false;
-      i += 1 + arity;
+      i += at;
+      continue;
+    }
+    if (lenient && tok.startsWith('-')) {
+      i++;
+      const values = skipValues();
+      textArgs.push(tok, ...values);
+      matches.push(undecided(`unsupported option ${tok}`, `an option the evaluator does not know (${tok})`));
+      neg = false;
       continue;
     }
     throw new Error(`unsupported option ${tok}`);
   }
   if (neg) throw new Error('a "!" with nothing after it to negate');
-  return { table, chain, index, line, text: ruleLine(chain, textArgs.slice(2)), src, dst, inIface, outIface, proto, matches, target };
+  return {
+    table,
+    chain,
+    index,
+    line,
+    text: ruleLine(chain, textArgs.slice(2)),
+    src,
+    dst,
+    inIface,
+    outIface,
+    proto,
+    matches,
+    target,
+    ...(notes.length ? { notes } : {}),
+  };
 }
 
+/** A rule read in lenient parsing that could not be read at all: it may match anything, and its target is not known. */
+function opaqueRule(table: string, chain: string, index: number, line: number, text: string, message: string): ParsedRule {
+  const reason = `a rule the evaluator cannot read (${message})`;
+  return { table, chain, index, line, text, matches: [{ kind: 'depends', reason }], target: { kind: 'depends', reason }, notes: [message] };
+}
 
-/** Parses a whole iptables-save file of `family`. Throws naming the line and what is not understood. */
-export function parseRuleset(family: IpFamily, text: string): ParsedRuleset {
+/**
+ * Parses a whole iptables-save file of `family`. Strict (the default): throws
+ * naming the line and what is not understood. Lenient: what is not
+ * understood becomes a "depends on" condition of its rule, noted in `notes`.
+ */
+export function parseRuleset(family: IpFamily, text: string, options: ParseOptions = {}): ParsedRuleset {
+  const lenient = options.lenient ?? false;
   const tables = new Map<string, ParsedTable>();
+  const notes: RuleNote[] = [];
   let table: ParsedTable | undefined;
   let pending: Array<{ args: string[]; line: number }> = [];
   const lines = text.split('\n');
@@ -522,13 +901,22 @@ export function parseRuleset(family: IpFamily, text: string): ParsedRuleset {
     if (!table) return;
     const declared = new Set(table.chains.keys());
     for (const p of pending) {
+      const source = lines[p.line - 1].trim();
       const chain = table.chains.get(p.args[1]);
-      if (!chain) throw new Error(`line ${p.line}: chain ${p.args[1]} is not declared in table ${table.name}`);
-      try {
-        chain.rules.push(parseRuleArgs(family, table.name, p.args, chain.rules.length + 1, declared, p.line));
-      } catch (e) {
-        throw new Error(`line ${p.line} (${lines[p.line - 1].trim()}): ${(e as Error).message}`);
+      if (!chain) {
+        if (!lenient) throw new Error(`line ${p.line}: chain ${p.args[1]} is not declared in table ${table.name}`);
+        notes.push({ line: p.line, table: table.name, chain: p.args[1], rule: source, note: `chain ${p.args[1]} is not declared in table ${table.name}: the rule is left out (iptables-restore would refuse the file)` });
+        continue;
       }
+      let rule: ParsedRule;
+      try {
+        rule = parseRuleArgs(family, table.name, p.args, chain.rules.length + 1, declared, p.line, options);
+      } catch (e) {
+        if (!lenient) throw new Error(`line ${p.line} (${source}): ${(e as Error).message}`);
+        rule = opaqueRule(table.name, chain.name, chain.rules.length + 1, p.line, source.replace(/^\[\d+:\d+\]\s+/, ''), (e as Error).message);
+      }
+      for (const note of rule.notes ?? []) notes.push({ line: p.line, table: table.name, chain: chain.name, rule: rule.text, note });
+      chain.rules.push(rule);
     }
     pending = [];
     tables.set(table.name, table);
@@ -553,7 +941,14 @@ export function parseRuleset(family: IpFamily, text: string): ParsedRuleset {
       return;
     }
     line = line.replace(/^\[\d+:\d+\]\s+/, '');
-    const args = tokenize(line);
+    let args: string[];
+    try {
+      args = tokenize(line);
+    } catch (e) {
+      if (!lenient) throw new Error(`line ${n + 1}: ${(e as Error).message}`);
+      notes.push({ line: n + 1, table: table.name, chain: '', rule: line, note: `${(e as Error).message}: the line is left out` });
+      return;
+    }
     if (args[0] !== '-A' && args[0] !== '--append') throw new Error(`line ${n + 1}: only -A rules are understood, got ${JSON.stringify(args[0])}`);
     pending.push({ args, line: n + 1 });
   });
@@ -561,7 +956,7 @@ export function parseRuleset(family: IpFamily, text: string): ParsedRuleset {
   for (const t of tables.values()) {
     for (const name of BUILTIN[t.name]) if (!t.chains.has(name)) t.chains.set(name, { name, policy: 'ACCEPT', rules: [] });
   }
-  return { family, tables };
+  return { family, tables, notes };
 }
 
 /** One ipset set: its type and entries (prefixes). */
