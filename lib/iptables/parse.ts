@@ -440,7 +440,7 @@ function compileMatch(family: IpFamily, module: string, opts: Opt[], ruleId: str
     case 'ttl':
       return opts.map((o) => ({ kind: 'ttl', neg: o.neg, op: o.name.slice(-2) as 'eq' | 'lt' | 'gt', value: Number(o.values[0]) }));
     case 'rpfilter':
-      if (opts.some((o) => o.name === '--validmark')) throw new Error('-m rpfilter --validmark is not supported (no packet marks are modelled)');
+      // --validmark (lenient only) picks the routing table by the packet's mark: the evaluator has one table of routes
       return [{ kind: 'rpfilter', loose: has('--loose'), invert: has('--invert'), acceptLocal: has('--accept-local') }];
     case 'comment':
       return [{ kind: 'comment', text: opts[0]?.values[0] ?? '' }];
