@@ -25,10 +25,19 @@ tools=("$@")
 
 base="$(bash "$e2e/image.sh" "$cache" | tail -1)"
 layer_of() { bash "$e2e/image-layer.sh" "$cache" "$base" "$@" | tail -1; }
+# the same packages as REALTOOLS_LAYER in test/e2e/target.ts; Docker in a layer of its own
 lower="$(layer_of realtools-v1 ufw fail2ban python3-systemd ipset firewalld)"
 mkdir -p "$out"
 work="$(mktemp -d /tmp/cfw-realtools-XXXXXX)"
-trap 'rm -rf "$work"' EXIT
+# containers' cgroups (cgroup v2, the unified hierarchy) go under a parent of this run's own name
+cgparent="cfw-realtools-$$"
+cgclean() {
+  local root
+  for root in /sys/fs/cgroup/unified /sys/fs/cgroup; do
+    if [ -d "$root/$cgparent" ]; then find "$root/$cgparent" -depth -type d -exec rmdir {} + 2>/dev/null || true; fi
+  done
+}
+trap 'cgclean; rm -rf "$work"' EXIT
 
 # run TOOL LOWER SCRIPT: runs SCRIPT (bash, on stdin) chrooted into a fresh overlay of LOWER,
 # inside new namespaces; files the script writes to /capture end up in $work/TOOL/capture.
@@ -39,7 +48,7 @@ run() {
   # --kill-child: if this script dies, the namespace's processes die with it
   timeout 600 unshare --net --mount --pid --ipc --uts --fork --kill-child --propagation private \
     env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
-    D="$d" LOWER="$lowerdirs" bash -c '
+    D="$d" LOWER="$lowerdirs" CGROUP_PARENT="$cgparent" bash -c '
       set -euo pipefail
       mount -t overlay overlay -o "lowerdir=$LOWER,upperdir=$D/upper,workdir=$D/work" "$D/root"
       mount -t proc proc "$D/root/proc"
@@ -48,6 +57,7 @@ run() {
       mount -t tmpfs tmpfs "$D/root/run"
       mount -t tmpfs tmpfs "$D/root/tmp"
       mkdir -p "$D/root/capture"
+      printf "CGROUP_PARENT=%s\\n" "$CGROUP_PARENT" > "$D/root/etc/cfw-realtools.env"
       mount --bind "$D/capture" "$D/root/capture"
       hostname cfw-realtools
       exec chroot "$D/root" /bin/bash -s' 
@@ -157,6 +167,39 @@ IN
       "Captured by test/realtools/capture.sh: $(cat "$work/firewalld/capture/tool.version") (Debian bookworm), $(iptv firewalld)." \
       "Commands: $cmds; then $( [ $fam = v4 ] && echo iptables-save || echo ip6tables-save ) (counters zeroed, date comments dropped)."
   done
+}
+
+# Docker: dockerd with its iptables rules, then containers from an image imported offline (no
+# pull: a tar of /usr/bin/sleep and its libraries), one publishing a TCP and a UDP port on the
+# default bridge, one on a user-defined bridge: the rules Docker writes for published ports,
+# inter-bridge isolation and masquerading. Docker 20.10 writes no IPv6 rules by default.
+capture_docker() {
+  local dlower
+  dlower="$(layer_of realtools-docker-v1 docker.io)"
+  run docker "$dlower" <<'IN'
+set -euo pipefail
+. /etc/cfw-realtools.env
+ip link set lo up
+dpkg-query -W -f='docker.io ${Version}' docker.io > /capture/tool.version
+iptables --version > /capture/iptables.version
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+mkdir -p /var/lib/docker && mount -t tmpfs tmpfs /var/lib/docker
+containerd > /capture/containerd.log 2>&1 &
+dockerd --storage-driver vfs --cgroup-parent "$CGROUP_PARENT" --containerd /run/containerd/containerd.sock > /capture/dockerd.log 2>&1 &
+for i in $(seq 1 150); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
+docker version --format '{{.Server.Version}}' > /capture/server.version
+tar -C / -chf - usr/bin/sleep lib/x86_64-linux-gnu/libc.so.6 lib64/ld-linux-x86-64.so.2 | docker import - cfw-sleep >/dev/null
+docker run -d --name web -p 8080:80 -p 5353:53/udp cfw-sleep /usr/bin/sleep infinity >/dev/null
+docker network create --subnet 172.30.0.0/16 app >/dev/null
+docker run -d --name db --network app -p 5432:5432 cfw-sleep /usr/bin/sleep infinity >/dev/null
+docker ps --format '{{.Names}} {{.Ports}}' > /capture/status.txt
+iptables-save > /capture/docker.v4.rules
+docker rm -f web db >/dev/null 2>&1 || true
+IN
+  local cmds="dockerd --storage-driver vfs; docker import (a tar of /usr/bin/sleep) cfw-sleep; docker run -d --name web -p 8080:80 -p 5353:53/udp cfw-sleep; docker network create --subnet 172.30.0.0/16 app; docker run -d --name db --network app -p 5432:5432 cfw-sleep"
+  emit docker docker.v4.rules \
+    "Captured by test/realtools/capture.sh: $(cat "$work/docker/capture/tool.version") (Debian bookworm, dockerd $(cat "$work/docker/capture/server.version")), $(iptv docker)." \
+    "Commands: $cmds; then iptables-save (counters zeroed, date comments dropped)."
 }
 
 for t in "${tools[@]}"; do
