@@ -25,7 +25,7 @@ tools=("$@")
 
 base="$(bash "$e2e/image.sh" "$cache" | tail -1)"
 layer_of() { bash "$e2e/image-layer.sh" "$cache" "$base" "$@" | tail -1; }
-# the same packages as REALTOOLS_LAYER in test/e2e/target.ts; Docker in a layer of its own
+# the same packages as REALTOOLS_LAYER and REALTOOLS_DOCKER_LAYER in test/e2e/target.ts
 lower="$(layer_of realtools-v1 ufw fail2ban python3-systemd ipset firewalld)"
 mkdir -p "$out"
 work="$(mktemp -d /tmp/cfw-realtools-XXXXXX)"
@@ -156,12 +156,14 @@ firewall-cmd --zone=public --add-service=ssh
 firewall-cmd --zone=public --add-port=8080/tcp
 firewall-cmd --zone=public --add-rich-rule='rule family="ipv4" source address="10.0.0.0/8" port port="5432" protocol="tcp" accept'
 firewall-cmd --zone=public --add-rich-rule='rule family="ipv4" source address="203.0.113.50" drop'
+firewall-cmd --zone=public --add-rich-rule='rule family="ipv6" source address="2001:db8:10::/48" port port="5432" protocol="tcp" accept'
+firewall-cmd --zone=public --add-rich-rule='rule family="ipv6" source address="2001:db8:bad::50" drop'
 iptables-save > /capture/firewalld.v4.rules
 ip6tables-save > /capture/firewalld.v6.rules
 firewall-cmd --list-all > /capture/status.txt
 kill %1 || true
 IN
-  local cmds="FirewallBackend=iptables in /etc/firewalld/firewalld.conf; dbus-daemon --system; firewalld --nofork; firewall-cmd --zone=public --add-service=ssh; --add-port=8080/tcp; --add-rich-rule='rule family=\"ipv4\" source address=\"10.0.0.0/8\" port port=\"5432\" protocol=\"tcp\" accept'; --add-rich-rule='rule family=\"ipv4\" source address=\"203.0.113.50\" drop'"
+  local cmds="FirewallBackend=iptables in /etc/firewalld/firewalld.conf; dbus-daemon --system; firewalld --nofork; firewall-cmd --zone=public --add-service=ssh; --add-port=8080/tcp; --add-rich-rule='rule family=\"ipv4\" source address=\"10.0.0.0/8\" port port=\"5432\" protocol=\"tcp\" accept'; --add-rich-rule='rule family=\"ipv4\" source address=\"203.0.113.50\" drop'; the same two for ipv6 (2001:db8:10::/48, 2001:db8:bad::50)"
   for fam in v4 v6; do
     emit firewalld "firewalld.$fam.rules" \
       "Captured by test/realtools/capture.sh: $(cat "$work/firewalld/capture/tool.version") (Debian bookworm), $(iptv firewalld)." \

@@ -206,32 +206,35 @@ function inCidr(fam: IpFamily, a: bigint, cidr: string): boolean {
  * Read from the text with patterns, not the evaluator's parser: the pools must
  * not depend on what the evaluator reads.
  */
-function pools(fam: IpFamily, text: string, ifaces: Iface[]): { sources: string[]; ports: number[] } {
+function pools(fam: IpFamily, text: string, ifaces: Iface[]): { sources: string[]; ports: number[]; named: string[]; namedPorts: number[] } {
   const bits = bitsOf(fam);
   const top = (1n << BigInt(bits)) - 1n;
   const src = new Set<bigint>(EXTRA_SOURCES[fam].map((a) => parseAddress(fam, a)));
+  const named = new Set<bigint>();
   for (const m of text.matchAll(/(?:^|\s)-s (\S+)/gm)) {
     const [base, len] = m[1].includes('/') ? m[1].split('/') : [m[1], String(bits)];
     const l = Number(len);
     if (l < 8) continue;
     const lo = parseAddress(fam, base);
     const hi = lo | (l === bits ? 0n : (1n << BigInt(bits - l)) - 1n);
-    for (const x of [lo, lo + 1n, hi, hi - 1n, lo - 1n, hi + 1n]) if (x >= 0n && x <= top) src.add(x);
+    for (const x of [lo, lo + 1n, hi, hi - 1n, lo - 1n, hi + 1n]) if (x >= 0n && x <= top) { src.add(x); named.add(x); }
   }
   const ports = new Set<number>(EXTRA_PORTS);
+  const namedPorts = new Set<number>();
   for (const m of text.matchAll(/--(?:dports?|sport|destination-ports?) (\S+)/g)) {
     for (const part of m[1].split(',')) {
       const [lo, hi] = part.split(':').map(Number);
       for (const p of [lo - 1, lo, lo + 1, (hi ?? lo) - 1, hi ?? lo, (hi ?? lo) + 1]) if (p >= 1 && p <= 65535) ports.add(p);
+      for (const p of [lo, hi ?? lo]) namedPorts.add(p);
     }
   }
   for (const m of text.matchAll(/--to-destination \S+:(\d+)/g)) ports.add(Number(m[1]));
   const local = ifaces.map((i) => parseAddress(fam, fam === IpFamily.V4 ? i.v4 : i.v6));
-  const sources = [...src]
+  const usable = (xs: Set<bigint>) => [...xs]
     .filter((a) => !NEVER_SOURCES[fam].some((c) => inCidr(fam, a, c)) && !local.includes(a))
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
     .map((a) => formatAddress(fam, a));
-  return { sources, ports: [...ports].sort((a, b) => a - b) };
+  return { sources: usable(src), ports: [...ports].sort((a, b) => a - b), named: usable(named), namedPorts: [...namedPorts].sort((a, b) => a - b) };
 }
 
 function flagText(f: number): string {
@@ -243,7 +246,7 @@ function flagText(f: number): string {
 function generate(fam: IpFamily, count: number, seed: number, text: string, ifaces: Iface[]): { cases: Case[]; sources: string[] } {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
-  const { sources, ports } = pools(fam, text, ifaces);
+  const { sources, ports, named, namedPorts } = pools(fam, text, ifaces);
   const v4 = fam === IpFamily.V4;
   const icmpP = v4 ? 1 : 58;
   const addrOf = (i: Iface) => (v4 ? i.v4 : i.v6);
@@ -274,12 +277,19 @@ function generate(fam: IpFamily, count: number, seed: number, text: string, ifac
     const [b] = (v4 ? i.nets4 : i.nets6)[0].split('/');
     return formatAddress(fam, parseAddress(fam, b) + 2n);
   };
+  const outside = v4 ? '203.0.113.9' : '2001:db8:ff::9';
   const port = () => (rnd() < 0.8 ? pick(ports) : 1 + Math.floor(rnd() * 65535));
   // a short burst at a limited port from one source (ufw's `limit`: the sixth SYN in 30 s is refused)
   const burster = sources[0];
   for (let k = 0; k < 8; k++) {
     const w = { ...base(0, burster, ETH0[v4 ? 'v4' : 'v6'], 6), dport: 2222, flags: 2, seq: 100 + k };
     cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), kind: 'limit-burst' });
+  }
+  // every source the rules name (and its neighbours) against every port they name: bans, allowed prefixes
+  const pairs = named.flatMap((src) => namedPorts.map((dport) => ({ src, dport })));
+  for (const { src, dport } of pairs.slice(0, Math.floor(count / 3))) {
+    const w = { ...base(0, src, ETH0[v4 ? 'v4' : 'v6'], 6), dport, flags: 2, seq: 200 };
+    cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), kind: 'named' });
   }
   for (let guard = 0; cases.length < count && guard < count * 20; guard++) {
     const client = rnd() < 0.8 ? 0 : 1;
@@ -308,7 +318,7 @@ function generate(fam: IpFamily, count: number, seed: number, text: string, ifac
     } else if (bridges.length > 0 && r < 0.92) {
       // from a container out through the host (Docker: forwarded, masqueraded)
       const { n, i } = pick(bridges);
-      const dst = rnd() < 0.5 ? '203.0.113.9' : formatAddress(fam, parseAddress(fam, (v4 ? ETH1.nets4 : ETH1.nets6)[0].split('/')[0]) + 50n);
+      const dst = rnd() < 0.5 ? outside : formatAddress(fam, parseAddress(fam, (v4 ? ETH1.nets4 : ETH1.nets6)[0].split('/')[0]) + 50n);
       const proto = pick([6, 17, icmpP]);
       const w: Wire = proto === 6 ? { ...base(n, containerOf(i), dst, 6), dport: port(), flags: 2, seq: 9 }
         : proto === 17 ? { ...base(n, containerOf(i), dst, 17), dport: port() }
@@ -316,7 +326,7 @@ function generate(fam: IpFamily, count: number, seed: number, text: string, ifac
       cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), kind: 'from-bridge' });
     } else {
       // forwarded: from the internet side to the LAN or to a container, and back
-      const to = client === 0 ? (bridges.length > 0 && rnd() < 0.5 ? containerOf(pick(bridges).i) : formatAddress(fam, parseAddress(fam, (v4 ? ETH1.nets4 : ETH1.nets6)[0].split('/')[0]) + 50n)) : '203.0.113.9';
+      const to = client === 0 ? (bridges.length > 0 && rnd() < 0.5 ? containerOf(pick(bridges).i) : formatAddress(fam, parseAddress(fam, (v4 ? ETH1.nets4 : ETH1.nets6)[0].split('/')[0]) + 50n)) : outside;
       const proto = pick([6, 6, 17, icmpP]);
       const w: Wire = proto === 6 ? { ...base(client, src, to, 6), dport: port(), flags: 2, seq: 9 }
         : proto === 17 ? { ...base(client, src, to, 17), dport: port() }
@@ -440,7 +450,12 @@ describe.each(FIXTURE_FILES.map((f, i) => [f, i] as const))('%s', (file, index) 
     const decided = cases.length - depends;
     summary.push(`${file}: ${cases.length} packets sent, ${decided} decided, ${depends} depends${dependsOn.size ? ` (${[...dependsOn].map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}, ${disagreements.length} disagreements; kernel: ${[...outcomes].map(([k, n]) => `${k} ${n}`).join(', ')}; ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     expect({ disagreements: disagreements.slice(0, 10), total: disagreements.length }).toEqual({ disagreements: [], total: 0 });
+    // the run covered what it claims
     expect(cases.length).toBe(PACKETS);
+    const kinds = new Set(cases.map((c) => c.kind));
+    if (/\s-s \S/.test(text)) expect(kinds.has('named')).toBe(true);
+    for (const k of ['limit-burst', 'tcp-syn', 'udp', 'echo', 'established', 'tcp-invalid', 'forward']) expect([k, kinds.has(k)]).toEqual([k, true]);
+    if (ifaces.length > 2) expect(kinds.has('from-bridge')).toBe(true);
   });
 });
 
