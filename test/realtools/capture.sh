@@ -46,6 +46,7 @@ run() {
   local d="$work/$tool"
   mkdir -p "$d/upper" "$d/work" "$d/root" "$d/capture"
   # --kill-child: if this script dies, the namespace's processes die with it
+  # shellcheck disable=SC2016 # the inner script expands its own variables
   timeout 600 unshare --net --mount --pid --ipc --uts --fork --kill-child --propagation private \
     env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
     D="$d" LOWER="$lowerdirs" CGROUP_PARENT="$cgparent" bash -c '
@@ -60,7 +61,7 @@ run() {
       printf "CGROUP_PARENT=%s\\n" "$CGROUP_PARENT" > "$D/root/etc/cfw-realtools.env"
       mount --bind "$D/capture" "$D/root/capture"
       hostname cfw-realtools
-      exec chroot "$D/root" /bin/bash -s' 
+      exec chroot "$D/root" /bin/bash -s'
   rm -rf "$d/upper" "$d/work" "$d/root"
 }
 
