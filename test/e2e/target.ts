@@ -24,6 +24,12 @@ export const TARGET_V6 = '2001:db8:1::10';
 
 /** An image layer with the other tools some tests need: fail2ban (with its systemd backend), ipset, sudo. */
 export const TOOLS_LAYER = { name: 'tools-v2', packages: ['fail2ban', 'python3-systemd', 'ipset', 'sudo'] };
+/**
+ * The image layers test/realtools/capture.sh runs the real firewall tools in (the same lists
+ * are in that script): ufw, fail2ban, ipset and firewalld; Docker (Debian's docker.io) apart.
+ */
+export const REALTOOLS_LAYER = { name: 'realtools-v1', packages: ['ufw', 'fail2ban', 'python3-systemd', 'ipset', 'firewalld'] };
+export const REALTOOLS_DOCKER_LAYER = { name: 'realtools-docker-v1', packages: ['docker.io'] };
 
 /** The image, built once and cached; returns its path and the seconds spent. */
 export function cachedImage(): { image: string; seconds: number } {
