@@ -31,6 +31,8 @@ const project = new CdktfConstructLibrary({
   devDeps: ['cdktf@0.21.0', 'cdktf-cli@0.21.0', 'constructs@10.4.2', '@cdktf/provider-null@11.0.1', 'ts-node'],
   deps: ['ipaddr.js@^2.2.0'],
   bundledDeps: ['ipaddr.js'],
+  // `npx cdktf-iptables diff <iptables-save file> <host folder>`: what a migration changes
+  bin: { 'cdktf-iptables': 'lib/cli/main.js' },
 
   // other-language packages (jsii): their code is generated in CI (`npx projen pacmak:code`);
   // PyPI, Maven Central, NuGet and the Go proxy are not reachable here, so nothing is published

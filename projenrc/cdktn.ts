@@ -98,6 +98,8 @@ export function cdktnManifest(root: any): any {
     keywords: [...new Set(root.keywords.map((k: string) => (k === 'cdktf' ? 'cdktn' : k)))].sort(),
     engines: root.engines,
     main: root.main,
+    // the same command line, under the package's name
+    bin: root.bin ? Object.fromEntries(Object.values(root.bin).map((file) => [CDKTN.packageName, file])) : undefined,
     types: root.types,
     stability: root.stability,
     publishConfig: root.publishConfig,

@@ -11,6 +11,7 @@
  * part library builds against the tarball, and (cdktn) a terraform_data deploy
  * to a booted host succeeds from the app.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DeployApp } from './e2e/deploy-app';
@@ -122,6 +123,17 @@ describe.each(FRAMEWORKS.map((fw) => [fw.name, fw] as const))('%s: the packed li
   test('the tour writes exactly the rule file the README shows', () => {
     expect(fs.readFileSync(path.join(app.dir, 'block1', 'cdktf.out', 'stacks', 'prod', 'firewall', 'web', 'iptables.rules'), 'utf8')).toBe(TOUR_RULES);
   });
+
+  test(`the package's command line: \`npx ${fw.library} diff\` compares a ruleset with a host folder (exit 0 same, 1 differ)`, () => {
+    const folder = path.join(app.dir, 'block1', 'cdktf.out', 'stacks', 'prod', 'firewall', 'web');
+    const same = spawnSync('npx', ['--no-install', fw.library, 'diff', path.join(folder, 'iptables.rules'), folder], { cwd: app.dir, encoding: 'utf8', timeout: 60_000 });
+    expect({ status: same.status, out: same.stdout, err: same.stderr }).toEqual({ status: 0, out: expect.stringContaining('both admit the same packets on every path'), err: '' });
+    const open = path.join(app.dir, 'open.rules');
+    fs.writeFileSync(open, '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n');
+    const differ = spawnSync('npx', ['--no-install', fw.library, 'diff', open, folder], { cwd: app.dir, encoding: 'utf8', timeout: 60_000 });
+    expect(differ.status).toBe(1);
+    expect(differ.stdout).toMatch(/open before, refused after/);
+  }, 120_000);
 
   test(`\`npx ${fw.name} synth\` (the framework's CLI${fw.name === 'cdktn' ? ', on Node 22' : ''}) synthesizes the tour, prints the library's warnings, and fails on its validations`, () => {
     app.write('main.ts', forFramework(TOUR, fw));

@@ -31,7 +31,18 @@ export interface PacketGroup {
   readonly states: string;
   /** Only packets a port forward translated. */
   readonly portForwarded: boolean;
+  /**
+   * The TCP flags, when told apart (`SYN`, `other than SYN`, `some`), else ''.
+   * @default ''
+   */
+  readonly flags?: string;
   readonly boxes: Box[];
+}
+
+/** How packet sets are put in words. */
+export interface WordsOptions {
+  /** Tell packets apart by their TCP flags (a plain SYN or not). */
+  readonly flags?: boolean;
 }
 
 /** Puts packet sets of one family into words. */
@@ -43,11 +54,12 @@ export class PacketWords {
   }
 
   /** The packets of `set` in groups of one protocol class and one set of interfaces (of the path). */
-  public groups(path: 'input' | 'forward' | 'output', set: Box[]): PacketGroup[] {
+  public groups(path: 'input' | 'forward' | 'output', set: Box[], options: WordsOptions = {}): PacketGroup[] {
     type Ranges = Array<[number, number]>;
     type Addresses = Array<[bigint, bigint]>;
     type Acc = {
       name: string;
+      flags: string;
       inIfaces: string;
       outIfaces: string;
       boxes: Box[];
@@ -67,7 +79,8 @@ export class PacketWords {
     // cut addresses (and the rest of the place) into the classes the boxes make, so that
     // what goes to the same place meets in one group (a few hundred boxes at most: messages, reports)
     let boxes = compact(set);
-    if (boxes.length <= 256) for (const d of [Dim.SRC, Dim.DST, Dim.IN, Dim.OUT, Dim.STATE, Dim.DNAT]) boxes = refine(boxes, d);
+    const placeDims = [Dim.SRC, Dim.DST, Dim.IN, Dim.OUT, Dim.STATE, Dim.DNAT, ...(options.flags ? [Dim.FLAGS] : [])];
+    if (boxes.length <= 256) for (const d of placeDims) boxes = refine(boxes, d);
     for (const box of boxes) {
       const k = rest(box);
       const list = byRest.get(k);
@@ -86,10 +99,14 @@ export class PacketWords {
         const inIfaces = path === 'output' ? '' : this.ifaces(b[Dim.IN]);
         const outIfaces = path === 'input' ? '' : this.ifaces(b[Dim.OUT]);
         // one line per protocol class, interfaces, addresses, translation and states: ports (or types) join up
-        const key = [name, inIfaces, outIfaces, ...[Dim.SRC, Dim.DST, Dim.DNAT, Dim.STATE].map((d) => b[d].join(','))].join('\u0000');
+        const flags = options.flags && name === 'tcp' ? flagsText(b[Dim.FLAGS]) : '';
+        const place = [Dim.SRC, Dim.DST, Dim.DNAT, Dim.STATE].map((d) => b[d].join(','));
+        const key = [name, inIfaces, outIfaces, flags, ...place].join('\u0000');
         let g = byKey.get(key);
         if (!g) {
-          g = { name, inIfaces, outIfaces, boxes: [], ports: [], icmp: [], protos: [], srcs: [], dsts: [], states: new Set(), dnat: new Set() };
+          g = {
+            name, inIfaces, outIfaces, flags, boxes: [], ports: [], icmp: [], protos: [], srcs: [], dsts: [], states: new Set(), dnat: new Set(),
+          };
           byKey.set(key, g);
         }
         g.boxes.push(b);
@@ -118,6 +135,7 @@ export class PacketWords {
         dsts: mergeRanges(g.dsts),
         states: g.states.size < STATE_NAMES.length ? [...g.states].sort().map((x) => STATE_NAMES[x]).join(',') : '',
         portForwarded: g.dnat.size === 1 && g.dnat.has(1),
+        ...(g.flags ? { flags: g.flags } : {}),
         boxes: g.boxes,
       };
     });
@@ -178,6 +196,18 @@ function joinBy<T extends { srcs: Array<[bigint, bigint]>; dsts: Array<[bigint, 
     else byKey.set(key, l);
   }
   return [...byKey.values()];
+}
+
+/** TCP flag values in words: every value '', a plain SYN (SYN without ACK, RST, FIN), or the rest. */
+function flagsText(set: Intervals): string {
+  const values = new Set<number>();
+  for (const [lo, hi] of pairs(set)) for (let v = Number(lo); v <= Number(hi); v++) values.add(v);
+  if (values.size === 256) return '';
+  const plainSyn = (v: number) => (v & 0x17) === 0x02; // eslint-disable-line no-bitwise
+  const all = [...Array(256).keys()];
+  if (all.every((v) => values.has(v) === plainSyn(v))) return 'SYN';
+  if (all.every((v) => values.has(v) !== plainSyn(v))) return 'other than SYN';
+  return 'some';
 }
 
 /** The classes of `all` not in `set`. */

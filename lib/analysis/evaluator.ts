@@ -1,9 +1,9 @@
 import { Engine, EngineState, EngineVerdict } from './engine';
 import { pathSections } from './path-report';
 import { cells, report } from './reachability';
-import { EvaluatorOptions, PacketProps, ReachabilityReport, TimedPacketProps, Verdict } from './types';
+import { EvaluatorOptions, PacketProps, ReachabilityReport, RulesetNote, TimedPacketProps, Verdict } from './types';
 import { IpFamily } from '../iptables/family';
-import { parseRuleset, RuleNote } from '../iptables/parse';
+import { parseRuleset } from '../iptables/parse';
 import { ruleFileName } from '../iptables/spelling';
 
 /**
@@ -38,14 +38,14 @@ export class RulesetEvaluator {
    * The rules read only in part: what is not understood, per rule. Their
    * verdicts say "depends on".
    */
-  public readonly notes: RuleNote[];
+  public readonly notes: RulesetNote[];
   private readonly engine: Engine;
   private readonly name: string;
 
   private constructor(family: IpFamily, text: string, options: EvaluatorOptions) {
     this.family = family;
     const parsed = parseRuleset(family, text, { lenient: true });
-    this.notes = [...parsed.notes];
+    this.notes = parsed.notes.map((n) => ({ ...n }));
     this.engine = new Engine(parsed, options);
     this.name = ruleFileName(family);
   }

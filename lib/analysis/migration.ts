@@ -7,9 +7,10 @@
 import { PacketGroup, PacketWords } from './describe';
 import { InterfaceSpace } from './interfaces';
 import { PathName, PathWalker } from './paths';
-import { Box, setSubtract } from './space';
+import { Box, Dim, point, setSubtract, span, STATE_VALUES, universe, withField } from './space';
 import { IpFamily } from '../iptables/family';
 import { parseIpsets, ParsedRuleset, parseRuleset, RuleNote } from '../iptables/parse';
+import { bitsOf } from '../values/prefix';
 
 /** One ruleset to compare: its iptables-save text and the ipset sets it matches. */
 export interface ComparedRuleset {
@@ -50,9 +51,22 @@ export function compareRulesets(family: IpFamily, before: ComparedRuleset, after
   const space = new InterfaceSpace([...PathWalker.interfaceTokens(parsed[0]), ...PathWalker.interfaceTokens(parsed[1])]);
   const walkers = parsed.map((p: ParsedRuleset, i) => new PathWalker(p, sets[i], space));
   const words = new PacketWords(family, space);
+  // packets neither ruleset can produce are left out: untracked ones without a NOTRACK (but IPv6
+  // neighbour discovery, which conntrack never tracks), translated ones without a DNAT
+  const targets = new Set(parsed.flatMap((p) => [...p.tables.values()]
+    .flatMap((t) => [...t.chains.values()].flatMap((c) => c.rules.map((r) => r.target.kind)))));
+  const impossible: Box[] = [];
+  const any = universe(bitsOf(family), space.size);
+  if (!targets.has('NOTRACK')) {
+    const untracked = withField(any, Dim.STATE, point(STATE_VALUES.UNTRACKED));
+    if (family === IpFamily.V4) impossible.push(untracked);
+    else impossible.push(withField(untracked, Dim.PROTO, span(0, 57)), withField(untracked, Dim.PROTO, span(59, 255)));
+  }
+  if (!targets.has('DNAT') && !targets.has('REDIRECT')) impossible.push(withField(any, Dim.DNAT, point(1)));
   const paths = PATHS.map((path): PathDifference => {
-    const [was, now]: Box[][] = walkers.map((w) => w.walkPath(path).admitted);
-    return { path, closed: words.groups(path, setSubtract(was, now)), opened: words.groups(path, setSubtract(now, was)) };
+    const [was, now]: Box[][] = walkers.map((w) => setSubtract(w.walkPath(path).admitted, impossible));
+    const say = (set: Box[]) => words.groups(path, set, { flags: true });
+    return { path, closed: say(setSubtract(was, now)), opened: say(setSubtract(now, was)) };
   });
   return {
     family,
@@ -75,11 +89,12 @@ export function differenceText(d: RulesetDifference): string {
   for (const p of d.paths) {
     const say = (g: PacketGroup, verdict: string) => {
       const where = p.path === 'input' ? `on ${g.inInterfaces}` : p.path === 'output' ? `on ${g.outInterfaces}` : `${g.inInterfaces} -> ${g.outInterfaces}`;
+      const to = g.destinations.join(' ');
       const addrs = [
         ...(p.path !== 'output' ? [`from ${g.sources.join(' ')}`] : []),
-        ...(p.path !== 'input' ? [`to ${g.destinations.join(' ')}`] : []),
+        ...(p.path !== 'input' || to !== 'any' ? [`to ${to}`] : []),
       ];
-      const extra = [g.states ? `state ${g.states}` : '', g.portForwarded ? 'port forwarded' : ''].filter(Boolean).join(', ');
+      const extra = [g.flags ? `tcp flags ${g.flags}` : '', g.states ? `state ${g.states}` : '', g.portForwarded ? 'port forwarded' : ''].filter(Boolean).join(', ');
       lines.push(`  ${g.what} ${where} ${addrs.join(' ')}${extra ? ` (${extra})` : ''}: ${verdict}`);
     };
     if (p.closed.length + p.opened.length === 0) continue;

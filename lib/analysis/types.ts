@@ -333,3 +333,23 @@ export interface PathEntry {
   /** Only connections a port forward translated (their destination is the translated one). */
   readonly portForwarded: boolean;
 }
+
+/**
+ * A rule of a ruleset read only in part: where it is and what is not
+ * understood. Packets that reach it get verdicts that say "depends on".
+ *
+ * @example
+ * { line: 12, table: 'filter', chain: 'INPUT', rule: '-A INPUT -m frob --x 1 -j ACCEPT', note: 'unsupported match -m frob' }
+ */
+export interface RulesetNote {
+  /** 1-based line of the text. */
+  readonly line: number;
+  /** The table of the rule. */
+  readonly table: string;
+  /** The chain of the rule ('' when the line could not be split into arguments). */
+  readonly chain: string;
+  /** The rule as read. */
+  readonly rule: string;
+  /** What is not understood. */
+  readonly note: string;
+}

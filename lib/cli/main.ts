@@ -8,9 +8,9 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { compareRulesets, differenceText } from '../analysis/migration';
 import { IpFamily } from '../iptables/family';
 import { ruleFileName } from '../iptables/spelling';
-import { compareRulesets, differenceText } from '../analysis/migration';
 
 const USAGE = [
   'usage: cdktf-iptables diff [-4|-6] [--ipsets FILE] <iptables-save file> <synthesized host folder>',
@@ -40,13 +40,10 @@ export function run(args: readonly string[]): CliResult {
   const positional: string[] = [];
   for (let i = 1; i < args.length; i++) {
     const a = args[i];
-    if (a === '-4' || a === '--ipv4') family = IpFamily.V4;
-    else if (a === '-6' || a === '--ipv6') family = IpFamily.V6;
-    else if (a === '--ipsets') {
+    if (a === '-4' || a === '--ipv4') {family = IpFamily.V4;} else if (a === '-6' || a === '--ipv6') {family = IpFamily.V6;} else if (a === '--ipsets') {
       ipsetsFile = args[++i];
       if (ipsetsFile === undefined) return fail('--ipsets needs a file');
-    } else if (a.startsWith('-') && a !== '-') return fail(`unknown option ${a}\n${USAGE}`);
-    else positional.push(a);
+    } else if (a.startsWith('-') && a !== '-') {return fail(`unknown option ${a}\n${USAGE}`);} else {positional.push(a);}
   }
   if (positional.length !== 2) return fail(`diff needs an iptables-save file and a host folder\n${USAGE}`);
   const [beforeFile, folder] = positional;
