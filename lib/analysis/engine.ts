@@ -509,6 +509,8 @@ export class Engine {
       case 'depends':
         return this.ask(m.reason);
       case 'addrtype': {
+        // a packet without a destination is for the host itself
+        if (m.dst && p.dst === undefined && !p.outbound && !p.routed) return m.types.includes('LOCAL') !== m.neg;
         const a = m.dst ? this.need(p.dst, rule, 'destination') : p.src;
         const type = this.addressType(a, m.dst, p);
         return (type === undefined ? this.ask(`whether ${formatAddress(p.family, a)} is a subnet's broadcast address (-m addrtype)`) : m.types.includes(type)) !== m.neg;
@@ -526,6 +528,7 @@ export class Engine {
         if (p.length === undefined) return this.ask('the packet\'s length (-m length; give length)');
         return (p.length >= m.lo && p.length <= m.hi) !== m.neg;
       case 'pkttype': {
+        if (p.dst === undefined && !p.outbound && !p.routed) return (m.type === 'unicast') !== m.neg;
         const a = this.need(p.dst, rule, 'destination');
         const type = this.addressType(a, true, p);
         if (p.outbound || type === undefined) return this.ask('the link-layer type of the packet (-m pkttype)');
