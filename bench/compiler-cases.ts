@@ -7,7 +7,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, TerraformStack, DataResource } from 'cdktf';
-import { Blocklist, Installer, Peer, Port, PortScanTrap, SshBruteforceGuard, StatefulHost } from '../lib';
+import { HardenedWebStack } from '../examples/hardened-web/main';
+import { Blocklist, Installer, NatGateway, Peer, Port, PortScanTrap, SshBruteforceGuard, StatefulHost } from '../lib';
 
 /** mulberry32, seeded: the same scattered inputs every run (bit operations are its algorithm). */
 /* eslint-disable no-bitwise */
@@ -117,6 +118,37 @@ if (mode === 'allow') {
   }
   const synth = timedSynth(app);
   console.log(`${hosts.length} terraform_data resources, synth ${synth.toFixed(2)} s`);
+} else if (mode === 'hardened-web') {
+  // the hardened example as its main.ts builds it, with the intent and lock-out checks of every path
+  const dir = outdir();
+  const app = new App({ outdir: dir });
+  new HardenedWebStack(app, 'hardened-web');
+  const synth = timedSynth(app);
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log(`examples/hardened-web: synth ${synth.toFixed(2)} s`);
+} else if (mode === 'nat') {
+  // a NAT gateway with N port forwards to scattered LAN addresses and ports, some from one source only
+  const n = Number(args[0]);
+  const dir = outdir();
+  const app = new App({ outdir: dir });
+  const gw = new StatefulHost(new TerraformStack(app, 'bench'), 'gw', { allow: [Port.SSH] });
+  let seed = 7;
+  const rnd = () => { seed = (seed * 1103515245 + 12345) % 2147483648; return seed / 2147483648; };
+  const ports = new Set<number>();
+  while (ports.size < n) ports.add(1024 + Math.floor(rnd() * 60000));
+  new NatGateway(gw, 'nat', {
+    wan: 'eth0',
+    lans: [{ iface: 'eth1', cidr: '192.168.0.0/16', ipv6Cidr: 'fd00:1::/64' }, { iface: 'eth2', cidr: '10.20.0.0/24' }],
+    portForwards: [...ports].map((port, i) => ({
+      port: i % 3 === 0 ? Port.udp(port) : Port.tcp(port),
+      to: `192.168.${Math.floor(rnd() * 250)}.${1 + Math.floor(rnd() * 250)}`,
+      toPort: i % 2 === 0 ? 80 + i : undefined,
+      from: i % 5 === 0 ? Peer.ipv4(`198.51.100.${Math.floor(rnd() * 250)}`) : undefined,
+    })),
+  });
+  const synth = timedSynth(app);
+  fs.rmSync(dir, { recursive: true, force: true });
+  console.log(`NAT gateway with ${n} port forwards: synth ${synth.toFixed(2)} s`);
 } else {
   throw new Error(`unknown mode ${mode}`);
 }

@@ -8,6 +8,8 @@
  * Cases (default: all):
  *   allow-2000, allow-4000, allow-20000  N distinct single addresses allowFrom'd to one port: synth seconds
  *   blocklist-100000                     a Blocklist of 100,000 scattered /32 and /24 in random order: synth seconds
+ *   hardened-web                         examples/hardened-web (every path's intent and lock-out checks): synth seconds
+ *   nat-20                               a NAT gateway with 20 port forwards to scattered LAN addresses: synth seconds
  *   fleet-1000                           1,000 hosts that all differ (own subnet, a guard and a trap each),
  *                                        whole-process synth against a bare stack of 1,000 terraform_data
  *                                        resources writing the same rule files (each in its own node process)
@@ -45,6 +47,8 @@ const CASES: Record<string, () => string> = {
   'allow-4000': () => child('allow', '4000').out,
   'allow-20000': () => child('allow', '20000').out,
   'blocklist-100000': () => child('blocklist', '100000').out,
+  'hardened-web': () => child('hardened-web').out,
+  'nat-20': () => child('nat', '20').out,
   'fleet-1000': () => {
     const dir = tmp();
     const firewall = child('fleet', '1000', path.join(dir, 'firewall'));
