@@ -223,6 +223,7 @@ export class StatefulHost extends Construct {
       path: this.node.path,
       families: this.families,
       distro: this.distro,
+      deploy: props,
       compiled: () => this.compiled(),
       compiledOrNothing: () => this.compileOutcome().firewall,
     };

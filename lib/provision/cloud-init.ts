@@ -1,6 +1,7 @@
 import * as zlib from 'zlib';
 import { CloudInitEncoding, CloudInitFormat, CloudInitOptions, CloudInitPart } from './cloud-init-options';
 import { Distro, DistroProfile, IPSETS_UNIT, ipsetsUnit, restoreUnit } from './distro';
+import { compactScript, DRIFT_TIMER, DriftFile } from './drift';
 import { IpFamily } from '../iptables/family';
 
 export { CloudInitEncoding, CloudInitFormat };
@@ -20,6 +21,8 @@ export interface CloudInitInput {
   readonly takeOver?: boolean;
   /** `ipset restore` text of the host's sets (loaded before the rules, which match them), if any. */
   readonly ipsets?: string;
+  /** The drift check's files (script, awk program, settings, units); the timer is started after the rules. */
+  readonly drift?: readonly DriftFile[];
 }
 
 const CONFLICTING = ['firewalld', 'ufw', 'nftables'];
@@ -49,6 +52,32 @@ function installCommand(profile: DistroProfile, packages: readonly string[]): st
 function putFile(path: string, mode: string, content: string): string[] {
   const b64 = Buffer.from(content).toString('base64').match(/.{1,76}/g) ?? [];
   return [`put ${path} ${mode} <<'${EOF}'`, ...b64, EOF];
+}
+
+/**
+ * Writes several files from ONE gzip stream (scripts without their comments
+ * and indentation): far smaller than a here-document per file. Each file
+ * starts with a line `@@ PATH MODE`; the folders exist already.
+ */
+function putArchive(files: readonly DriftFile[]): string[] {
+  const text = files.map((f) => {
+    const content = /\.(sh|awk)$/.test(f.path) ? compactScript(f.content) : f.content;
+    if (content.split('\n').some((line) => line.startsWith('@@ '))) throw new Error(`internal: ${f.path} has a line starting with "@@ "`);
+    return `@@ ${f.path} ${f.mode}\n${content}`;
+  }).join('');
+  const b64 = gzipStable(text).toString('base64').match(/.{1,76}/g) ?? [];
+  const tmp = '/run/cdktf-iptables-files';
+  return [
+    `install -d -m 755 ${unique(files.map((f) => f.path.replace(/\/[^/]*$/, ''))).join(' ')}`,
+    `base64 -d > ${tmp}.gz <<'${EOF}'`, ...b64, EOF,
+    `gzip -dc < ${tmp}.gz | awk '/^@@ / { if (f != "") close(f); f = $2 ".cdktf-iptables.tmp"; print $2, $3; printf "" > f; next } { print > f }' > ${tmp}.list`,
+    `while read -r path mode; do chmod "$mode" "$path.cdktf-iptables.tmp"; mv "$path.cdktf-iptables.tmp" "$path"; done < ${tmp}.list`,
+    `rm -f ${tmp}.gz ${tmp}.list`,
+  ];
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
 }
 
 /**
@@ -137,6 +166,7 @@ export function bootScript(input: CloudInitInput): string {
     }
   }
   if (input.sysctl.length > 0) l.push(...putFile(SYSCTL_FILE, '644', ['# written by cdktf-iptables', ...input.sysctl, ''].join('\n')));
+  if (input.drift) l.push(...putArchive(input.drift));
   // load: the sets (the rules match them by name), the rules (tested first), then
   // the units (enabled, active), then forwarding
   if (sets) l.push(`ipset restore -exist < ${p.ipsetsPath} || die "loading the ipset sets ${p.ipsetsPath} failed"`);
@@ -150,6 +180,10 @@ export function bootScript(input: CloudInitInput): string {
   l.push('systemctl daemon-reload');
   l.push(`systemctl enable ${enable.join(' ')}`);
   for (const u of enable) l.push(`systemctl is-active --quiet ${u} || systemctl start ${u}`);
+  if (input.drift) {
+    // queued, not waited for: timers start after sysinit.target, which waits for this boot stage
+    l.push(`systemctl enable ${DRIFT_TIMER}`, `systemctl start --no-block ${DRIFT_TIMER}`, `say "drift check enabled (${DRIFT_TIMER})"`);
+  }
   if (input.sysctl.length > 0) {
     l.push(`sysctl -q -p ${SYSCTL_FILE}`, `say "forwarding on (${SYSCTL_FILE}), after the rules"`);
   }

@@ -4,9 +4,11 @@
  * here decides what the rules are.
  */
 import { CloudInitEncoding, CloudInitOptions, cloudInitOptionsProblem, renderUserData, sysctlFor, UserData, userDataSizeProblem } from './cloud-init';
-import { DEPLOY_PASS_LIST } from './deployment';
+import type { DeployProps } from './deploy-props';
+import { checkKeep, DEPLOY_PASS_LIST } from './deployment';
 import { Distro, distroProfile } from './distro';
-import { DeployContent } from './installer';
+import { driftFiles, driftSettings } from './drift';
+import { checkOwnChains, DeployContent } from './installer';
 import { CompiledFirewall } from '../firewall/compiled';
 import { IpFamily } from '../iptables/family';
 import { IConstruct, Lazy, Token } from '../private/cdktf';
@@ -17,6 +19,8 @@ export interface FirewallSource {
   readonly path: string;
   readonly families: readonly IpFamily[];
   readonly distro: Distro;
+  /** The host's deploy settings (the drift check and the kept rules of other tools reach cloud-init too). */
+  readonly deploy: DeployProps;
   /** The compiled firewall; throws the program's error when it does not compile. */
   compiled(): CompiledFirewall;
   /**
@@ -32,7 +36,18 @@ export class HostDelivery {
   /** Whether the host's rules are delivered as cloud-init user-data (a host with no probe to roll back with). */
   public cloudInitUsed = false;
 
-  public constructor(private readonly scope: IConstruct, private readonly source: FirewallSource) {}
+  public constructor(private readonly scope: IConstruct, private readonly source: FirewallSource) {
+    // drift and keepForeignRules serve a deploy or cloud-init user-data: a host with neither is told
+    const d = source.deploy;
+    if (d.connection === undefined && (d.drift !== undefined || d.keepForeignRules !== undefined)) {
+      scope.node.addValidation({
+        validate: () => (this.cloudInitUsed ? [] : [problemText({
+          message: `${d.drift !== undefined ? 'drift' : 'keepForeignRules'} only applies to a deploy over SSH (connection) or to cloud-init user-data (host.cloudInit()), and this host has neither`,
+          fix: 'Add connection: { host, privateKey, ... } or use host.cloudInit(), or drop the setting.',
+        })]),
+      });
+    }
+  }
 
   /**
    * What a deploy carries: the rule files, sysctls, the guards' lists, the
@@ -92,7 +107,17 @@ export class HostDelivery {
   private userData(options: CloudInitOptions): UserData {
     const fw = this.source.compiled();
     const profile = distroProfile(this.source.distro);
-    return renderUserData({ profile, rules: rulesOf(fw), sysctl: sysctlFor(fw.requirements), ipsets: fw.ipsets }, options);
+    const path = this.source.path;
+    const keep = checkKeep(path, this.source.deploy.keepForeignRules);
+    checkOwnChains(path, keep, fw.chains);
+    const drift = driftSettings(path, this.source.deploy.drift);
+    return renderUserData({
+      profile,
+      rules: rulesOf(fw),
+      sysctl: sysctlFor(fw.requirements),
+      ipsets: fw.ipsets,
+      drift: drift ? driftFiles(profile, fw.families, keep, drift) : undefined,
+    }, options);
   }
 }
 

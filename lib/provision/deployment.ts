@@ -3,6 +3,7 @@ import { connectionProblem } from './connection';
 import type { DeployProps } from './deploy-props';
 import { Distro, distroProfile } from './distro';
 import { ForeignRules } from './foreign-rules';
+import { driftSettings } from './drift';
 import { DeployContent, HostInstaller, Installer } from './installer';
 import type { PropReader } from '../constructs/props';
 import { IpFamily } from '../iptables/family';
@@ -40,11 +41,14 @@ export function createDeployment(host: Construct, settings: DeployProps, source:
   const where = host.node.path;
   const distro = checkEnum(where, 'distro', settings.distro ?? Distro.DEBIAN, Distro);
   void distro;
+  // used by cloud-init user-data too: checked with or without a connection
+  const keep = checkKeep(where, settings.keepForeignRules);
+  const drift = driftSettings(where, settings.drift);
   if (settings.connection === undefined) {
-    const deployOnly = [settings.installer, settings.rollbackSeconds, settings.takeOver, settings.keepForeignRules];
+    const deployOnly = [settings.installer, settings.rollbackSeconds, settings.takeOver];
     if (deployOnly.some((v) => v !== undefined)) {
       throw firewallError(where, {
-        message: 'installer, rollbackSeconds, takeOver and keepForeignRules only apply to a deploy, and connection is not set',
+        message: 'installer, rollbackSeconds and takeOver only apply to a deploy, and connection is not set',
         fix: 'Add connection: { host, privateKey, ... }, or drop those settings.',
       });
     }
@@ -61,13 +65,6 @@ export function createDeployment(host: Construct, settings: DeployProps, source:
   if (typeof takeOver !== 'boolean') {
     throw firewallError(where, { message: `takeOver is ${showValue(takeOver)}, not a boolean`, fix: 'Use takeOver: true or false (not a string).' });
   }
-  const keep = settings.keepForeignRules ?? [];
-  if (!Array.isArray(keep)) throw firewallError(where, { message: `keepForeignRules is ${showValue(keep)}, not an array`, fix: 'Use e.g. [ForeignRules.DOCKER, ForeignRules.FAIL2BAN].' });
-  keep.forEach((k, i) => {
-    if (!ForeignRules.isForeignRules(k)) throw firewallError(where, { message: `keepForeignRules[${i}] is ${showValue(k)}, not a ForeignRules`, fix: 'Use ForeignRules.DOCKER, ForeignRules.FAIL2BAN or ForeignRules.of({ chains, interfaces }).' });
-    const globs = k._problem();
-    if (globs) throw firewallError(where, { message: `keepForeignRules[${i}] ${globs.message}`, fix: globs.fix });
-  });
   try {
     return new HostInstaller(host, 'deploy', {
       keep,
@@ -79,12 +76,25 @@ export function createDeployment(host: Construct, settings: DeployProps, source:
       folder: source.folder,
       rollbackSeconds,
       takeOver,
+      drift,
       content: source.content,
     });
   } catch (e) {
     if ((e as Error).name === 'FirewallConfigError') throw firewallError(where, { message: (e as Error).message });
     throw e;
   }
+}
+
+/** Checks `keepForeignRules`; errors name the host. */
+export function checkKeep(where: string, value: unknown): ForeignRules[] {
+  const keep = value ?? [];
+  if (!Array.isArray(keep)) throw firewallError(where, { message: `keepForeignRules is ${showValue(keep)}, not an array`, fix: 'Use e.g. [ForeignRules.DOCKER, ForeignRules.FAIL2BAN].' });
+  keep.forEach((k, i) => {
+    if (!ForeignRules.isForeignRules(k)) throw firewallError(where, { message: `keepForeignRules[${i}] is ${showValue(k)}, not a ForeignRules`, fix: 'Use ForeignRules.DOCKER, ForeignRules.FAIL2BAN or ForeignRules.of({ chains, interfaces }).' });
+    const globs = k._problem();
+    if (globs) throw firewallError(where, { message: `keepForeignRules[${i}] ${globs.message}`, fix: globs.fix });
+  });
+  return keep;
 }
 
 /** The seconds a deploy pass lasts for a rollback window. */
@@ -109,4 +119,10 @@ export function checkDeployProps(r: PropReader, props: DeployProps): void {
   r.enumOf('installer', props.installer, Installer, Installer.NULL_RESOURCE);
   r.enumOf('distro', props.distro, Distro, Distro.DEBIAN);
   r.obj('connection', props.connection);
+  const drift = r.obj('drift', props.drift);
+  if (drift) {
+    r.bool('drift.enabled', drift.enabled, true);
+    r.num('drift.intervalSeconds', drift.intervalSeconds, 300);
+    r.bool('drift.repair', drift.repair, false);
+  }
 }

@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { BundleFile, deployBundle, DeployBundle, sha256 } from './bundle';
 import { SshConnection } from './connection';
 import { DistroProfile, IPSETS_UNIT, ipsetsUnit, restoreUnit } from './distro';
+import { DRIFT_CONF, DRIFT_DIR, DRIFT_SCRIPT, DRIFT_SERVICE, DRIFT_TIMER, driftConf, driftServiceUnit, DriftSettings, driftTimerUnit, KEEP_FOREIGN_AWK, KEPT_RULES_AWK, scriptText } from './drift';
 import { ForeignRules } from './foreign-rules';
 import { IpFamily } from '../iptables/family';
 import { recentList, ruleFileName } from '../iptables/spelling';
@@ -55,6 +56,8 @@ export interface InstallSpec {
   readonly takeOver: boolean;
   /** Rules of other tools kept across a load. */
   readonly keep: readonly ForeignRules[];
+  /** The drift check's timer, installed on confirm; undefined: none (an old one is removed). */
+  readonly drift?: DriftSettings;
   /** The firewall's files and hints, rendered at synth. */
   readonly content: () => DeployContent;
 }
@@ -89,6 +92,8 @@ export function scriptSettings(spec: InstallSpec, content: DeployContent): Recor
     CFW_IPSETS_PATH: spec.profile.ipsetsPath,
     CFW_KEEP_CHAINS: unique(spec.keep.flatMap((k) => k.chains)).join(' '),
     CFW_KEEP_IFACES: unique(spec.keep.flatMap((k) => k.interfaces)).join(' '),
+    CFW_DRIFT: spec.drift ? 'yes' : 'no',
+    CFW_DRIFT_DIR: DRIFT_DIR,
   };
 }
 
@@ -118,20 +123,33 @@ export function bundleFiles(spec: InstallSpec, content: DeployContent): BundleFi
     files.push({ name: IPSETS_UNIT, content: ipsetsUnit(spec.profile.ipsetsPath), mode: '644' });
   }
   if (spec.keep.length > 0) {
-    for (const chain of content.chains) {
-      const k = spec.keep.find((f) => f.matchesChain(chain));
-      if (k) {
-        throw firewallError(spec.hostPath, {
-          message: `the firewall's own chain ${chain} matches the kept foreign chains ${k.chains.join(', ')}: a deploy would treat it as another tool's`,
-          fix: 'Rename the chain (e.g. a guard\'s chainName), or narrow keepForeignRules.',
-        });
-      }
-    }
-    files.push({ name: 'keep-foreign.awk', content: fs.readFileSync(path.join(SCRIPTS, 'keep-foreign.awk'), 'utf8'), mode: '600' });
+    checkOwnChains(spec.hostPath, spec.keep, content.chains);
+    files.push({ name: KEPT_RULES_AWK, content: scriptText(KEPT_RULES_AWK), mode: '600' });
+  }
+  // the stage prints the drift its load replaces; the timer checks on the host (installed on confirm)
+  files.push({ name: DRIFT_SCRIPT, content: scriptText(DRIFT_SCRIPT), mode: '700' });
+  files.push({ name: KEEP_FOREIGN_AWK, content: scriptText(KEEP_FOREIGN_AWK), mode: '600' });
+  if (spec.drift) {
+    files.push({ name: DRIFT_CONF, content: driftConf(spec.profile, spec.families, spec.keep, spec.drift.repair), mode: '600' });
+    files.push({ name: DRIFT_SERVICE, content: driftServiceUnit(), mode: '644' });
+    files.push({ name: DRIFT_TIMER, content: driftTimerUnit(spec.drift.intervalSeconds), mode: '644' });
   }
   const settings = Object.entries(scriptSettings(spec, content)).map(([k, v]) => `${k}=${shellQuote(v)}`);
   files.push({ name: 'settings', content: `# cdktf-iptables deploy settings (sourced by firewall.sh)\n${settings.join('\n')}\n`, mode: '600' });
   return files;
+}
+
+/** None of the firewall's own chains may match a kept glob (it would be treated as another tool's). */
+export function checkOwnChains(hostPath: string, keep: readonly ForeignRules[], chains: readonly string[]): void {
+  for (const chain of chains) {
+    const k = keep.find((f) => f.matchesChain(chain));
+    if (k) {
+      throw firewallError(hostPath, {
+        message: `the firewall's own chain ${chain} matches the kept foreign chains ${k.chains.join(', ')}: a deploy would treat it as another tool's`,
+        fix: 'Rename the chain (e.g. a guard\'s chainName), or narrow keepForeignRules.',
+      });
+    }
+  }
 }
 
 /** The remote command that confirms a deploy (as root: sudo -n for another user). */

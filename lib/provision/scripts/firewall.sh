@@ -26,7 +26,12 @@
 #   CFW_IPSETS_PATH    where the sets are persisted (restored at boot before the rules)
 #   CFW_KEEP_CHAINS / CFW_KEEP_IFACES   chains (globs) and interfaces of other
 #                      tools (Docker, fail2ban) whose live rules are merged into
-#                      the loaded rules by keep-foreign.awk; may be empty
+#                      the loaded rules by keep-foreign.awk; may be empty. The
+#                      stage prints what they admit (kept-rules.awk).
+#   CFW_DRIFT          "yes" to install the drift check on confirm (drift.sh,
+#                      drift.conf and the cdktf-iptables-drift units), "no" to
+#                      remove one; the stage prints the drift it replaces either way
+#   CFW_DRIFT_DIR      where the drift check's files live
 #
 # DEPLOY is the deploy's id (a hash of its files). State:
 #   /run/cdktf-iptables      what is armed right now (volatile: a reboot disarms,
@@ -197,6 +202,19 @@ load_file() { # family staging
   fi
 }
 
+# What the kept rules of other tools admit, refuse or forward, read from the
+# live rules that load_file saved.
+kept_summary() { # family staging
+  [ -n "$(keeping)" ] || return 0
+  kfam=; [ "$1" = v4 ] || kfam=IPv6
+  if ! awk -v mode=foreign -v chains="${CFW_KEEP_CHAINS:-}" -v ifaces="${CFW_KEEP_IFACES:-}" -f "$2/keep-foreign.awk" "$2/live.$1" > "$2/foreign.$1" \
+    || ! awk -v fam="$kfam" -f "$2/kept-rules.awk" "$2/foreign.$1" > "$2/kept.$1"; then
+    say "warning: summarising the kept rules of other tools failed"
+    return 0
+  fi
+  if [ -s "$2/kept.$1" ]; then sed 's/^/cdktf-iptables: /' "$2/kept.$1" >&2; kept_any=yes; fi
+}
+
 keeping() {
   if [ -n "${CFW_KEEP_CHAINS:-}${CFW_KEEP_IFACES:-}" ]; then printf ' (merged with the kept rules of other tools)'; fi
 }
@@ -291,6 +309,11 @@ stage() { # staging deploy [client]
     [ -d "$old" ] && [ "$old" != "$staging" ] && [ "$old" != "${armed##* }" ] && rm -rf "$old"
   done
   backend_note
+  # what changed on the host since the last deploy (this load replaces it);
+  # a load still waiting for its confirm differs from the files on purpose
+  if [ -z "$armed" ]; then
+    TMPDIR=$staging /bin/sh "$staging/drift.sh" report "$staging/settings" || say "warning: the drift check failed; loading anyway"
+  fi
   # sets the rules name must exist before the rules are tested (a new one is created empty)
   [ -n "$armed" ] || rm -f "$RUN/sets.snapshot" "$RUN/new-sets"
   rm -f "$RUN/created-now" "$RUN/armed.by-this-stage"
@@ -299,10 +322,17 @@ stage() { # staging deploy [client]
   # 1. checks that change nothing: the host's own iptables validates the files
   #    (merged with the live rules of other tools we keep), conflicting
   #    firewall services are refused unless takeOver
+  kept_any=no
   for f in $CFW_FAMILIES; do
     load_file "$f" "$staging"
     "$(restore_cmd "$f")" --test < "$staging/load.$f" || die "$(restore_cmd "$f") --test rejected $(file_of "$f")$(keeping); nothing was changed"
+    kept_summary "$f" "$staging"
   done
+  if [ "$kept_any" = yes ]; then
+    say "(kept rules summarised from the live iptables-save text as they are: their ACCEPT, DNAT, REJECT, DROP and RETURN rules with the jumps into them; unknown matches shown as written; not checked against the firewall's intent)"
+  elif [ -n "$(keeping)" ]; then
+    say "keeping the rules of other tools (${CFW_KEEP_CHAINS:-}${CFW_KEEP_IFACES:+ ${CFW_KEEP_IFACES}}): none are live now"
+  fi
   conflicts=
   for svc in $CONFLICTING; do
     if conflicting "$svc"; then conflicts="$conflicts $svc"; fi
@@ -410,6 +440,32 @@ put() { # source target mode
   mv "$2.cdktf-iptables.tmp" "$2"
 }
 
+# The drift check: script, settings and timer installed (or removed, when the
+# host has the check off). A changed timer restarts, so a new interval holds at once.
+drift_units() { # staging
+  dir=${CFW_DRIFT_DIR:-/usr/local/lib/cdktf-iptables}
+  rm -f /run/cdktf-iptables-drift.last
+  if [ "${CFW_DRIFT:-no}" = yes ]; then
+    put "$1/drift.sh" "$dir/drift.sh" 700 || true
+    put "$1/keep-foreign.awk" "$dir/keep-foreign.awk" 600 || true
+    put "$1/drift.conf" "$dir/drift.conf" 600 || true
+    changed=no
+    for u in cdktf-iptables-drift.service cdktf-iptables-drift.timer; do
+      if put "$1/$u" "/etc/systemd/system/$u" 644; then changed=yes; fi
+    done
+    [ "$changed" = no ] || systemctl daemon-reload
+    systemctl is-enabled --quiet cdktf-iptables-drift.timer 2>/dev/null || systemctl enable --quiet cdktf-iptables-drift.timer || die "$kept enabling cdktf-iptables-drift.timer failed"
+    if [ "$changed" = yes ] || ! systemctl is-active --quiet cdktf-iptables-drift.timer; then
+      systemctl restart cdktf-iptables-drift.timer || die "$kept starting cdktf-iptables-drift.timer failed"
+    fi
+  elif [ -f /etc/systemd/system/cdktf-iptables-drift.timer ]; then
+    systemctl disable --now --quiet cdktf-iptables-drift.timer 2>/dev/null || true
+    rm -f /etc/systemd/system/cdktf-iptables-drift.timer /etc/systemd/system/cdktf-iptables-drift.service
+    rm -rf "$dir"
+    systemctl daemon-reload
+  fi
+}
+
 confirm() { # deploy
   lock
   armed=$(cat "$RUN/armed" 2>/dev/null || true)
@@ -478,8 +534,9 @@ confirm() { # deploy
         [ -z "$(keeping)" ] || "$(restore_cmd "$f")" < "$staging/load.$f"
       fi
     done
+    drift_units "$staging"
   else
-    say "no systemd here: rules are persisted in the rule files but nothing restores them at boot"
+    say "no systemd here: rules are persisted in the rule files but nothing restores them at boot (and nothing checks them for drift)"
   fi
   clear_armed
   case "$staging" in "$STATE"/stage.*) rm -rf "$staging" ;; esac
