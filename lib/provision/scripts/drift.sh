@@ -140,7 +140,7 @@ main() { # check|report settings
   what=$1
   # shellcheck disable=SC1090
   . "$2"
-  tmp=$(mktemp -d "${TMPDIR:-/tmp}/cdktf-iptables-drift.XXXXXXXX")
+  tmp=$(mktemp -d "${TMPDIR:-/tmp}/cdktf-iptables-drift.XXXXXXXX" 2>/dev/null || mktemp -d /tmp/cdktf-iptables-drift.XXXXXXXX)
   trap 'rm -rf "$tmp"' EXIT
   if [ "$what" = report ]; then
     # a deploy's stage (it holds the lock): the families deployed before (a
