@@ -81,7 +81,7 @@ export class HostDelivery {
       validate: () => {
         // a program that does not compile is reported by the host's own validation
         if (!this.source.compiledOrNothing()) return [];
-        const size = userDataSizeProblem(this.userData(opts), opts);
+        const size = this.sizeProblem(this.userData(opts), opts);
         return size ? [problemText(size)] : [];
       },
     });
@@ -90,7 +90,7 @@ export class HostDelivery {
         // resolved before the validations run: a program that does not compile (reported there) yields nothing here
         if (!this.source.compiledOrNothing()) return '';
         const ud = this.userData(opts);
-        const size = userDataSizeProblem(ud, opts);
+        const size = this.sizeProblem(ud, opts);
         if (size) throw firewallError(this.source.path, size);
         return ud.value;
       },
@@ -104,7 +104,15 @@ export class HostDelivery {
     return this.userData(options ?? {}).value;
   }
 
-  private userData(options: CloudInitOptions): UserData {
+  /** The size problem of rendered user-data, naming what the drift check takes of it. */
+  private sizeProblem(ud: UserData, options: CloudInitOptions): { message: string; fix: string } | undefined {
+    const problem = userDataSizeProblem(ud, options);
+    if (!problem || !driftSettings(this.source.path, this.source.deploy.drift)) return problem;
+    const without = this.userData(options, false);
+    return { ...problem, fix: `${problem.fix} The drift check takes ${ud.bytes - without.bytes} bytes of it: drift: { enabled: false } leaves it out.` };
+  }
+
+  private userData(options: CloudInitOptions, withDrift = true): UserData {
     const fw = this.source.compiled();
     const profile = distroProfile(this.source.distro);
     const path = this.source.path;
@@ -116,7 +124,7 @@ export class HostDelivery {
       rules: rulesOf(fw),
       sysctl: sysctlFor(fw.requirements),
       ipsets: fw.ipsets,
-      drift: drift ? driftFiles(profile, fw.families, keep, drift) : undefined,
+      drift: drift && withDrift ? driftFiles(profile, fw.families, keep, drift) : undefined,
     }, options);
   }
 }

@@ -161,7 +161,9 @@ export interface DriftFile {
 }
 
 /** Everything the check installs on a host: script, awk program, settings, units. */
-export function driftFiles(profile: DistroProfile, families: readonly IpFamily[], keep: readonly ForeignRules[], settings: DriftSettings): DriftFile[] {
+export function driftFiles(
+  profile: DistroProfile, families: readonly IpFamily[], keep: readonly ForeignRules[], settings: DriftSettings,
+): DriftFile[] {
   return [
     { path: `${DRIFT_DIR}/${DRIFT_SCRIPT}`, content: scriptText(DRIFT_SCRIPT), mode: '700' },
     { path: `${DRIFT_DIR}/${KEEP_FOREIGN_AWK}`, content: scriptText(KEEP_FOREIGN_AWK), mode: '600' },

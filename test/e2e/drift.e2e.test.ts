@@ -30,7 +30,7 @@ const MAX_LAG_S = INTERVAL + 3;
 /** 10,000 distinct host addresses, scattered (a bijection of 0..10006 onto itself), as feeds come. */
 const PEERS = Array.from({ length: 10_000 }, (_, i) => {
   const a = (i * 7919) % 10007;
-  return Peer.ipv4(`10.${a >> 8}.${a & 255}.7`);
+  return Peer.ipv4(`10.${Math.floor(a / 256)}.${a % 256}.7`);
 });
 const figures: Record<string, number | string> = {};
 

@@ -54,7 +54,7 @@ describe('distro profiles', () => {
 });
 
 describe('scripts', () => {
-  test.each(['firewall.sh'])('%s passes shellcheck (POSIX sh)', (script) => {
+  test.each(['firewall.sh', 'drift.sh'])('%s passes shellcheck (POSIX sh)', (script) => {
     const r = spawnSync('shellcheck', ['-s', 'sh', path.join(SCRIPTS, script)], { encoding: 'utf8' });
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
@@ -338,7 +338,7 @@ describe('bad connection input names the host', () => {
     ['a bad timeout', { connection: { host: 'h', privateKey: KEY, timeout: '30 seconds' } }, /connection\.timeout "30 seconds" is not valid\. Write a duration/],
     ['a bad bastion', { connection: { host: 'h', privateKey: KEY, bastion: { host: 'b b' } } }, /connection\.bastion\.host "b b" is not valid/],
     ['a rollback too short', { connection: { host: 'h', privateKey: KEY }, rollbackSeconds: 1 }, /rollbackSeconds is 1; it must be a whole number from 5 to 3600/],
-    ['deploy settings without a connection', { takeOver: true }, /installer, rollbackSeconds, takeOver and keepForeignRules only apply to a deploy/],
+    ['deploy settings without a connection', { takeOver: true }, /installer, rollbackSeconds and takeOver only apply to a deploy, and connection is not set/],
     ['an unknown distro', { distro: 'GENTOO' }, /distro is "GENTOO"\. Use one of ARCH, RHEL, DEBIAN/],
   ];
   test.each(cases)('%s', (_n, props, msg) => {
@@ -374,7 +374,11 @@ describe('keepForeignRules', () => {
     expect(script).toContain("CFW_KEEP_CHAINS='DOCKER* f2b-* CILIUM_*'");
     expect(script).toContain("CFW_KEEP_IFACES='docker0 br-*'");
     expect(script).toContain('cat > "$1/keep-foreign.awk"');
-    expect(deployed({})._installer!.bundle().script).not.toContain('cat > "$1/keep-foreign.awk"');
+    expect(script).toContain('cat > "$1/kept-rules.awk"');
+    // without kept rules: the awk program only serves the drift check (which then leaves nothing out)
+    const plain = deployed({})._installer!.bundle().script;
+    expect(plain).toContain("CFW_KEEP_CHAINS=''");
+    expect(plain).not.toContain('cat > "$1/kept-rules.awk"');
   });
 
   test.each([
