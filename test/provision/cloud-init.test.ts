@@ -151,8 +151,7 @@ describe('ipset sets (block() beyond a few peers, Blocklist)', () => {
 });
 
 describe('cloudInit() resolves at synth: order independent', () => {
-  // plain, this host is over 16 KB with the drift check's files: the size is not what this checks
-  function synth(order: 'call-first' | 'call-last', options: CloudInitOptions = { maxBytes: 0 }): { value: string; text: string } {
+  function synth(order: 'call-first' | 'call-last', options: CloudInitOptions = {}): { value: string; text: string } {
     const stack = new TerraformStack(Testing.app(), 's');
     const h = new StatefulHost(stack, 'gw', { allow: [Port.SSH] });
     let token = '';

@@ -170,7 +170,7 @@ describe('the units', () => {
   });
 });
 
-describe('cloud-init hosts get the same timer', () => {
+describe('cloud-init hosts get the same timer (when they set drift)', () => {
   const doc = (props: object = {}) => new StatefulHost(new TerraformStack(Testing.app(), 's'), 'web', { allow: [Port.SSH], ...props }).cloudInitText({ maxBytes: 0 });
 
   /** The drift files of a boot script, unpacked by its own commands into a temp root. */
@@ -229,7 +229,10 @@ describe('cloud-init hosts get the same timer', () => {
 
   test('off: no drift files, no timer; keepForeignRules reach the settings; our own chain matching a kept glob is an error', () => {
     expect(doc({ drift: { enabled: false } })).not.toMatch(/cdktf-iptables-drift|cdktf-iptables-files/);
-    const files = unpack(doc({ keepForeignRules: [ForeignRules.FAIL2BAN] }));
+    // user-data is small: without `drift`, no check (a deploy over SSH has one by default)
+    expect(doc()).not.toMatch(/cdktf-iptables-drift|cdktf-iptables-files/);
+    expect(unpack(doc({ drift: {} }))['/etc/systemd/system/cdktf-iptables-drift.timer 644']).toBe(driftTimerUnit(300));
+    const files = unpack(doc({ drift: {}, keepForeignRules: [ForeignRules.FAIL2BAN] }));
     expect(files['/usr/local/lib/cdktf-iptables/drift.conf 600']).toContain("CFW_KEEP_CHAINS='f2b-*'");
     const h = new StatefulHost(new TerraformStack(Testing.app(), 's'), 'web', { allow: [Port.SSH], keepForeignRules: [ForeignRules.of({ chains: ['IN_*'] })] });
     new SshBruteforceGuard(h, 'guard');
@@ -238,7 +241,7 @@ describe('cloud-init hosts get the same timer', () => {
 
   test('over the size limit, the error says what the drift check takes and how to leave it out', () => {
     const stack = new TerraformStack(Testing.app(), 's');
-    const h = new StatefulHost(stack, 'web', { allow: [Port.SSH] });
+    const h = new StatefulHost(stack, 'web', { allow: [Port.SSH], drift: { intervalSeconds: 60 } });
     new SshBruteforceGuard(h, 'guard');
     new NatGateway(h, 'nat', { wan: 'eth1', lans: [{ iface: 'eth0', cidr: '192.168.0.0/24' }] });
     new TerraformOutput(stack, 'ud', { value: h.cloudInit() });
