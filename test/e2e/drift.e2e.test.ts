@@ -26,7 +26,7 @@ import { DriftCheckOptions, ForeignRules, Installer, Peer, Port, SshBruteforceGu
 
 const INTERVAL = 10;
 /** The most a report may lag behind the change: one interval, the timer's 1 s accuracy, a margin for a loaded machine. */
-const MAX_LAG_S = INTERVAL + 3;
+const MAX_LAG_S = INTERVAL + 5;
 /** 10,000 distinct host addresses, scattered (a bijection of 0..10006 onto itself), as feeds come. */
 const PEERS = Array.from({ length: 10_000 }, (_, i) => {
   const a = (i * 7919) % 10007;
@@ -160,7 +160,6 @@ describe('drift: detected, reported, repaired (booted hosts)', () => {
     expect(t.exec('systemctl show -P TimersMonotonic cdktf-iptables-drift.timer').stdout).toMatch(/OnUnitActiveUSec=10s/);
     // the kept rules and ours are live, and equal to the persisted files once theirs are left out
     const after = nowUs(t);
-    await checkRan(t);
     await checkRan(t);
     expect(entries(t, after).map((e) => e.text)).toEqual([]);
 
