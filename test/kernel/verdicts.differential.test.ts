@@ -543,6 +543,22 @@ function dnatRules(fam: IpFamily, text: string, topo: Topo, sources: string[]): 
   return out;
 }
 
+/** Whether a packet arriving from a client meets a nat PREROUTING DNAT rule that sends it to an address not the host's (as far as the rule's address, interface, protocol and port tests say). */
+function routedByDnat(fam: IpFamily, text: string, topo: Topo): (w: Wire) => boolean {
+  const local = topo.ifaces.map((i) => (fam === IpFamily.V4 ? i.v4 : i.v6));
+  const rules = (parseRuleset(fam, text).tables.get('nat')?.chains.get('PREROUTING')?.rules ?? [])
+    .filter((r) => r.target.kind === 'DNAT' && r.target.address !== undefined && !local.includes(r.target.address));
+  const cidrHas = (t: { neg: boolean; cidr?: { base: bigint; prefix: number } } | undefined, a: string) =>
+    !t?.cidr || inAny(fam, parseAddress(fam, a), [`${formatAddress(fam, t.cidr.base)}/${t.cidr.prefix}`]) !== t.neg;
+  return (w) => rules.some((r) => {
+    const name = topo.ifaces[w.client].name;
+    if (r.inIface && (r.inIface.name.endsWith('+') ? name.startsWith(r.inIface.name.slice(0, -1)) : name === r.inIface.name) === r.inIface.neg) return false;
+    if (r.proto && (r.proto.num === w.proto) === r.proto.neg) return false;
+    if (!cidrHas(r.src, w.src) || !cidrHas(r.dst, w.dst)) return false;
+    return r.matches.every((m) => m.kind !== 'dport' || (w.dport !== undefined && m.port.ranges.some(([lo, hi]) => w.dport! >= lo && w.dport! <= hi) !== m.port.neg));
+  });
+}
+
 function generate(
   fam: IpFamily, count: number, seed: number, text: string, topo: Topo, firstId: number, ipsets?: string,
 ): { cases: Case[]; sources: string[] } {
@@ -554,6 +570,12 @@ function generate(
   const famN: 4 | 6 = v4 ? 4 : 6;
   const addrOf = (i: Iface) => (v4 ? i.v4 : i.v6);
   const cases: Case[] = [];
+  // the kernel never forwards a link-local source (routing answers "beyond scope" before
+  // FORWARD, outside the rules): no such packet where a DNAT would route it on
+  const rerouted = routedByDnat(fam, text, topo);
+  const add = (c: Case) => {
+    if (!(c.wire.src.startsWith('fe80:') && rerouted(c.wire))) cases.push(c);
+  };
   const usedOther = new Set<string>();
   let id = firstId;
   const icmpP = v4 ? 1 : 58;
@@ -599,15 +621,15 @@ function generate(
   const client0 = 0;
   for (let k = 0; k < 6; k++) {
     const w = { ...base(client0, attacker, addrOf(topo.ifaces[client0]), 6), dport: 22, flags: 2, seq: 1000 + k };
-    cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'brute-force' });
+    add({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'brute-force' });
   }
   for (const p of [8081, 8082, 22, 80, 443, 53, 5432, 8000]) {
     const w = { ...base(client0, sources[1 % sources.length], addrOf(topo.ifaces[client0]), 6), dport: p, flags: 2, seq: 7 };
-    cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'port-scan' });
+    add({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'port-scan' });
   }
   for (let k = 0; k < 45; k++) {
     const w = { ...base(client0, sources[2 % sources.length], addrOf(topo.ifaces[client0]), 6), dport: pick([80, 443, 22]), flags: 2, seq: k };
-    cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'syn-flood' });
+    add({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'syn-flood' });
   }
   for (let k = 0; k < 14; k++) {
     const w = {
@@ -616,7 +638,7 @@ function generate(
       icmpCode: 0,
       icmpId: 30000 + id,
     };
-    cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'ping-flood' });
+    add({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'ping-flood' });
   }
 
   while (cases.length < count) {
@@ -628,7 +650,7 @@ function generate(
     const dport = rnd() < 0.7 ? pick(ports) : 1 + Math.floor(rnd() * 65535);
     if (r < 0.36) {
       const w = { ...base(client, src, local(client), 6), dport, flags: 2, seq: Math.floor(rnd() * 2 ** 31) };
-      cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'tcp-syn' });
+      add({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'tcp-syn' });
     } else if (r < 0.41) {
       const w = {
         ...base(client, src, local(client), 6),
@@ -637,24 +659,24 @@ function generate(
         seq: Math.floor(rnd() * 2 ** 31),
         ack: Math.floor(rnd() * 2 ** 31),
       };
-      cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'tcp-ack-new' });
+      add({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'tcp-ack-new' });
     } else if (r < 0.45) {
       const flags = pick([0, 3, 1]);
       const w = { ...base(client, src, local(client), 6), dport, flags, seq: 5 };
-      cases.push({ wire: w, packet: packetOf(w, ConnState.INVALID), unanswerable: false, kind: 'tcp-invalid' });
+      add({ wire: w, packet: packetOf(w, ConnState.INVALID), unanswerable: false, kind: 'tcp-invalid' });
     } else if (r < 0.63) {
       const w = { ...base(client, src, local(client), 17), dport };
-      cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'udp' });
+      add({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'udp' });
     } else if (r < 0.71) {
       const w = { ...base(client, src, local(client), icmpP), icmpType: v4 ? 8 : 128, icmpCode: 0, icmpId: id % 65536 };
-      cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'echo' });
+      add({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'echo' });
     } else if (r < 0.74) {
       if (v4) {
         const w = { ...base(client, src, local(client), 1), icmpType: 13, icmpCode: 0, icmpId: id % 65536 };
-        cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'icmp-timestamp' });
+        add({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'icmp-timestamp' });
       } else {
         const w = { ...base(client, src, local(client), 58), icmpType: pick([135, 136]), icmpCode: 0, ttl: pick([255, 255, 64]) };
-        cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'nd' });
+        add({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'nd' });
       }
     } else if (r < 0.77) {
       const dst = local(client);
@@ -662,14 +684,14 @@ function generate(
       if (usedOther.has(key)) continue;
       usedOther.add(key);
       const w = { ...base(client, src, dst, 47) };
-      cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'gre' });
+      add({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'gre' });
     } else if (r < 0.83) {
       // ESTABLISHED: a conntrack entry that has seen replies, then a packet of it
       const dst = local(client);
       const which = pick(['tcp', 'udp', 'icmp']);
       if (which === 'tcp') {
         const w = { ...base(client, src, dst, 6), dport, flags: pick([16, 24]), seq: 77, ack: 99 };
-        cases.push({
+        add({
           wire: w,
           packet: packetOf(w, ConnState.ESTABLISHED),
           unanswerable: false,
@@ -678,7 +700,7 @@ function generate(
         });
       } else if (which === 'udp') {
         const w = { ...base(client, src, dst, 17), dport };
-        cases.push({
+        add({
           wire: w,
           packet: packetOf(w, ConnState.ESTABLISHED),
           unanswerable: false,
@@ -687,7 +709,7 @@ function generate(
         });
       } else {
         const w = { ...base(client, src, dst, icmpP), icmpType: v4 ? 8 : 128, icmpCode: 0, icmpId: 40000 + (id % 20000) };
-        cases.push({
+        add({
           wire: w,
           packet: packetOf(w, ConnState.ESTABLISHED),
           unanswerable: false,
@@ -704,7 +726,7 @@ function generate(
       const innerSport = 2000 + (id % 50000);
       const inner: Wire = { id, client, family: famN, src: dst, dst: src, proto: 17, sport: innerSport, dport: 33434, ttl: 64 };
       const w = { ...base(client, src, dst, icmpP), icmpType: v4 ? 3 : 1, icmpCode: v4 ? 3 : 4, inner };
-      cases.push({
+      add({
         wire: w,
         packet: packetOf(w, related ? ConnState.RELATED : ConnState.INVALID),
         unanswerable: true,
@@ -714,7 +736,7 @@ function generate(
     } else if (r < 0.89) {
       // a lone RST opens nothing: INVALID
       const w = { ...base(client, src, local(client), 6), dport, flags: 4, seq: 3 };
-      cases.push({ wire: w, packet: packetOf(w, ConnState.INVALID), unanswerable: true, kind: 'tcp-rst' });
+      add({ wire: w, packet: packetOf(w, ConnState.INVALID), unanswerable: true, kind: 'tcp-rst' });
     } else if (r < 0.93 && dnats.length > 0) {
       // DNAT'd: a packet a nat PREROUTING DNAT rule translates (to the host or routed on)
       const d = pick(dnats);
@@ -724,7 +746,7 @@ function generate(
       const dp = d.ports.length > 0 ? pick(d.ports) : dport;
       const dst = d.dst ?? (rnd() < 0.8 ? addrOf(topo.ifaces[c2]) : addrOf(pick(topo.ifaces)));
       const w: Wire = d.proto === 17 ? { ...base(c2, s2, dst, 17), dport: dp } : { ...base(c2, s2, dst, 6), dport: dp, flags: 2, seq: 11 };
-      cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'dnat' });
+      add({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'dnat' });
     } else {
       // forwarded: to an address routed out of another interface (the kernel never forwards
       // a link-local source: routing answers "beyond scope" before FORWARD, outside the rules);
@@ -741,7 +763,7 @@ function generate(
           icmpCode: 0,
           icmpId: id % 65536,
         };
-      cases.push({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'forward' });
+      add({ wire: w, packet: packetOf(w, ConnState.NEW), unanswerable: false, kind: 'forward' });
     }
   }
   // the tag the driver finds in each packet is its id; inner packets carry their outer id
