@@ -566,6 +566,8 @@ function generate(
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
   const { sources, ports } = pools(fam, text, topo, ipsets);
   const dnats = dnatRules(fam, text, topo, sources);
+  /** Per client: the sources the host routes back out of its interface (a LAN's own hosts). */
+  const nativeSources = topo.ifaces.map((i) => sources.filter((a) => !a.startsWith('fe80:') && routeOf(topo, fam, a) === i.name));
   const v4 = fam === IpFamily.V4;
   const famN: 4 | 6 = v4 ? 4 : 6;
   const addrOf = (i: Iface) => (v4 ? i.v4 : i.v6);
@@ -751,7 +753,7 @@ function generate(
       // forwarded: to an address routed out of another interface (the kernel never forwards
       // a link-local source: routing answers "beyond scope" before FORWARD, outside the rules);
       // half from a source the host routes back out of the arrival interface (a LAN's own hosts)
-      const native = sources.filter((a) => !a.startsWith('fe80:') && routeOf(topo, fam, a) === topo.ifaces[client].name);
+      const native = nativeSources[client];
       const fsrc = native.length > 0 && rnd() < 0.5 ? pick(native) : src;
       if (fsrc.startsWith('fe80:')) continue;
       const dst = forwardDst(client);
@@ -1309,6 +1311,7 @@ describe.each(SUBJECTS.map((s, i) => [s.name, s, i] as const))('%s', (_name, sub
     const { ports } = pools(fam, text, topo, ipsets);
     const outCases = generateOutbound(fam, outCount, seed + 104729, text, topo, 1 + cases.length, sources, ports);
     lab.own(fam, sources);
+    const tGen = Date.now();
 
     const evaluator = RulesetEvaluator.fromText(fam, text, { ...evaluatorOptions(topo, fam), ipsets });
     const engine = evaluator._engine;
@@ -1319,13 +1322,16 @@ describe.each(SUBJECTS.map((s, i) => [s.name, s, i] as const))('%s', (_name, sub
     // ---- phase 1: packets arrive (INPUT) or are routed through (FORWARD)
     for (const c of cases) if (c.conntrack) lab.lab.exec(lab.srv, 'conntrack', ['-I', ...c.conntrack]);
     const before = counters(lab.lab, lab.srv, fam);
+    const tCt1 = Date.now();
     const r1 = runDriver({ srv: lab.srv, clients: lab.clients, gap_us: 150, packets: cases.map((c) => c.wire) });
+    const tRun1 = Date.now();
     const after = counters(lab.lab, lab.srv, fam);
     const obs: Observed[] = r1.results;
     const expectedIn = new Map<string, number>();
     const answerLeaves = answerLeavesFor(engine, fam, topo);
     const inbound = judge(engine, state, cases, obs, (i) => observed(obs[i], cases[i]), expectedIn, disagreements, answerLeaves);
     const counterDiffs = counterDifferences(before, after, expectedIn, comparable);
+    const tJudge1 = Date.now();
 
     // ---- phase 2: the host sends (OUTPUT, POSTROUTING); nothing comes in, every counter is compared
     lab.lab.exec(lab.srv, 'conntrack', ['-F'], { check: false });
@@ -1333,6 +1339,7 @@ describe.each(SUBJECTS.map((s, i) => [s.name, s, i] as const))('%s', (_name, sub
     const r2 = runDriver({
       mode: 'out', srv: lab.srv, clients: lab.clients, gap_us: 150, packets: outCases.map((c) => c.wire), save: saveCommand(fam),
     });
+    const tRun2 = Date.now();
     const obsOut: ObservedOut[] = r2.results;
     // one clock for both phases: the second driver's times from the first one's start
     const shift = r2.t0 - r1.t0;
@@ -1419,7 +1426,9 @@ describe.each(SUBJECTS.map((s, i) => [s.name, s, i] as const))('%s', (_name, sub
       + `DNAT'd and source-NAT'd ${pc.forwardBoth}; refused ${pc.forwardRefused}, of which DNAT'd ${pc.forwardDnatRefused}); `
       + `output ${pc.output} (sent ${pc.outputSent} of which NAT'd ${pc.outputNat}, refused ${pc.outputRefused}, REJECT answers over lo ${pc.outputAnswered}, host's own packets ${hostOwn.length}); `
       + `${disagreements.length} disagreements, ${counterDiffs.length} counter differences, `
-      + `${inbound.ambiguous + outbound.ambiguous} within ${SLACK * 1000} ms of a rate/window boundary followed the kernel, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      + `${inbound.ambiguous + outbound.ambiguous} within ${SLACK * 1000} ms of a rate/window boundary followed the kernel, ${((Date.now() - t0) / 1000).toFixed(1)} s `
+      + `(packets and addresses ${((tGen - t0) / 1000).toFixed(1)} s, conntrack entries ${((tCt1 - tGen) / 1000).toFixed(1)} s, in ${((tRun1 - tCt1) / 1000).toFixed(1)} s, `
+      + `judged ${((tJudge1 - tRun1) / 1000).toFixed(1)} s, out with its conntrack entries ${((tRun2 - tJudge1) / 1000).toFixed(1)} s)`);
     expect({ disagreements: disagreements.slice(0, 10), total: disagreements.length }).toEqual({ disagreements: [], total: 0 });
     expect(counterDiffs).toEqual([]);
     // the run covered what it claims
