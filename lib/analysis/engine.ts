@@ -268,6 +268,9 @@ export class Engine {
       for (const [table, chain, isNat] of out) {
         const r = pass(table, chain, isNat);
         if (decided(r)) return this.result(r, trace, hits, false, undefined, nat, p);
+        // a DNAT in nat OUTPUT that changes the destination routes the packet again
+        // (nf_nat_ipv4_local_fn / nf_nat_ipv6_local_fn): POSTROUTING sees the new interface
+        if (table === 'nat' && nat.dst !== undefined) p.outIface = this.lookup(nat.dst) ?? p.outIface;
       }
       return this.result({ action: Action.ACCEPT }, trace, hits, false, undefined, nat, p);
     }

@@ -3,10 +3,11 @@
  * for the golden corpus that keeps refactors byte-identical (test/golden).
  */
 import { App, TerraformStack, TerraformVariable } from 'cdktf';
+import { Construct } from 'constructs';
 import {
-  Blocklist, BogonFilter, ClosedPortResponse, Distro, DropLogger, GuardMode, IcmpEchoLimit, Installer, IpFamily, NatGateway, OutboundPolicy,
-  Peer, Port,
-  PortScanTrap, SshBruteforceGuard, StatefulHost, SynFloodGuard,
+  Blocklist, BogonFilter, ClosedPortResponse, Distro, DropLogger, FirewallPart, GuardMode, IcmpEchoLimit, Installer, IpFamily, Match, NatGateway,
+  OutboundPolicy, PartHost, PartRules, Peer, Port,
+  PortScanTrap, RuleSlot, SshBruteforceGuard, StatefulHost, SynFloodGuard, Target,
 } from '../../lib';
 
 export const SECRET = 'SECRETKEYMATERIAL';
@@ -44,6 +45,13 @@ const HOSTILE: Array<() => unknown> = [
 ];
 const HOSTILE_IDS: Array<() => unknown> = [() => 'x'.repeat(3000), () => '', () => 'a\nb', () => 42, () => undefined, () => 'IN_SSH', () => '${x}'];
 
+/** A NAT gateway as the program declared it (valid values only). */
+export interface DeclaredNat {
+  wan: string;
+  lans: Array<{ iface: string; cidr: Peer; ipv6Cidr?: Peer }>;
+  forwards: Array<{ port: Port; to: string; toPort?: number; from?: Peer }>;
+}
+
 /** What the program declared, for the oracle: recorded only when a call returned. */
 export interface Declared {
   families: IpFamily[];
@@ -53,7 +61,40 @@ export interface Declared {
   guards: Port[];
   trap: boolean;
   bogon: boolean;
+  /** The NAT gateway (FORWARD); 'unknown' when a hostile value got into one that was built anyway. */
+  nat?: DeclaredNat | 'unknown';
+  /** What may leave under an outbound policy DROP (undefined: policy ACCEPT, everything); 'unknown' as above. */
+  outbound?: { allow: Port[]; allowTo: Peer[]; ping: boolean } | 'unknown';
+  /** What OUTPUT_OPEN parts let out (under an outbound policy DROP). */
+  egress: Array<{ port: Port; destination: Peer }>;
 }
+
+/**
+ * A third-party part: lets the host open connections to one port of a peer
+ * (an OUTPUT_OPEN rule), declared as egress.
+ */
+export class OutboundTo extends FirewallPart {
+  public constructor(scope: Construct, id: string, private readonly peer: Peer, private readonly port: Port) {
+    super(scope, id);
+  }
+
+  public firewallRules(_host: PartHost): PartRules {
+    return {
+      rules: [{ slot: RuleSlot.OUTPUT_OPEN, matches: [Match.destination(this.peer), Match.port(this.port)], target: Target.ACCEPT }],
+      egress: [{ port: this.port, destination: this.peer }],
+    };
+  }
+}
+
+/** Ports and peers a host may be allowed to reach (outbound allow / allowTo, OutboundTo parts). */
+const OUT_PORTS = [Port.tcp(443), Port.udp(53), Port.tcp(5432), Port.tcpRange(8000, 8010), Port.udp(123)];
+const OUT_PEERS = [Peer.ipv4('198.51.100.0/24'), Peer.ipv4('192.0.2.7'), Peer.ipv4('203.0.113.0/25'), Peer.ipv6('2001:db8:1::/64'), Peer.ipv6('2001:db8:2::9')];
+/** The NAT gateway's LANs: interfaces (some patterns, some overlapping the WAN or each other), subnets. */
+const NAT_WANS = ['ppp0', 'eth0', 'wan0'];
+const NAT_LAN_IFACES = ['eth1', 'eth2', 'lan+', 'eth+', 'br0'];
+const NAT_LAN4 = ['192.168.0.0/24', '10.3.0.0/16'];
+const NAT_LAN6 = ['2001:db8:9::/64', '2001:db8:a::/64'];
+const NAT_TARGETS = ['192.168.0.5', '10.3.0.5'];
 
 export interface Case {
   readonly index: number;
@@ -85,7 +126,7 @@ export function buildCase(index: number, rnd: () => number, steps: string[], hos
   const odd = (p: number): boolean => rnd() < p * (hostility / 0.07);
   const stack = new TerraformStack(new App(outdir !== undefined ? { outdir } : undefined), 'fuzz');
   const tokens = new TerraformVariable(stack, 'tok', { type: 'string' });
-  const declared: Declared = { families: [], openings: [], blocks: [], trusted: [], guards: [], trap: false, bogon: false };
+  const declared: Declared = { families: [], openings: [], blocks: [], trusted: [], guards: [], trap: false, bogon: false, egress: [] };
   const c: Case = { index, steps, stack, declared };
 
   // the host
@@ -95,7 +136,14 @@ export function buildCase(index: number, rnd: () => number, steps: string[], hos
   if (rnd() < 0.3) props.ping = rnd() < 0.5;
   if (rnd() < 0.2) props.trustedInterfaces = ['eth7'];
   if (rnd() < 0.2) props.closedPortResponse = pick([ClosedPortResponse.REJECT, ClosedPortResponse.DROP]);
-  if (rnd() < 0.1) props.outbound = { policy: OutboundPolicy.DROP, allow: [Port.tcp(443)] };
+  if (rnd() < 0.25) {
+    props.outbound = {
+      policy: OutboundPolicy.DROP,
+      allow: OUT_PORTS.filter(() => rnd() < 0.4),
+      allowTo: OUT_PEERS.filter((peer) => rnd() < 0.3 && (props.ipv6 !== false || !peer.hasFamily(IpFamily.V6))),
+    };
+    if (rnd() < 0.3) props.outbound.ping = rnd() < 0.5;
+  }
   if (rnd() < 0.1) props.reversePathFilter = false;
   if (rnd() < 0.15) {
     props.connection = { host: '203.0.113.10', privateKey: `-----BEGIN KEY-----\n${SECRET}\n-----END KEY-----\n` };
@@ -106,8 +154,10 @@ export function buildCase(index: number, rnd: () => number, steps: string[], hos
     'distro', 'installer', 'rollbackSeconds', 'takeOver', 'connection.host', 'connection.user', 'connection.port', 'connection.privateKey',
     'connection.timeout', 'connection.hostKey', 'connection.bastion', 'outbound.policy', 'outbound.allow', 'outbound.allowTo', 'outbound.ping',
     'allow[0]', 'trustedInterfaces[0]', 'keepForeignRules', 'keepForeignRules[0]'];
+  let hostileKey = '';
   if (odd(0.25)) {
     const key = pick(hostKeys);
+    hostileKey = key;
     const value = rnd() < 0.1 ? (rnd() < 0.5 ? tokens.stringValue : tokens.numberValue) : hostile();
     const [head, tail] = key.split('.');
     if (tail !== undefined) {
@@ -126,6 +176,9 @@ export function buildCase(index: number, rnd: () => number, steps: string[], hos
   declared.families = h.families;
   for (const p of props.allow ?? []) declared.openings.push({ port: p });
   declared.trusted.push(...(props.trustedInterfaces ?? []));
+  if (hostileKey.startsWith('outbound')) {declared.outbound = 'unknown';} else if (props.outbound?.policy === OutboundPolicy.DROP) {
+    declared.outbound = { allow: props.outbound.allow ?? [], allowTo: props.outbound.allowTo ?? [], ping: props.outbound.ping ?? true };
+  }
 
   /** Mostly a port not opened yet (opening one twice is an error, and would end most cases early). */
   const freshPort = (): Port => {
@@ -241,15 +294,42 @@ export function buildCase(index: number, rnd: () => number, steps: string[], hos
       declared.bogon = true;
     },
     () => {
-      const p = part({
-        wan: () => 'ppp0',
-        lans: () => [{ iface: maybe(() => 'eth1'), cidr: maybe(() => '192.168.0.0/24'), ipv6Cidr: maybe(() => '2001:db8:9::/64', 0.1) }],
-        portForwards: () => [{ port: maybe(() => Port.tcp(8000)), to: maybe(() => '192.168.0.5'), toPort: maybe(() => 80) }],
-        snat: () => '203.0.113.1',
-      }, ['wan', 'lans']);
+      // one or two LANs, interfaces that may be patterns or overlap the WAN (then: an error), port forwards
+      let hostileUsed = false;
+      const m = <T>(valid: () => T, p = hostility): any => {
+        if (rnd() < p) { hostileUsed = true; return hostile(); }
+        return valid();
+      };
+      const lans = [0, ...(rnd() < 0.35 ? [1] : [])].map((k) => ({
+        iface: m(() => pick(NAT_LAN_IFACES)),
+        cidr: m(() => NAT_LAN4[k]),
+        ...(rnd() < 0.6 ? { ipv6Cidr: m(() => NAT_LAN6[k]) } : {}),
+      }));
+      const forwards = NAT_TARGETS.slice(0, Math.floor(rnd() * 3)).map((to, k) => ({
+        port: m(() => [Port.tcp(8000), Port.udpRange(9000, 9010)][k]),
+        to: m(() => (lans.length > 1 ? to : NAT_TARGETS[0])),
+        ...(rnd() < 0.5 && k === 0 ? { toPort: m(() => 80) } : {}),
+        ...(rnd() < 0.3 ? { from: m(() => pick([Peer.ipv4('198.51.100.0/24'), Peer.ipv4('203.0.113.0/25')])) } : {}),
+      }));
+      let p: any = { wan: m(() => pick(NAT_WANS)), lans, ...(forwards.length > 0 ? { portForwards: forwards } : {}) };
+      if (rnd() < 0.2) p.snat = m(() => '203.0.113.1');
+      if (odd(0.03)) { p = hostile(); hostileUsed = true; }
       const id = partId('nat');
-      steps.push(`new NatGateway(${show(id)}, ${describeProps(p)})`);
-      new NatGateway(h, id as string, p as any);
+      steps.push(`new NatGateway(${show(id)}, ${describeProps(p)}${lans.length > 1 || forwards.length > 0 ? ` lans ${lans.map((l) => `${show(l.iface)} ${show(l.cidr)}${l.ipv6Cidr ? ` ${show(l.ipv6Cidr)}` : ''}`).join(', ')} forwards ${forwards.map((f) => `${show(f.port)}>${show(f.to)}:${show(f.toPort)} from ${show(f.from)}`).join(', ')}` : ''})`);
+      new NatGateway(h, id as string, p);
+      declared.nat = hostileUsed ? 'unknown' : {
+        wan: p.wan,
+        lans: lans.map((l) => ({ iface: l.iface, cidr: Peer.ipv4(l.cidr), ipv6Cidr: l.ipv6Cidr ? Peer.ipv6(l.ipv6Cidr) : undefined })),
+        forwards: forwards.map((f) => ({ port: f.port, to: f.to, toPort: f.toPort, from: f.from })),
+      };
+    },
+    () => {
+      const peer = maybe(() => pick(OUT_PEERS.filter((x) => x.families.some((f) => h.families.includes(f)))));
+      const port = maybe(() => pick(OUT_PORTS));
+      const id = partId('egress');
+      steps.push(`new OutboundTo(${show(id)}, ${show(peer)}, ${show(port)})`);
+      new OutboundTo(h, id as string, peer, port);
+      declared.egress.push({ port, destination: peer });
     },
   ];
 

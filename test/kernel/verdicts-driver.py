@@ -1,15 +1,35 @@
 #!/usr/bin/env python3
-"""Differential-test driver: crafts packets (Ethernet frames, correct checksums),
-injects them from client namespaces over veth into the firewalled namespace,
-and reports what the kernel did with each one:
+"""Differential-test driver, two modes.
+
+Inbound ("mode" absent or "in"): crafts packets (Ethernet frames, correct
+checksums), injects them from client namespaces over veth into the firewalled
+namespace, and reports what the kernel did with each one:
 
   arrived   the packet was delivered locally (seen by a raw socket after INPUT)
   out       the packet left the firewall on another interface (forwarded), as sent
   resp      answers the firewall sent about it (TCP RST, ICMP/ICMPv6 errors)
 
+Outbound ("mode": "out"): the firewalled namespace itself sends each packet
+through a raw IP socket with the header included (IP_HDRINCL / IPPROTO_RAW),
+so it crosses the OUTPUT hooks (raw, mangle, nat, filter, security) and
+POSTROUTING, and reports:
+
+  eperm     sendto failed with EPERM: a DROP or REJECT on the way out
+  arrived   where it arrived, as received: [{"client", "src", "dst", "sport", "dport"}]
+            (seen by a packet socket in each client namespace)
+  resp      the answer of a REJECT, sent back to the host itself over lo
+  answers   those answers' headers (for the counters they move)
+  host      (top level) every other frame the firewalled namespace sent
+            meanwhile (its own MLD reports, say), so that the counters they
+            move can be accounted for
+
+With "save": [argv], that command runs in the firewalled namespace right
+before the first packet and after the last one is drained (counters read
+exactly around the packets the sockets saw): "saves": [before, after].
+
 Input (stdin, JSON): {"srv": ns, "clients": [{"ns", "ifname", "mac", "srvmac"}],
 "gap_us": n, "packets": [{"id", "client", "family", "src", "dst", "proto", ...}]}
-Output (stdout, JSON): {"results": [{"id", "t", "arrived", "out": [...], "resp": [...]}]}
+Output (stdout, JSON): {"t0": monotonic seconds, "results": [{"id", "t", "t1", ...}]}
 Every socket is closed on exit; nothing runs in the background.
 """
 import ctypes
@@ -18,6 +38,7 @@ import os
 import select
 import socket
 import struct
+import subprocess
 import sys
 import time
 
@@ -113,18 +134,23 @@ def find_tag(data):
 
 
 def parse_ip(data):
-    """(family, src, dst, proto, l4 bytes) of an IP packet."""
+    """(family, src, dst, proto, l4 bytes) of an IP packet (IPv6: after hop-by-hop, routing and destination options)."""
     v = data[0] >> 4
     if v == 4:
         ihl = (data[0] & 15) * 4
         return 4, socket.inet_ntop(socket.AF_INET, data[12:16]), socket.inet_ntop(socket.AF_INET, data[16:20]), data[9], data[ihl:]
     if v == 6:
-        return 6, socket.inet_ntop(socket.AF_INET6, data[8:24]), socket.inet_ntop(socket.AF_INET6, data[24:40]), data[6], data[40:]
+        nh, rest = data[6], data[40:]
+        while nh in (0, 43, 60) and len(rest) >= 2:
+            nh, rest = rest[0], rest[(rest[1] + 1) * 8:]
+        return 6, socket.inet_ntop(socket.AF_INET6, data[8:24]), socket.inet_ntop(socket.AF_INET6, data[24:40]), nh, rest
     return None
 
 
 def main():
     req = json.load(sys.stdin)
+    if req.get('mode') == 'out':
+        return main_out(req)
     pkts = req['packets']
     by_tuple = {}
     for p in pkts:
@@ -207,7 +233,152 @@ def main():
         time.sleep(0.01)
     for s in socks + senders:
         s.close()
-    json.dump({'results': [res[p['id']] for p in pkts]}, sys.stdout)
+    json.dump({'t0': t0, 'results': [res[p['id']] for p in pkts]}, sys.stdout)
+
+
+def header_of(data):
+    """The fields of an IP packet the rules can match (for packets the test did not send)."""
+    ip = parse_ip(data)
+    if not ip:
+        return None
+    fam, src, dst, proto, seg = ip
+    h = {'family': fam, 'src': src, 'dst': dst, 'proto': proto, 'ttl': data[8] if fam == 4 else data[7]}
+    if proto in (6, 17) and len(seg) >= 4:
+        h['sport'], h['dport'] = struct.unpack('!HH', seg[:4])
+    if proto == 6 and len(seg) >= 14:
+        h['flags'] = seg[13]
+    if proto in (1, 58) and len(seg) >= 2:
+        h['icmpType'], h['icmpCode'] = seg[0], seg[1]
+    return h
+
+
+def main_out(req):
+    pkts = req['packets']
+    clients = req['clients']
+    # a REJECT's TCP reset comes back to the host: find it by its reversed ports
+    by_tuple = {}
+    for p in pkts:
+        if p['proto'] == 6:
+            by_tuple[(p['family'], p['dst'], p['src'], p['dport'], p['sport'])] = p['id']
+    sniffers = []
+    for c in clients:
+        setns(c['ns'])
+        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+        s.bind((c['ifname'], 0))
+        sniffers.append(s)
+    setns(req['srv'])
+    loop = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+    loop.bind(('lo', 0))
+    senders = {4: socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW),
+               6: socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_RAW)}
+    socks = sniffers + [loop]
+    for s in socks:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        s.setblocking(False)
+    res = {p['id']: {'id': p['id'], 't': 0.0, 't1': 0.0, 'eperm': False, 'error': None, 'arrived': [], 'resp': [], 'answers': []}
+           for p in pkts}
+    host = []
+
+    def drain():
+        while True:
+            ready, _, _ = select.select(socks, [], [], 0)
+            if not ready:
+                return
+            for s in ready:
+                try:
+                    data, a = s.recvfrom(65535)
+                except BlockingIOError:
+                    continue
+                if a[1] not in (0x0800, 0x86dd):
+                    continue
+                if s is loop:
+                    # each packet over lo is seen twice: as it leaves, and as it comes in
+                    if a[2] != socket.PACKET_OUTGOING:
+                        continue
+                    ip = parse_ip(data[14:])
+                    if not ip:
+                        continue
+                    fam, src, dst, proto, seg = ip
+                    pid = None
+                    what = None
+                    if proto == 6 and len(seg) >= 14 and seg[13] & 4:
+                        sport, dport = struct.unpack('!HH', seg[:4])
+                        pid = by_tuple.get((fam, src, dst, sport, dport))
+                        what = 'rst'
+                    elif (proto == 1 and seg[0] in (3, 4, 5, 11, 12)) or (proto == 58 and seg[0] < 128):
+                        pid = find_tag(seg)
+                        what = f'icmp:{seg[0]}:{seg[1]}'
+                    if pid in res:
+                        res[pid]['resp'].append(what)
+                        res[pid]['answers'].append(header_of(data[14:]))
+                    else:
+                        host.append({'iface': 'lo', **(header_of(data[14:]) or {})})
+                    continue
+                if a[2] == socket.PACKET_OUTGOING:
+                    continue  # the client's own (it sends nothing: its OUTPUT policy is DROP)
+                ci = sniffers.index(s)
+                ip = parse_ip(data[14:])
+                if not ip:
+                    continue
+                fam, src, dst, proto, seg = ip
+                tag = find_tag(seg)
+                if tag in res:
+                    o = {'client': ci, 'src': src, 'dst': dst}
+                    if proto in (6, 17):
+                        o['sport'], o['dport'] = struct.unpack('!HH', seg[:4])
+                    res[tag]['arrived'].append(o)
+                else:
+                    host.append({'client': ci, **(header_of(data[14:]) or {})})
+
+    def save():
+        if not req.get('save'):
+            return None
+        # runs in this thread's namespace (the firewalled one)
+        return subprocess.run(req['save'], check=True, capture_output=True, text=True, timeout=20).stdout
+
+    def settled(before):
+        """A counter reading with no frame of the host's own in flight around it (bounded retries)."""
+        for _ in range(10):
+            drain()
+            if before:
+                host.clear()  # only what is sent between the two readings counts
+            mark = len(host)
+            out = save()
+            drain()
+            if len(host) == mark:
+                return out
+        raise RuntimeError('the namespace kept sending packets of its own around every counter reading')
+
+    gap = req.get('gap_us', 200) / 1e6
+    saves = [settled(True)]
+    t0 = time.monotonic()
+    for i, p in enumerate(pkts):
+        fam = p['family']
+        pkt = build_ip(fam, p, addr(fam, p['src']), addr(fam, p['dst']))
+        dest = (p['dst'], 0) if fam == 4 else (p['dst'], 0, 0, 0)
+        r = res[p['id']]
+        r['t'] = time.monotonic() - t0
+        try:
+            senders[fam].sendto(pkt, dest)
+        except PermissionError:
+            r['eperm'] = True
+        except OSError as e:
+            r['error'] = f'{e.errno} {e.strerror}'
+        # the OUTPUT and POSTROUTING hooks ran inside sendto
+        r['t1'] = time.monotonic() - t0
+        if i % 16 == 0:
+            drain()
+        until = time.monotonic() + gap
+        while time.monotonic() < until:
+            pass
+    quiet = time.monotonic() + 0.5
+    while time.monotonic() < quiet:
+        drain()
+        time.sleep(0.01)
+    saves.append(settled(False))
+    for s in socks + list(senders.values()):
+        s.close()
+    json.dump({'t0': t0, 'results': [res[p['id']] for p in pkts], 'host': host, 'saves': saves}, sys.stdout)
 
 
 if __name__ == '__main__':
