@@ -143,7 +143,7 @@ async function killPid(pid: number, mark: string): Promise<void> {
   const ours = () => { try { return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(mark); } catch { return false; } };
   // a zombie (ended, not yet reaped by whoever inherited it) counts as gone
   const alive = () => { try { return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; } };
-  if (alive() && ours()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } else return;
+  if (alive() && ours()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } else {return;}
   const until = Date.now() + 10_000;
   while (alive() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
 }
