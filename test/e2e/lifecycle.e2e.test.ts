@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DataResource, TerraformStack } from 'cdktf';
-import { DeployApp, killGroup } from './deploy-app';
+import { DeployApp } from './deploy-app';
 import { Fleet, RUNNER_V4, Target, TOOLS_LAYER, waitUntil } from './target';
 import { Installer, NatGateway, Port, SshBruteforceGuard, StatefulHost } from '../../lib';
 import { normalizeRules } from '../kernel/rules-io';
@@ -57,14 +57,16 @@ async function timed<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
 const norm = (text: string) => normalizeRules(text).split('\nCOMMIT').map((t) => t.replace(/^\n/, ''))
   .filter((t) => /^-A /m.test(t) || /^:\S+ DROP /m.test(t)).map((t) => `${t}\nCOMMIT`).join('\n');
 const live = (t: Target, cmd = 'iptables-save') => norm(t.exec(cmd).stdout);
-/** Starts an apply and kills terraform as soon as the host runs the new rules (`marker` is in them), before the confirm. */
-async function killedAfterLoad(app: DeployApp, t: Target, marker: string): Promise<void> {
-  const child = app.applyInBackground();
-  try {
-    await waitUntil('the new rules to be live', () => t.exec('iptables-save', { check: false }).stdout.includes(marker), 60_000);
-  } finally {
-    await killGroup(child);
-  }
+/**
+ * Starts an apply and kills terraform between the load and the confirm: its
+ * probe step is held until the kill (see DeployApp.applyKilledBeforeConfirm),
+ * so however fast the host stages, probes and confirms, the kill lands after
+ * the stage said the new rules are loaded and before any confirm.
+ */
+async function killedAfterLoad(app: DeployApp): Promise<void> {
+  const out = await app.applyKilledBeforeConfirm();
+  expect(out).toMatch(/new rules loaded; they are rolled back in \d+s unless confirmed/);
+  expect(out).not.toMatch(/rules confirmed/);
 }
 
 /** No rule anywhere and every policy ACCEPT: an unfiltered host. */
@@ -188,7 +190,7 @@ describe('deploy lifecycle on booted hosts', () => {
     app.apply();
     const before = live(c);
     app.synth((s, key) => web(s, key, c, { allow: [Port.SSH, Port.tcp(8443)], rollbackSeconds: 8 }));
-    await killedAfterLoad(app, c, '--dport 8443');
+    await killedAfterLoad(app);
     expect(c.exec('iptables-save').stdout).toContain('--dport 8443');
     await timed('6 rollback after a killed apply s', () => waitUntil('the rollback', () => c.exec('test -f /run/cdktf-iptables/rolled-back', { check: false }).status === 0, 30_000));
     expect(live(c)).toEqual(before);
@@ -218,7 +220,7 @@ describe('deploy lifecycle on booted hosts', () => {
     app.apply();
     const persisted = norm(app.file('web', 'iptables.rules'));
     app.synth((s, key) => web(s, key, d, { allow: [Port.HTTPS], rollbackSeconds: 300 }));
-    await killedAfterLoad(app, d, '--dport 443');
+    await killedAfterLoad(app);
     expect(d.exec('iptables-save').stdout).toContain('--dport 443');
     await timed('8 reboot inside the window s', () => d.reboot());
     expect(live(d)).toEqual(persisted);

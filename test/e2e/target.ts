@@ -48,6 +48,29 @@ export async function waitUntil(what: string, ok: () => boolean, timeoutMs: numb
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
+/**
+ * True until the process has exited: a child of this process that exited is
+ * a zombie until the event loop reaps it, so its state comes from /proc.
+ */
+function running(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) [ZX] /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Waits synchronously (bounded by `ms`, in 50 ms steps) until `ok()`; returns whether it held. */
+function waitSync(ok: () => boolean, ms: number): boolean {
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  const until = Date.now() + ms;
+  for (let i = 0; i < 1000 && Date.now() < until; i++) {
+    if (ok()) return true;
+    Atomics.wait(cell, 0, 0, 50);
+  }
+  return ok();
+}
+
 /** A runner namespace with a bridge, a key pair, and any number of hosts. */
 export class Fleet {
   public readonly lab: Lab;
@@ -111,6 +134,8 @@ export class Fleet {
 
   /** Powers every host off and removes everything this fleet made. */
   public destroy(): void {
+    // every host is told to end first, then each is waited for: the ends overlap
+    for (const t of this.targets) t.kill();
     for (const t of this.targets) t.destroy();
     this.lab.destroy();
     fs.rmSync(this.work, { recursive: true, force: true });
@@ -268,16 +293,24 @@ export class Target {
    */
   public destroy(): void {
     const p = this.nspawn;
-    if (p && p.exitCode === null && p.pid) {
-      try { process.kill(this.initPid(), 'SIGKILL'); } catch { /* gone */ }
-      const until = Date.now() + 10_000;
-      while (p.exitCode === null && Date.now() < until) sh('sleep', ['0.1']);
-      if (p.exitCode === null) { try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ } }
-      const gone = Date.now() + 5000;
-      while (p.exitCode === null && Date.now() < gone) sh('sleep', ['0.1']);
+    if (p?.pid && running(p.pid)) {
+      this.kill();
+      // synchronous waits: the ChildProcess's exitCode is only updated by the event loop, which
+      // a synchronous loop blocks, so the loops read the process's state from /proc instead
+      if (!waitSync(() => !running(p.pid!), 10_000)) {
+        try { process.kill(-p.pid, 'SIGKILL'); } catch { /* gone */ }
+        waitSync(() => !running(p.pid!), 5000);
+      }
     }
     this.nspawn = undefined;
     if (fs.existsSync(this.mounted)) sh('umount', ['-l', this.mounted], { check: false });
+  }
+
+  /** Sends SIGKILL to the host's init, if it runs (see {@link destroy}). */
+  public kill(): void {
+    const p = this.nspawn;
+    if (!p?.pid || !running(p.pid)) return;
+    try { process.kill(this.initPid(), 'SIGKILL'); } catch { /* gone */ }
   }
 
   private dropLink(): void {
