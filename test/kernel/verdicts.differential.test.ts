@@ -49,6 +49,7 @@ import { Engine, EngineState, EngineVerdict } from '../../lib/analysis/engine';
 import { EvaluatorOptions, RouteProps } from '../../lib/analysis/types';
 import { parseIpsets, parseRuleset } from '../../lib/iptables/parse';
 import { bitsOf, formatAddress, lastOf, parseAddress } from '../../lib/values/prefix';
+import { prng } from '../fuzz/programs';
 
 const TOTAL = Number(process.env.CFW_DIFF_PACKETS ?? 10000);
 const SEED = Number(process.env.CFW_DIFF_SEED ?? 20261122);
@@ -418,17 +419,6 @@ const SUBJECTS: Subject[] = [
 
 // ---------------------------------------------------------------- packets
 
-/** mulberry32: a small seeded PRNG, so every run sends the same packets. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Wire {
   id: number;
@@ -1190,7 +1180,7 @@ function answerLeavesFor(engine: RulesetEvaluator['_engine'], fam: IpFamily, top
 function natPostroutingOnly(engine: RulesetEvaluator['_engine'], fam: IpFamily): Engine | undefined {
   const chain = engine.rules.tables.get('nat')?.chains.get('POSTROUTING');
   if (!chain) return undefined;
-  return new Engine({ family: fam, tables: new Map([['nat', { name: 'nat', chains: new Map([['POSTROUTING', chain]]) }]]) }, engine.options);
+  return new Engine({ family: fam, tables: new Map([['nat', { name: 'nat', chains: new Map([['POSTROUTING', chain]]) }]]), notes: [] }, engine.options);
 }
 
 // ---------------------------------------------------------------- the test

@@ -31,6 +31,7 @@ import * as path from 'path';
 import { Action, ConnState, IpFamily, Protocol, RulesetEvaluator, TimedPacketProps, Verdict } from '../../lib';
 import { EvaluatorOptions, RouteProps } from '../../lib/analysis/types';
 import { bitsOf, formatAddress, parseAddress } from '../../lib/values/prefix';
+import { prng } from '../fuzz/programs';
 import { Lab, canUseNetns } from '../kernel/lab';
 
 const PACKETS = Number(process.env.CFW_REALTOOLS_PACKETS ?? 300);
@@ -145,17 +146,6 @@ class RealLab {
 
 // ---------------------------------------------------------------- packets
 
-/** mulberry32: a small seeded PRNG, so every run sends the same packets. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Wire {
   id: number;
