@@ -241,9 +241,12 @@ function gatewayProblem(spec: GatewaySettings): ValueProblem | undefined {
   const wanProblem = interfaceNameProblem(spec.wan);
   if (wanProblem) return { message: `wan: ${wanProblem.message}`, fix: wanProblem.fix };
   if (spec.lans.length === 0) return { message: 'lans is empty: a gateway needs at least one LAN', fix: "Add { iface: 'eth0', cidr: '192.168.0.0/24' }." };
+  // every LAN valid on its own before any two are compared
   for (const [i, lan] of spec.lans.entries()) {
     const p = firstProblem(interfaceNameProblem(lan.iface), lan.cidr._problem(), lan.ipv6Cidr?._problem());
     if (p) return { message: `lans[${i}]: ${p.message}`, fix: p.fix };
+  }
+  for (const [i, lan] of spec.lans.entries()) {
     if (lan.iface === spec.wan) {
       return { message: `interface ${JSON.stringify(lan.iface)} is both the WAN and lans[${i}]`, fix: 'The WAN and each LAN need their own interface.' };
     }

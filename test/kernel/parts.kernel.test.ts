@@ -223,7 +223,9 @@ describe('NatGateway: LAN, gateway and WAN namespaces', () => {
       portForwards: [{ port: Port.tcp(8000), to: '198.51.100.5', toPort: 80 }, { port: Port.udp(5353), to: '198.51.100.5' }],
     });
     expect(gateway.requirements).toEqual(['ipv4-forwarding', 'ipv6-forwarding']);
-    for (const [key, value] of [['net.ipv4.ip_forward', '1'], ['net.ipv6.conf.all.forwarding', '1'], ['net.ipv4.conf.all.rp_filter', '0'], ['net.ipv4.conf.default.rp_filter', '0']]) {
+    for (const [key, value] of [['net.ipv4.ip_forward', '1'], ['net.ipv6.conf.all.forwarding', '1'], ['net.ipv4.conf.all.rp_filter', '0'], ['net.ipv4.conf.default.rp_filter', '0'],
+      // refusals are read from the gateway's ICMP errors: none may be lost to its rate limit
+      ['net.ipv4.icmp_ratelimit', '0'], ['net.ipv6.icmp.ratelimit', '0']]) {
       lab.exec(gw, 'sysctl', ['-qw', `${key}=${value}`]);
     }
     lab.loadRules(gw, 'v4', gateway.renderRules(IpFamily.V4));
