@@ -4,7 +4,8 @@
 # then eslint.
 #
 #   e2e       test/e2e: terraform against booted hosts; mostly waiting (boots,
-#             rollback windows, SSH), little CPU; then eslint
+#             rollback windows, SSH), little CPU; then the fuzz test and eslint,
+#             so that the lanes end at about the same time
 #   packages  the package and example tests: pack, npm install and compile in
 #             fresh apps (they also compile lib/ when it is stale, so they
 #             share a lane); mostly CPU
@@ -28,7 +29,7 @@ if [ "$#" -gt 0 ]; then
 fi
 
 # the lanes' test path patterns (regular expressions, as jest reads them); rest is what none matches
-e2e=('/test/e2e/')
+e2e=('/test/e2e/' '/test/fuzz/')
 packages=('/test/package\.test\.ts$' '/test/examples\.test\.ts$')
 rest=(--testPathIgnorePatterns=/node_modules/)
 for p in "${e2e[@]}" "${packages[@]}"; do rest+=("--testPathIgnorePatterns=$p"); done
