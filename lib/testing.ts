@@ -47,6 +47,11 @@ function judge(expected: Action, received: PacketJudge, packet: PacketProps, rej
   } catch (e) {
     return { pass: false, message: () => `could not evaluate ${describe(packet)}: ${(e as Error).message}` };
   }
+  if (v.action === Action.DEPENDS) {
+    // neither "is" nor "is not": a matcher never guesses, with or without .not
+    throw new Error(`${describe(packet)}: the verdict depends on ${(v.dependsOn ?? []).join('; ')} - `
+      + 'it cannot be decided from the rules alone (give the packet the missing field, or check verdict.dependsOn with evaluate())');
+  }
   const pass = v.action === expected && (rejectWith === undefined || v.rejectWith === rejectWith);
   const got = `${v.action}${v.rejectWith ? ` (${v.rejectWith})` : ''}${v.translatedDestination ? ` -> ${v.translatedDestination}${v.translatedDestinationPort !== undefined ? `:${v.translatedDestinationPort}` : ''}` : ''}`;
   const want = `${expected}${rejectWith ? ` (${rejectWith})` : ''}`;

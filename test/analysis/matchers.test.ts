@@ -32,3 +32,10 @@ test('a failure prints the packet, the verdict and the trace', () => {
   expect(message).toContain('filter INPUT #9: -A INPUT -p tcp -j REJECT --reject-with tcp-reset');
   expect(message).toContain('filter INPUT #7: -A INPUT -p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -m conntrack --ctstate NEW -j TCP');
 });
+
+test('a verdict that depends on what the rules alone cannot tell fails with and without .not, naming what it depends on', () => {
+  const rules = RulesetEvaluator.fromText(IpFamily.V4, '*filter\n:INPUT DROP [0:0]\n-A INPUT -p tcp -m tcp --dport 22 -m time --timestart 08:00 -j ACCEPT\nCOMMIT\n');
+  expect(() => expect(rules).toAccept(ssh('198.51.100.7'))).toThrow(/depends on the time of day or date \(-m time\)/);
+  expect(() => expect(rules).not.toAccept(ssh('198.51.100.7'))).toThrow(/depends on the time of day/);
+  expect(() => expect(rules).toDrop(ssh('198.51.100.7'))).toThrow(/cannot be decided from the rules alone/);
+});
