@@ -15,8 +15,9 @@
 # makes carries its jest process's PID (Lab, Fleet, global-setup.ts), and the
 # cached images and layers are built under flock (test/e2e/image*.sh) and
 # Node 22 is renamed into place (test/packaged.ts). Each lane writes its own
-# JUnit report (test-reports/junit-<lane>.xml) and prefixes its lines with its
-# name; the summary at the end lists each lane's exit status and seconds.
+# JUnit report (test-reports/junit-<lane>.xml, each test case with its file)
+# and prefixes its lines with its name; the summary at the end lists each
+# lane's exit status and seconds.
 #
 # With arguments, one plain jest run over them, then eslint, as before (e.g.
 # `npx projen test test/values`, `npx projen test -t fleet`).
@@ -50,7 +51,7 @@ step() {
 tests() {
   local lane=$1
   shift
-  JEST_JUNIT_OUTPUT_NAME="junit-$lane.xml" step "$lane" jest "$jest" --ci "$@"
+  JEST_JUNIT_OUTPUT_NAME="junit-$lane.xml" JEST_JUNIT_ADD_FILE_ATTRIBUTE=true step "$lane" jest "$jest" --ci "$@"
 }
 
 { tests e2e "${e2e[@]}"; step e2e eslint npx projen eslint; } &
