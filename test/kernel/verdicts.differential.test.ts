@@ -36,6 +36,7 @@ import * as path from 'path';
 import { App, TerraformStack } from 'cdktf';
 import { Construct } from 'constructs';
 import { Lab, canUseNetns } from './lab';
+import { Wire } from './wire';
 import { DeployedHostStack } from '../../examples/deployed-host/main';
 import { HardenedWebStack } from '../../examples/hardened-web/main';
 import { NatGatewayStack } from '../../examples/nat-gateway/main';
@@ -420,26 +421,6 @@ const SUBJECTS: Subject[] = [
 // ---------------------------------------------------------------- packets
 
 
-interface Wire {
-  id: number;
-  client: number;
-  family: 4 | 6;
-  src: string;
-  dst: string;
-  proto: number;
-  sport?: number;
-  dport?: number;
-  flags?: number;
-  seq?: number;
-  ack?: number;
-  icmpType?: number;
-  icmpCode?: number;
-  icmpId?: number;
-  ttl?: number;
-  inner?: Wire;
-  /** Sent by the firewalled host itself (`client`: the interface it leaves on). */
-  out?: boolean;
-}
 interface Case {
   readonly wire: Wire;
   readonly packet: Omit<TimedPacketProps, 'at'>;

@@ -33,6 +33,7 @@ import { EvaluatorOptions, RouteProps } from '../../lib/analysis/types';
 import { bitsOf, formatAddress, parseAddress } from '../../lib/values/prefix';
 import { prng } from '../fuzz/programs';
 import { Lab, canUseNetns } from '../kernel/lab';
+import { Wire } from '../kernel/wire';
 
 const PACKETS = Number(process.env.CFW_REALTOOLS_PACKETS ?? 300);
 const SEED = Number(process.env.CFW_REALTOOLS_SEED ?? 20261202);
@@ -147,23 +148,6 @@ class RealLab {
 // ---------------------------------------------------------------- packets
 
 
-interface Wire {
-  id: number;
-  client: number;
-  family: 4 | 6;
-  src: string;
-  dst: string;
-  proto: number;
-  sport?: number;
-  dport?: number;
-  flags?: number;
-  seq?: number;
-  ack?: number;
-  icmpType?: number;
-  icmpCode?: number;
-  icmpId?: number;
-  ttl?: number;
-}
 interface Case {
   readonly wire: Wire;
   readonly packet: Omit<TimedPacketProps, 'at'>;
