@@ -71,12 +71,21 @@ function entries(t: Target, sinceUs: number): Entry[] {
 /** The host's clock, in microseconds. */
 const nowUs = (t: Target) => Number(t.exec('date +%s%6N').stdout.trim());
 
-/** Waits until the timer has fired again and the check it started has finished. */
+/**
+ * Waits until a check that started after this call has finished: the
+ * service's last run started at another time than when this was called, and
+ * ended after it started. (The timer having fired is not enough: its start
+ * job can still be queued, and the service is `inactive` until it runs.)
+ */
 async function checkRan(t: Target): Promise<void> {
-  const last = () => t.exec('systemctl show -P LastTriggerUSecMonotonic cdktf-iptables-drift.timer').stdout.trim();
-  const before = last();
-  await waitUntil('the drift timer to fire', () => last() !== before, (INTERVAL + 10) * 1000);
-  await waitUntil('the drift check to finish', () => t.exec('systemctl is-active cdktf-iptables-drift.service', { check: false }).stdout.trim() === 'inactive', 30_000);
+  const run = () => Object.fromEntries(t.exec('systemctl show -p ActiveState -p ExecMainStartTimestampMonotonic -p ExecMainExitTimestampMonotonic cdktf-iptables-drift.service')
+    .stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  const before = run().ExecMainStartTimestampMonotonic;
+  await waitUntil('a drift check started after now to finish', () => {
+    const r = run();
+    return r.ExecMainStartTimestampMonotonic !== before && r.ActiveState === 'inactive'
+      && Number(r.ExecMainExitTimestampMonotonic) >= Number(r.ExecMainStartTimestampMonotonic);
+  }, (INTERVAL + 40) * 1000);
 }
 
 /** Waits until the journal after `after` has lines matching every pattern; returns them. */
